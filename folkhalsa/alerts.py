@@ -1,0 +1,486 @@
+"""Data-quality alert e-mail: one message per run, never lost, never a storm.
+
+Plain Python (no Prefect at import time). The nightly flow calls `send_run_alert(...)`
+after the GX checkpoint with the run's findings and rejected returns.
+
+- `AlertState` (a JSON file in the state dir) remembers when each failing check was first
+  seen, so a persisting failure reads "fortfarande fel sedan <datum>" instead of "ny".
+  It also holds an outbox: what could not be delivered is merged into the next run's
+  single e-mail and cleared only after a successful delivery.
+- `deliver(...)` never raises for SMTP faults and never puts the password in its error.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import re
+import smtplib
+import socket
+import ssl
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+log = logging.getLogger(__name__)
+
+SEVERITIES = ("critical", "warning")
+STATE_FILE = "alert_state.json"
+# Caps that keep one e-mail readable when a whole dataset fails; the rest is in Data Docs.
+MAX_ITEMS_PER_SECTION = 50
+MAX_ERRORS_PER_RETURN = 20
+
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL_REDACTED = "[e-postadress borttagen]"
+
+
+@dataclass
+class Finding:
+    """One failed data-quality check (a GX expectation result, or similar)."""
+    key: str                     # stable id, see finding_key()
+    check: str                   # expectation / rule name
+    dataset: str
+    severity: str                # 'critical' | 'warning'
+    county: str | None = None
+    observed: Any = None
+    expected: Any = None
+    rows_affected: int | None = None
+    message: str = ""            # Swedish
+    message_en: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"Okänd allvarlighetsgrad / unknown severity: {self.severity!r} "
+                             f"(tillåtna / allowed: {', '.join(SEVERITIES)})")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Finding:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def finding_key(suite: str, expectation: str, dataset: str, county: str | None = None) -> str:
+    """Stable id of a check, so the same failure is recognised from run to run."""
+    return f"{suite}:{expectation}:{dataset}:{county or ''}"
+
+
+@dataclass
+class RejectedReturn:
+    """A county return (länsrapport) that was quarantined; errors name sheet, row, column and rule."""
+    file: str
+    county_code: str | None = None
+    year: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RejectedReturn:
+        """Also accepts `LandResult.rejected` entries ({"file", "errors"})."""
+        return cls(file=str(d["file"]), county_code=d.get("county_code"), year=d.get("year"),
+                   errors=[str(e) for e in d.get("errors", [])])
+
+    @property
+    def ident(self) -> tuple:
+        return (self.file, self.county_code, self.year, tuple(self.errors))
+
+
+@dataclass
+class Delivery:
+    sent: bool
+    error: str | None = None
+
+
+# --------------------------------------------------------------------------- state
+
+class AlertState:
+    """Persisted alert memory: first-seen date per failing key, and the undelivered outbox.
+
+    File: <state_dir>/alert_state.json. Outbox entries are
+    {"run_id", "run_time", "error", "findings": [...], "rejected": [...]}; each finding key
+    and each rejected return appears in at most one entry (the newest), so the outbox is
+    bounded by the number of distinct problems, not by the number of failed runs.
+    """
+
+    def __init__(self, state_dir: Path | str):
+        self.path = Path(state_dir) / STATE_FILE
+        self.first_seen: dict[str, str] = {}   # key -> ISO date
+        self.outbox: list[dict] = []
+        self._load()
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            return
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+            self.first_seen = dict(data.get("first_seen", {}))
+            self.outbox = list(data.get("outbox", []))
+        except (ValueError, AttributeError, TypeError) as e:
+            # A damaged state file must not stop the run; keep it aside for inspection.
+            aside = self.path.with_name(f"{STATE_FILE}.damaged")
+            os.replace(self.path, aside)
+            log.warning("Larmtillståndet var skadat och har flyttats till %s / alert state was "
+                        "damaged, moved aside: %s", aside, type(e).__name__)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".alert_state.", dir=self.path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"first_seen": self.first_seen, "outbox": self.outbox}, f,
+                      ensure_ascii=False, indent=2, default=str)
+        os.replace(tmp, self.path)  # atomic: a killed run leaves the old state
+
+    def since(self, key: str) -> date | None:
+        d = self.first_seen.get(key)
+        return date.fromisoformat(d) if d else None
+
+    def record(self, findings: Iterable[Finding], on: date) -> None:
+        """Remember new failing keys from `on`; forget keys that no longer fail."""
+        current = {f.key for f in findings}
+        self.first_seen = {k: v for k, v in self.first_seen.items() if k in current}
+        for k in current:
+            self.first_seen.setdefault(k, on.isoformat())
+
+    def pending_findings(self) -> list[tuple[dict, Finding]]:
+        return [(e, Finding.from_dict(d)) for e in self.outbox for d in e.get("findings", [])]
+
+    def pending_rejected(self) -> list[tuple[dict, RejectedReturn]]:
+        return [(e, RejectedReturn.from_dict(d)) for e in self.outbox for d in e.get("rejected", [])]
+
+    def enqueue(self, run_id: str, run_time: datetime, findings: Sequence[Finding],
+                rejected: Sequence[RejectedReturn], error: str | None) -> None:
+        """Keep an undelivered run for the next e-mail; older copies of the same problems go."""
+        keys = {f.key for f in findings}
+        idents = {r.ident for r in rejected}
+        for e in self.outbox:
+            e["findings"] = [d for d in e.get("findings", []) if d["key"] not in keys]
+            e["rejected"] = [d for d in e.get("rejected", [])
+                             if RejectedReturn.from_dict(d).ident not in idents]
+        self.outbox.append({
+            "run_id": run_id, "run_time": run_time.isoformat(), "error": error,
+            "findings": [asdict(f) for f in findings], "rejected": [asdict(r) for r in rejected],
+        })
+        self.outbox = [e for e in self.outbox if e["findings"] or e["rejected"]]
+
+    def clear_outbox(self) -> None:
+        self.outbox = []
+
+
+# --------------------------------------------------------------------------- compose
+
+def _redact(value: Any) -> str:
+    """Text from the data may carry a contact's e-mail address; it must not reach the alert."""
+    return _EMAIL_RE.sub(_EMAIL_REDACTED, str(value))
+
+
+def _fmt_value(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "ja" if v else "nej"
+    if isinstance(v, float):
+        return f"{v:.6g}".replace(".", ",")  # Swedish decimal comma
+    if isinstance(v, (list, dict)):
+        return _redact(json.dumps(v, ensure_ascii=False, default=str))
+    return _redact(v)
+
+
+def _fmt_time(t: datetime) -> str:
+    s = t.strftime("%Y-%m-%d %H:%M")
+    return f"{s} {t.tzname()}" if t.tzinfo else s
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _counts(n_crit: int, n_warn: int, n_rej: int) -> str:
+    parts = []
+    if n_crit:
+        parts.append(_plural(n_crit, "fel", "fel"))
+    if n_warn:
+        parts.append(_plural(n_warn, "varning", "varningar"))
+    if n_rej:
+        parts.append(_plural(n_rej, "avvisad länsrapport", "avvisade länsrapporter"))
+    return ", ".join(parts)
+
+
+def _finding_lines(i: int, f: Finding, status: str) -> list[str]:
+    lines = [f"{i}. {_redact(f.message) or _redact(f.check)}"]
+    if f.message_en:
+        lines.append(f"   (English: {_redact(f.message_en)})")
+    lines += [
+        f"   Kontroll: {_redact(f.check)}",
+        f"   Datamängd: {_redact(f.dataset)}",
+        f"   Län: {_redact(f.county) if f.county else 'alla / ej länsspecifikt'}",
+        f"   Observerat: {_fmt_value(f.observed)}",
+        f"   Förväntat: {_fmt_value(f.expected)}",
+        f"   Berörda rader: {_fmt_value(f.rows_affected)}",
+        f"   Status: {status}",
+    ]
+    return lines
+
+
+def _capped(items: list, render) -> list[str]:
+    lines: list[str] = []
+    for i, item in enumerate(items[:MAX_ITEMS_PER_SECTION], 1):
+        lines += render(i, item)
+    if len(items) > MAX_ITEMS_PER_SECTION:
+        lines.append(f"... och {len(items) - MAX_ITEMS_PER_SECTION} till (se Data Docs).")
+    return lines
+
+
+def _rejected_lines(i: int, item: tuple[RejectedReturn, str | None]) -> list[str]:
+    r, from_run = item
+    where = ", ".join(p for p in (f"län {r.county_code}" if r.county_code else "",
+                                  f"år {r.year}" if r.year else "") if p)
+    head = f"{i}. {_redact(r.file)}" + (f" ({where})" if where else "")
+    if from_run:
+        head += f" – från körning {from_run}"
+    lines = [head]
+    lines += [f"   - {_redact(e)}" for e in r.errors[:MAX_ERRORS_PER_RETURN]]
+    if len(r.errors) > MAX_ERRORS_PER_RETURN:
+        lines.append(f"   ... och {len(r.errors) - MAX_ERRORS_PER_RETURN} fel till "
+                     "(se felrapporten i karantänen).")
+    return lines
+
+
+def _data_docs_text(data_docs: str | Path | None) -> str:
+    if not data_docs:
+        return "Data Docs har inte byggts i denna körning."
+    if isinstance(data_docs, Path) and data_docs.is_absolute():
+        return f"{data_docs}\n{data_docs.as_uri()}"
+    return str(data_docs)
+
+
+def compose_alert(
+    run_id: str,
+    run_time: datetime,
+    findings: Sequence[Finding],
+    rejected: Sequence[RejectedReturn],
+    data_docs: str | Path | None,
+    state: AlertState,
+    *,
+    notice: str | None = None,
+) -> EmailMessage | None:
+    """Build this run's single alert, including anything still in the outbox; None if nothing to say.
+
+    Reads `state` as left by earlier runs (does not change it): a key already in
+    `state.first_seen` is "still failing since", otherwise it is new. From/To are set by deliver().
+    `notice` (e.g. folkhalsa.SAMPLE_NOTICE) is printed at the top and bottom when given.
+    """
+    current = list({f.key: f for f in findings}.values())  # one line per check
+    current_keys = {f.key for f in current}
+    earlier = [(e, f) for e, f in state.pending_findings() if f.key not in current_keys]
+    rej_now = {r.ident: (r, None) for r in rejected}
+    for e, r in state.pending_rejected():
+        rej_now.setdefault(r.ident, (r, e["run_id"]))
+    all_rejected = list(rej_now.values())
+    if not current and not earlier and not all_rejected and not state.outbox:
+        return None
+
+    all_findings = current + [f for _, f in earlier]
+    n_crit = sum(f.severity == "critical" for f in all_findings)
+    n_warn = len(all_findings) - n_crit
+    n_rej = len(all_rejected)
+    level = "KRITISKT" if n_crit else "VARNING"
+    counts = _counts(n_crit, n_warn, n_rej) or "larm från tidigare körningar"
+
+    def status(f: Finding) -> str:
+        since = state.since(f.key)
+        return f"fortfarande fel sedan {since.isoformat()}" if since else "ny"
+
+    L: list[str] = []
+    if notice:
+        L += [notice, ""]
+    L += [
+        "folkhälsa – larm om datakvalitet",
+        f"(English: data quality alert for run {run_id}: {n_crit} critical, {n_warn} warning(s), "
+        f"{n_rej} rejected county return(s). Details below in Swedish.)",
+        "",
+        f"Körning: {run_id}",
+        f"Tid: {_fmt_time(run_time)}",
+        f"Sammanfattning: {counts}.",
+    ]
+    if n_crit:
+        L.append("Kritiska fel stoppar publiceringen: den senast godkända databasen och "
+                 "rapporterna ligger kvar publicerade.")
+    if state.outbox:
+        runs = ", ".join(f"{e['run_id']} ({e['run_time'][:16].replace('T', ' ')})" for e in state.outbox)
+        L.append(f"Detta e-postmeddelande tar även med larm som inte kunde skickas vid tidigare "
+                 f"körningar: {runs}.")
+    for sev, title in (("critical", "KRITISKA FEL (stoppar publicering)"),
+                       ("warning", "VARNINGAR (publiceras ändå, bör granskas)")):
+        items = [f for f in current if f.severity == sev]
+        if items:
+            L += ["", title, ""] + _capped(items, lambda i, f: _finding_lines(i, f, status(f)))
+    if earlier:
+        L += ["", "LARM FRÅN TIDIGARE KÖRNINGAR SOM INTE KUNDE SKICKAS", "(rapporteras inte längre "
+              "i denna körning; kontrollera att felet verkligen är åtgärdat)", ""]
+        L += _capped(earlier, lambda i, ef: _finding_lines(
+            i, ef[1], f"fel vid körning {ef[0]['run_id']} ({ef[0]['run_time'][:10]})"))
+    if all_rejected:
+        L += ["", "AVVISADE LÄNSRAPPORTER", ""] + _capped(all_rejected, _rejected_lines)
+    L += ["", "VAD GÖR JAG?"]
+    if n_crit:
+        L.append("- Kritiska fel: rätta orsaken (källdata eller beräkning) och kör flödet igen. "
+                 "Ingenting nytt publiceras förrän kontrollerna går igenom.")
+    if n_warn:
+        L.append("- Varningar: granska värdena. Är förändringen verklig behövs ingen åtgärd, "
+                 "annars rätta källdata inför nästa körning.")
+    if n_rej:
+        L.append("- Avvisade länsrapporter: filen ligger i karantän och ingen rad ur den har lästs in. "
+                 "Be länet rätta felen ovan (blad, rad, kolumn och regel anges) och skicka in "
+                 "rapporten på nytt; den läses in vid nästa körning.")
+    L.append("- Detaljerade valideringsresultat finns i Data Docs.")
+    L += ["", "DATA DOCS", _data_docs_text(data_docs), "",
+          "Detta är ett automatiskt meddelande från folkhälsa."]
+    if notice:
+        L.append(notice)
+
+    msg = EmailMessage()
+    msg["Subject"] = f"[folkhälsa] {level}: {counts} – körning {run_id}"
+    msg["Message-ID"] = make_msgid(domain="folkhalsa.local")
+    msg["X-Folkhalsa-Run"] = run_id
+    msg.set_content("\n".join(L) + "\n", cte="quoted-printable")
+    return msg
+
+
+# --------------------------------------------------------------------------- deliver
+
+def _password(settings) -> str:
+    if settings.smtp_password_block:
+        # Production: the password lives in a Prefect Secret block. Imported here only,
+        # so this module (and its tests) do not need Prefect.
+        from prefect.blocks.system import Secret
+        block = Secret.load(settings.smtp_password_block)
+        # .value, not .get(): get() JSON-decodes, which would turn "1e5" into 100000.0.
+        return str(block.value.get_secret_value())
+    return settings.smtp_password.get_secret_value()
+
+
+def _scrub(text: str, user: str, password: str) -> str:
+    """Remove the password (plain and as AUTH PLAIN/LOGIN base64) from any error text."""
+    if not password:
+        return text
+    b64 = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
+    for secret in (f"\0{user}\0{password}", password):
+        text = text.replace(b64(secret), "***").replace(secret, "***")
+    return text
+
+
+def _text(v: Any) -> str:
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+
+
+def _is_timeout(exc: BaseException | None) -> bool:
+    # smtplib wraps a read timeout in SMTPServerDisconnected; look at the cause too.
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, (TimeoutError, socket.timeout)):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _describe(exc: BaseException, settings) -> str:
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"Anslutningen nekades / connection refused: {where}"
+    if _is_timeout(exc):
+        return f"Tidsgränsen ({settings.smtp_timeout_s:g} s) överskreds / timed out: {where}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return (f"Inloggningen avvisades / authentication failed for user "
+                f"'{settings.smtp_user}': {exc.smtp_code} {_text(exc.smtp_error)}")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return f"Alla mottagare avvisades / all recipients refused ({len(exc.recipients)})"
+    if isinstance(exc, smtplib.SMTPException):
+        return f"SMTP-fel / SMTP error ({where}): {type(exc).__name__}: {exc}"
+    return f"Nätverksfel / network error ({where}): {type(exc).__name__}: {exc}"
+
+
+def deliver(msg: EmailMessage, settings) -> Delivery:
+    """Send `msg` to settings.alert_to. Never raises for SMTP/network faults.
+
+    Sets From/To (and Date) on `msg` from settings. STARTTLS when settings.smtp_starttls;
+    login when settings.smtp_user is set.
+    """
+    if not settings.smtp_host:
+        return Delivery(False, "SMTP-server saknas / no SMTP host configured (smtp_host)")
+    if not settings.alert_to:
+        return Delivery(False, "Mottagare saknas / no recipients configured (alert_to)")
+    for h in ("From", "To"):
+        del msg[h]
+    msg["From"] = settings.alert_from
+    msg["To"] = ", ".join(settings.alert_to)
+    if "Date" not in msg:
+        msg["Date"] = format_datetime(datetime.now().astimezone())
+
+    password = ""
+    try:
+        if settings.smtp_user:
+            password = _password(settings)
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port,
+                          timeout=settings.smtp_timeout_s) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, password)
+            refused = smtp.send_message(msg, settings.alert_from, list(settings.alert_to))
+    except (OSError, smtplib.SMTPException) as e:
+        error = _scrub(_describe(e, settings), settings.smtp_user, password)
+        log.warning("Larmet kunde inte skickas / alert not sent: %s", error)
+        return Delivery(False, error)
+    except Exception as e:  # e.g. the Prefect Secret block cannot be loaded
+        error = _scrub(f"Lösenordet kunde inte hämtas / could not get the SMTP password "
+                       f"({type(e).__name__}: {e})", settings.smtp_user, password)
+        log.warning("Larmet kunde inte skickas / alert not sent: %s", error)
+        return Delivery(False, error)
+    if refused:
+        error = f"{len(refused)} mottagare avvisades / {len(refused)} recipient(s) refused"
+        log.warning("Larmet skickat, men %s", error)
+        return Delivery(True, error)
+    log.info("Larmet skickat till %d mottagare / alert sent to %d recipient(s)",
+             len(settings.alert_to), len(settings.alert_to))
+    return Delivery(True)
+
+
+# --------------------------------------------------------------------------- orchestrate
+
+def send_run_alert(
+    run_id: str,
+    run_time: datetime,
+    findings: Sequence[Finding],
+    rejected: Sequence[RejectedReturn],
+    data_docs: str | Path | None,
+    settings,
+    *,
+    notice: str | None = None,
+) -> dict:
+    """One alert e-mail per run; undelivered alerts are carried to the next run. Never raises on SMTP faults.
+
+    Returns a run-summary dict: attempted, sent, recipients, subject, error, findings, rejected,
+    earlier_runs (undelivered runs merged into this e-mail), queued (kept for the next run).
+    """
+    state = AlertState(settings.state_dir)
+    earlier_runs = len(state.outbox)
+    msg = compose_alert(run_id, run_time, findings, rejected, data_docs, state, notice=notice)
+    summary = {"attempted": msg is not None, "sent": False, "recipients": 0,
+               "subject": msg["Subject"] if msg else None, "error": None,
+               "findings": len(findings), "rejected": len(rejected),
+               "earlier_runs": earlier_runs, "queued": False}
+    if msg is not None:
+        d = deliver(msg, settings)
+        summary.update(sent=d.sent, error=d.error,
+                       recipients=len(settings.alert_to) if d.sent else 0)
+        if d.sent:
+            state.clear_outbox()
+        else:
+            state.enqueue(run_id, run_time, findings, rejected, d.error)
+            summary["queued"] = True
+    state.record(findings, run_time.date())
+    state.save()
+    return summary

@@ -1,0 +1,169 @@
+"""The county return (länsrapport) format, defined once.
+
+This module is the single source for the template workbook (template.py), the validator
+(sources/returns.py) and the format documentation (docs/lansrapport.md). Change a column here and
+all three follow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TEMPLATE_VERSION = "2023.1"
+# Older template versions whose layout is still identical and therefore accepted.
+ACCEPTED_TEMPLATE_VERSIONS = ("2022.1", TEMPLATE_VERSION)
+
+ACTOR_TYPES = (
+    "Kommun", "Region", "Länsstyrelse", "Statlig myndighet", "Idéburen organisation",
+    "Näringsliv", "Lärosäte", "Annan",
+)
+ACTOR_LEVELS = ("Lokal", "Regional", "Nationell")
+ACTIVITY_TYPES = (
+    "Samordningsstruktur", "Kompetensutveckling", "Tvärsektoriell utbildning",
+    "Mellankommunal insats", "Kunskapsstöd",
+)
+NEED_THEMES = (
+    "Psykisk hälsa", "Levnadsvanor", "Barn och unga", "Äldre", "Jämlikhet och jämställdhet",
+    "Kunskapsunderlag och uppföljning", "Samverkan och styrning", "Resurser och finansiering",
+    "Boende och närmiljö", "Arbete och försörjning",
+)
+NEED_RAISED_BY = ("Kommun", "Region", "Idéburen organisation", "Statlig myndighet", "Annan")
+
+# Code lists by name. County and municipality codes come from the reference seeds at run time.
+CODE_LISTS: dict[str, tuple[str, ...]] = {
+    "actor_type": ACTOR_TYPES,
+    "actor_level": ACTOR_LEVELS,
+    "activity_type": ACTIVITY_TYPES,
+    "need_theme": NEED_THEMES,
+    "need_raised_by": NEED_RAISED_BY,
+    "target_area": tuple(str(i) for i in range(1, 9)),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str               # as written in the workbook (Swedish)
+    field: str                # landed column name
+    kind: str                 # text | int | amount | date | code | code_list | email
+    required: bool = True
+    codes: str | None = None  # code list: a CODE_LISTS key, "county" or "municipality"
+    help_sv: str = ""
+    example: str = ""
+    pii: bool = False         # personal data: landed, never shown in reports or logs
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str                 # sheet name in the workbook
+    table: str                # landed table name
+    layout: str               # "form" (label in A, value in B) or "table" (header in row 1)
+    columns: tuple[Column, ...]
+    help_sv: str = ""
+    unique: tuple[str, ...] = field(default_factory=tuple)  # fields that must be unique per return
+    max_rows: int | None = None
+
+    def column(self, field_name: str) -> Column:
+        return next(c for c in self.columns if c.field == field_name)
+
+
+UPPGIFTER = Sheet(
+    name="Uppgifter", table="submission", layout="form",
+    help_sv="Uppgifter om länsrapporten. Fyll i kolumn B.",
+    columns=(
+        Column("Länskod", "county_code", "code", codes="county", help_sv="Länets tvåsiffriga kod.", example="24"),
+        Column("År", "year", "int", help_sv="Det år rapporten avser.", example="2022"),
+        Column("Kontaktperson", "contact_name", "text", help_sv="Namn på kontaktperson.", example="Anna Andersson", pii=True),
+        Column("E-post", "contact_email", "email", help_sv="Kontaktpersonens e-postadress.", example="anna.andersson@lansstyrelsen.se", pii=True),
+        Column("Inlämningsdatum", "submitted_on", "date", help_sv="Datum då rapporten lämnas in (ÅÅÅÅ-MM-DD).", example="2023-02-15"),
+        Column("Mallversion", "template_version", "text", help_sv="Fylls i av mallen. Ändra inte.", example=TEMPLATE_VERSION),
+    ),
+)
+
+AKTORER = Sheet(
+    name="Aktörer", table="actors", layout="table",
+    help_sv="Aktörskartan: en rad per aktör som arbetar med folkhälsa i länet.",
+    unique=("actor_id",),
+    columns=(
+        Column("Aktörs-id", "actor_id", "text", help_sv="Länets egen id för aktören, unik i rapporten.", example="A1"),
+        Column("Aktör", "actor_name", "text", help_sv="Organisationens namn.", example="Umeå kommun"),
+        Column("Aktörstyp", "actor_type", "code", codes="actor_type", help_sv="Välj i listan.", example="Kommun"),
+        Column("Nivå", "actor_level", "code", codes="actor_level", help_sv="Välj i listan.", example="Lokal"),
+        Column("Kommunkod", "municipality_code", "code", required=False, codes="municipality",
+               help_sv="Fyra siffror, för aktörer i en kommun i länet.", example="2480"),
+        Column("Målområden", "target_areas", "code_list", codes="target_area",
+               help_sv="Målområden 1–8 som aktören arbetar inom, kommaseparerade.", example="1, 6, 8"),
+    ),
+)
+
+INSATSER = Sheet(
+    name="Insatser", table="activities", layout="table",
+    help_sv="Länsstyrelsens insatser: en rad per insats och målområde.",
+    unique=("activity_id",),
+    columns=(
+        Column("Insats-id", "activity_id", "text", help_sv="Unik id för insatsen i rapporten.", example="I1"),
+        Column("Målområde", "target_area", "code", codes="target_area", help_sv="Målområde 1–8.", example="6"),
+        Column("Insatstyp", "activity_type", "code", codes="activity_type", help_sv="Välj i listan.", example="Samordningsstruktur"),
+        Column("Beskrivning", "description", "text", help_sv="Kort beskrivning av insatsen.", example="Länsgemensamt nätverk för folkhälsostrateger"),
+        Column("Kommuner", "municipality_codes", "code_list", required=False, codes="municipality",
+               help_sv="Kommunkoder för deltagande kommuner, kommaseparerade.", example="2480, 2482"),
+        Column("Startdatum", "start_date", "date", help_sv="Inom rapportåret (ÅÅÅÅ-MM-DD).", example="2022-03-01"),
+        Column("Kostnad (kr)", "cost_sek", "amount", required=False, help_sv="Kostnad i kronor, om känd.", example="50 000"),
+    ),
+)
+
+BEHOV = Sheet(
+    name="Behov", table="needs", layout="table",
+    help_sv="Behov som kommuner, regionen och andra har lyft till länsstyrelsen.",
+    unique=("need_id",),
+    columns=(
+        Column("Behovs-id", "need_id", "text", help_sv="Unik id för behovet i rapporten.", example="B1"),
+        Column("Målområde", "target_area", "code", codes="target_area", help_sv="Målområde 1–8.", example="6"),
+        Column("Tema", "theme", "code", codes="need_theme", help_sv="Välj i listan.", example="Levnadsvanor"),
+        Column("Uppgivet av", "raised_by", "code", codes="need_raised_by", help_sv="Välj i listan.", example="Kommun"),
+        Column("Kommunkod", "municipality_code", "code", required=False, codes="municipality",
+               help_sv="Om behovet lyfts av en kommun i länet.", example="2480"),
+        Column("Beskrivning", "description", "text", required=False, help_sv="Kort beskrivning.", example="Stöd i arbetet med ANDT-förebyggande insatser"),
+    ),
+)
+
+EKONOMI = Sheet(
+    name="Ekonomi", table="finance", layout="table", max_rows=1,
+    help_sv="Ekonomisk redovisning av statsbidraget. Outnyttjade medel återbetalas senast 31 mars året efter.",
+    columns=(
+        Column("Beviljat (kr)", "granted_sek", "amount", help_sv="Beviljat belopp.", example="630 000"),
+        Column("Förbrukat (kr)", "used_sek", "amount", help_sv="Förbrukat belopp.", example="598 500"),
+        Column("Återbetalas (kr)", "repaid_sek", "amount", help_sv="Belopp som återbetalas.", example="31 500"),
+        Column("Kommentar", "comment", "text", required=False, help_sv="Frivillig kommentar.", example=""),
+    ),
+)
+
+SHEETS: tuple[Sheet, ...] = (UPPGIFTER, AKTORER, INSATSER, BEHOV, EKONOMI)
+INSTRUCTIONS_SHEET = "Instruktioner"
+
+# Rules, named once so messages, docs and tests use the same ids.
+RULES: dict[str, tuple[str, str]] = {
+    "unreadable": ("Filen kan inte läsas", "The file cannot be read"),
+    "missing_sheet": ("Fliken saknas", "Sheet is missing"),
+    "missing_column": ("Kolumnen saknas", "Column is missing"),
+    "shifted_header": ("Rubriken är förskjuten eller sammanslagen", "Header cells are shifted or merged"),
+    "template_version": ("Fel mallversion", "Wrong template version"),
+    "blank_row": ("Tom rad inne i tabellen", "Blank row inside the table"),
+    "required": ("Obligatoriskt fält är tomt", "Required field is empty"),
+    "county_code": ("Okänd länskod", "Unknown county code"),
+    "county_mismatch": ("Länskoden stämmer inte med filens län", "County code does not match the file's county"),
+    "municipality_code": ("Kommunkoden finns inte i länet", "Municipality code is not in this county"),
+    "code_list": ("Värdet finns inte i kodlistan", "Value is not in the code list"),
+    "target_area": ("Målområde måste vara 1–8", "Target area must be 1-8"),
+    "date_format": ("Ogiltigt datum", "Invalid date"),
+    "date_range": ("Datumet ligger utanför rapportåret", "Date outside the reporting year"),
+    "not_a_number": ("Text i ett sifferfält", "Text in a number cell"),
+    "negative": ("Beloppet är negativt", "Amount is negative"),
+    "excel_error": ("Excel-felvärde i cellen", "Excel error value in cell"),
+    "used_exceeds_granted": ("Förbrukat är större än beviljat", "Amount used exceeds amount granted"),
+    "repaid_mismatch": ("Återbetalas stämmer inte med beviljat − förbrukat", "Repaid does not equal granted minus used"),
+    "grant_differs": ("Beviljat skiljer sig från regeringsbeslutet", "Granted differs from the government decision"),
+    "duplicate_id": ("Id förekommer flera gånger", "Duplicate id"),
+    "too_many_rows": ("För många rader", "Too many rows"),
+    "empty_table": ("Tabellen är tom", "Table is empty"),
+}
+# Rules that only warn; everything else rejects the return.
+WARNING_RULES = frozenset({"repaid_mismatch", "grant_differs", "empty_table"})

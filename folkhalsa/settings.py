@@ -1,0 +1,101 @@
+"""All configuration in one place: environment (FOLKHALSA_*) and an optional TOML/env file.
+
+No other module reads os.environ; they take a Settings object.
+"""
+from __future__ import annotations
+
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FOLKHALSA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    input_dir: Path = PROJECT_ROOT / "data" / "sample"
+    output_dir: Path = PROJECT_ROOT / "data" / "output"
+    years: list[int] = Field(default_factory=lambda: [2022, 2023])
+    render: str = "auto"  # auto | always | never
+    render_formats: list[str] = Field(default_factory=lambda: ["html", "docx", "typst"])
+
+    # Deadline for county returns: day and month in the year after the reporting year.
+    return_deadline_month: int = 3
+    return_deadline_day: int = 1
+    # Earlier published warehouses kept beside the current one.
+    keep_published: int = 3
+
+    # Indicator APIs. Offline (snapshots only) unless online is set.
+    online: bool = False
+    pxweb_base_url: str = "https://fohm-app.folkhalsomyndigheten.se/Folkhalsodata/api/v1/sv"
+    kolada_base_url: str = "https://api.kolada.se/v2"
+    http_timeout_s: float = 30.0
+
+    # Alert e-mail. The password is a SecretStr so it never prints.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 10.0
+    alert_from: str = "folkhalsa@localhost"
+    alert_to: list[str] = Field(default_factory=list)
+    # In production the SMTP password comes from this Prefect Secret block, if named.
+    smtp_password_block: str = ""
+
+    @property
+    def project_root(self) -> Path:
+        return PROJECT_ROOT
+
+    @property
+    def dbt_dir(self) -> Path:
+        return PROJECT_ROOT / "dbt"
+
+    @property
+    def reports_dir(self) -> Path:
+        return PROJECT_ROOT / "reports"
+
+    @property
+    def expectations_dir(self) -> Path:
+        return PROJECT_ROOT / "expectations"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.output_dir / "landing"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.output_dir / "quarantine"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.output_dir / "archive"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.output_dir / "warehouse"
+
+    @property
+    def published_warehouse(self) -> Path:
+        return self.warehouse_dir / "folkhalsa.duckdb"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.output_dir / "state"
+
+    @property
+    def report_output_dir(self) -> Path:
+        return self.output_dir / "reports"
+
+    def return_deadline(self, year: int) -> date:
+        return date(year + 1, self.return_deadline_month, self.return_deadline_day)
+
+
+def get_settings(**overrides) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

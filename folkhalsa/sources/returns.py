@@ -1,0 +1,505 @@
+"""County returns (länsrapporter): read, validate and land.
+
+`check_return` is exactly the validation the pipeline runs; `folkhalsa check-return` calls it too.
+The format comes from folkhalsa.schemas.lansrapport.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from folkhalsa import reference
+from folkhalsa.landing import (
+    LandResult, archive_original, batch_exists, batch_id_for, read_manifest, sha256_file, utc_now,
+    with_provenance, write_batch,
+)
+from folkhalsa.schemas.lansrapport import (
+    ACCEPTED_TEMPLATE_VERSIONS, CODE_LISTS, RULES, SHEETS, UPPGIFTER, WARNING_RULES, Column, Sheet,
+)
+from folkhalsa.sources.workbook import EXCEL_ERROR_TEXTS, Grid, UnreadableFile, read_csv_folder, read_xlsx
+
+SOURCE = "returns"
+FILENAME_PATTERN = re.compile(r"(?<!\d)(\d{2})[_\- ](20\d{2})(?!\d)")
+
+
+@dataclass
+class Issue:
+    file: str
+    rule: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    detail: str = ""
+
+    @property
+    def severity(self) -> str:
+        return "warning" if self.rule in WARNING_RULES else "error"
+
+    def location(self) -> str:
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"flik/sheet {self.sheet}")
+        if self.row:
+            parts.append(f"rad/row {self.row}")
+        if self.column:
+            parts.append(f"kolumn/column {self.column}")
+        return ", ".join(parts)
+
+    def message(self) -> str:
+        sv, en = RULES[self.rule]
+        value = f" värde/value {self.value!r}:" if self.value is not None else ""
+        detail = f" ({self.detail})" if self.detail else ""
+        kind = "VARNING" if self.severity == "warning" else "FEL"
+        return f"{kind} [{self.rule}] {self.location()}:{value} {sv} / {en}{detail}"
+
+    def as_row(self) -> dict:
+        sv, en = RULES[self.rule]
+        return {"file": self.file, "sheet": self.sheet, "row": self.row, "column": self.column,
+                "value": self.value, "rule": self.rule, "severity": self.severity,
+                "message_sv": sv + (f" ({self.detail})" if self.detail else ""), "message_en": en}
+
+
+@dataclass
+class ParsedReturn:
+    path: Path
+    sha256: str
+    county_code: str | None = None
+    year: int | None = None
+    submission: dict = field(default_factory=dict)
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# ---------------------------------------------------------------- value parsing
+
+_AMOUNT_JUNK = re.compile(r"(?i)\s|\u00a0|\u202f|kr\.?|sek|:-")
+
+
+def parse_amount(s: str) -> float | None:
+    """Swedish amounts: '1 000 000', '630 000 kr', '1,5', '598500.0'. None if not a number."""
+    t = _AMOUNT_JUNK.sub("", s)
+    if re.fullmatch(r"-?\d+(,\d+)?", t):
+        return float(t.replace(",", "."))
+    if re.fullmatch(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", t):
+        return float(t)
+    return None
+
+
+def parse_int(s: str) -> int | None:
+    v = parse_amount(s)
+    return int(v) if v is not None and v == int(v) else None
+
+
+def parse_date(s: str) -> date | None:
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00:00(?:\.0+)?)?", s)
+    if m:
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
+    if re.fullmatch(r"\d{5}(\.0+)?", s):  # an Excel serial that lost its date format
+        return date(1899, 12, 30) + timedelta(days=int(float(s)))
+    return None
+
+
+def split_codes(s: str) -> list[str]:
+    return [p for p in re.split(r"[,;\s]+", s) if p]
+
+
+# ---------------------------------------------------------------- validation
+
+class _Checker:
+    """Validates one return; collects issues instead of raising, so every problem is reported."""
+
+    def __init__(self, path: Path, display_name: str):
+        self.path = path
+        self.file = display_name
+        self.issues: list[Issue] = []
+        self.county: str | None = None
+        self.year: int | None = None
+
+    def add(self, rule: str, sheet: Sheet | None = None, row: int | None = None,
+            column: str | None = None, value: str | None = None, detail: str = "") -> None:
+        self.issues.append(Issue(self.file, rule, sheet.name if sheet else None, row, column, value, detail))
+
+    def convert(self, sheet: Sheet, col: Column, raw: str | None, row: int, error: str | None):
+        """Parse one cell by its schema column; returns the value or None after adding an issue."""
+        if col.pii and raw is not None:
+            raw_shown = "(dold personuppgift / hidden personal data)"
+        else:
+            raw_shown = raw
+        if error or (raw is not None and raw in EXCEL_ERROR_TEXTS):
+            self.add("excel_error", sheet, row, col.header, error or raw_shown)
+            return None
+        if raw is None:
+            if col.required:
+                self.add("required", sheet, row, col.header)
+            return None
+        kind = col.kind
+        if kind in ("int", "amount"):
+            v = parse_int(raw) if kind == "int" else parse_amount(raw)
+            if v is None:
+                self.add("not_a_number", sheet, row, col.header, raw)
+            elif v < 0:
+                self.add("negative", sheet, row, col.header, raw)
+                return None
+            return v
+        if kind == "date":
+            d = parse_date(raw)
+            if d is None:
+                self.add("date_format", sheet, row, col.header, raw, "ÅÅÅÅ-MM-DD")
+            return d
+        if kind == "code":
+            return self._code(sheet, col, raw, row)
+        if kind == "code_list":
+            codes = [self._code(sheet, col, c, row) for c in split_codes(raw)]
+            return ",".join(str(c) for c in codes if c is not None)
+        return raw
+
+    def _code(self, sheet: Sheet, col: Column, raw: str, row: int):
+        if col.codes == "target_area":
+            v = parse_int(raw)
+            if v is None or not 1 <= v <= 8:
+                self.add("target_area", sheet, row, col.header, raw)
+                return None
+            return v
+        if col.codes == "county":
+            code = raw.zfill(2) if raw.isdigit() else raw
+            if code not in reference.counties():
+                self.add("county_code", sheet, row, col.header, raw)
+                return None
+            return code
+        if col.codes == "municipality":
+            code = raw.split(".")[0].zfill(4) if raw.replace(".0", "").isdigit() else raw
+            known = reference.municipalities().get(code)
+            if known is None or (self.county and known[1] != self.county):
+                self.add("municipality_code", sheet, row, col.header, raw,
+                         f"län/county {self.county}" if self.county else "")
+                return None
+            return code
+        if raw not in CODE_LISTS[col.codes]:
+            self.add("code_list", sheet, row, col.header, raw, "; ".join(CODE_LISTS[col.codes]))
+            return None
+        return raw
+
+
+def _norm(s: str | None) -> str:
+    return (s or "").strip().casefold()
+
+
+def _read_form(ck: _Checker, sheet: Sheet, grid: Grid) -> dict:
+    labels = {_norm(grid.cell(r, 0)): r for r in range(len(grid.rows))}
+    out = {}
+    if grid.row0 or grid.col0:
+        ck.add("shifted_header", sheet, grid.excel_row(0), grid.excel_col(0),
+               detail="fälten ska börja i cell A1 / fields must start in cell A1")
+    for i, col in enumerate(sheet.columns):
+        r = labels.get(_norm(col.header))
+        if r is None:
+            ck.add("missing_column", sheet, None, col.header)
+            continue
+        if r != i:
+            ck.add("shifted_header", sheet, grid.excel_row(r), col.header,
+                   detail=f"väntad rad/expected row {i + 1}")
+        raw = grid.cell(r, 1)
+        value = ck.convert(sheet, col, raw, grid.excel_row(r), grid.errors.get((r, 1)))
+        out[col.field] = value
+        if col.field == "county_code":
+            ck.county = value
+        if col.field == "year":
+            ck.year = value
+    return out
+
+
+def _find_header(sheet: Sheet, grid: Grid) -> int | None:
+    wanted = {_norm(c.header) for c in sheet.columns}
+    for r, row in enumerate(grid.rows[:10]):
+        if len(wanted & {_norm(v) for v in row}) >= max(1, len(wanted) // 2):
+            return r
+    return None
+
+
+def _read_table(ck: _Checker, sheet: Sheet, grid: Grid) -> list[dict]:
+    h = _find_header(sheet, grid)
+    if h is None:
+        for col in sheet.columns:
+            ck.add("missing_column", sheet, 1, col.header)
+        return []
+    header = [_norm(v) for v in grid.rows[h]]
+    if h != 0 or grid.row0 or grid.col0:
+        ck.add("shifted_header", sheet, grid.excel_row(h), grid.excel_col(0),
+               detail="rubrikraden ska börja i cell A1 / the header row must start in cell A1")
+    positions = {}
+    for i, col in enumerate(sheet.columns):
+        name = _norm(col.header)
+        if name not in header:
+            ck.add("missing_column", sheet, grid.excel_row(h), col.header)
+            continue
+        j = header.index(name)
+        if j != i:
+            ck.add("shifted_header", sheet, grid.excel_row(h), grid.excel_col(j),
+                   col.header, f"väntad kolumn/expected column {grid.excel_col(i)}")
+        positions[col.field] = j
+    body = grid.rows[h + 1:]
+    filled = [r for r, row in enumerate(body) if any(v is not None for v in row)
+              or any((h + 1 + r, c) in grid.errors for c in range(len(row)))]
+    last = filled[-1] if filled else -1
+    rows = []
+    for r in range(last + 1):
+        gr = h + 1 + r
+        excel_row = grid.excel_row(gr)
+        if r not in filled:
+            ck.add("blank_row", sheet, excel_row)
+            continue
+        rec = {"_row": excel_row}
+        for col in sheet.columns:
+            j = positions.get(col.field)
+            if j is None:
+                rec[col.field] = None
+                continue
+            rec[col.field] = ck.convert(sheet, col, grid.cell(gr, j), excel_row, grid.errors.get((gr, j)))
+        rows.append(rec)
+    if sheet.max_rows and len(rows) > sheet.max_rows:
+        ck.add("too_many_rows", sheet, rows[sheet.max_rows]["_row"], detail=f"max {sheet.max_rows}")
+    if not rows:
+        ck.add("empty_table", sheet)
+    for key in sheet.unique:
+        seen: dict = {}
+        for rec in rows:
+            v = rec.get(key)
+            if v is None:
+                continue
+            if v in seen:
+                ck.add("duplicate_id", sheet, rec["_row"], sheet.column(key).header, str(v),
+                       f"även på rad/also on row {seen[v]}")
+            else:
+                seen[v] = rec["_row"]
+    return rows
+
+
+def _check_dates(ck: _Checker, tables: dict[str, list[dict]], submission: dict) -> None:
+    year = ck.year
+    if not year:
+        return
+    for sheet in SHEETS:
+        for col in sheet.columns:
+            if col.kind != "date":
+                continue
+            recs = [submission] if sheet.layout == "form" else tables.get(sheet.table, [])
+            # A return is submitted after its year ends, so the submission date may fall in year + 1.
+            last_year = year + 1 if sheet.layout == "form" else year
+            for rec in recs:
+                d = rec.get(col.field)
+                if isinstance(d, date) and not (year <= d.year <= last_year):
+                    ck.add("date_range", sheet, rec.get("_row"), col.header, d.isoformat(),
+                           f"rapportår/reporting year {year}")
+
+
+def _check_finance(ck: _Checker, finance: list[dict]) -> None:
+    from folkhalsa.schemas.lansrapport import EKONOMI
+
+    for rec in finance:
+        g, u, r = rec.get("granted_sek"), rec.get("used_sek"), rec.get("repaid_sek")
+        row = rec["_row"]
+        if g is not None and u is not None and u > g:
+            ck.add("used_exceeds_granted", EKONOMI, row, "Förbrukat (kr)", f"{u:.0f}", f"beviljat/granted {g:.0f}")
+        if None not in (g, u, r) and abs((g - u) - r) > 0.5:
+            ck.add("repaid_mismatch", EKONOMI, row, "Återbetalas (kr)", f"{r:.0f}",
+                   f"beviljat − förbrukat / granted − used = {g - u:.0f}")
+        expected = reference.grants().get((ck.county, ck.year))
+        if g is not None and expected is not None and abs(g - expected) > 0.5:
+            ck.add("grant_differs", EKONOMI, row, "Beviljat (kr)", f"{g:.0f}", f"beslut/decision {expected}")
+
+
+def _check_file_name(ck: _Checker, path: Path, submission: dict) -> None:
+    m = FILENAME_PATTERN.search(path.stem if path.is_file() else path.name)
+    if m and ck.county and m.group(1) != ck.county:
+        ck.add("county_mismatch", UPPGIFTER, UPPGIFTER.columns.index(UPPGIFTER.column("county_code")) + 1,
+               "Länskod", ck.county, f"filnamnet anger län/the file name says county {m.group(1)}")
+
+
+def check_return(path: Path, display_name: str | None = None) -> ParsedReturn:
+    """Validate one return (xlsx file or folder of CSV files). Raises UnreadableFile only when it
+    cannot be read at all; every other problem becomes an Issue."""
+    path = Path(path)
+    if not path.exists():
+        raise UnreadableFile(f"{path} finns inte / does not exist")
+    sheet_names = [s.name for s in SHEETS]
+    if path.is_dir():
+        grids, _ = read_csv_folder(path, sheet_names)
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        grids, _ = read_xlsx(path, sheet_names)
+    else:
+        raise UnreadableFile(f"{path.name}: varken xlsx eller mapp med csv / neither xlsx nor a folder of csv files")
+    parsed = ParsedReturn(path, sha256_file(path))
+    ck = _Checker(path, display_name or path.name)
+    for sheet in SHEETS:
+        if sheet.name not in grids:
+            ck.add("missing_sheet", sheet)
+    form = grids.get(UPPGIFTER.name)
+    submission = _read_form(ck, UPPGIFTER, form) if form else {}
+    tv = submission.get("template_version")
+    if form and tv is not None and str(tv) not in ACCEPTED_TEMPLATE_VERSIONS:
+        ck.add("template_version", UPPGIFTER, None, "Mallversion", str(tv),
+               f"godkända/accepted: {', '.join(ACCEPTED_TEMPLATE_VERSIONS)}")
+    tables = {s.table: _read_table(ck, s, grids[s.name]) for s in SHEETS
+              if s.layout == "table" and s.name in grids}
+    _check_file_name(ck, path, submission)
+    _check_dates(ck, tables, submission)
+    _check_finance(ck, tables.get("finance", []))
+    parsed.county_code, parsed.year = ck.county, ck.year
+    parsed.submission, parsed.tables, parsed.issues = submission, tables, ck.issues
+    return parsed
+
+
+# ---------------------------------------------------------------- landing
+
+def _frame(sheet: Sheet, rows: list[dict]) -> pl.DataFrame:
+    dtypes = {"text": pl.Utf8, "email": pl.Utf8, "code_list": pl.Utf8, "int": pl.Int64,
+              "amount": pl.Float64, "date": pl.Date, "code": pl.Utf8}
+    schema = {"_row": pl.Int64}
+    for c in sheet.columns:
+        schema[c.field] = pl.Int64 if c.codes == "target_area" and c.kind == "code" else dtypes[c.kind]
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def _bridge(rows: list[dict], key: str, list_field: str, out_field: str, dtype) -> pl.DataFrame:
+    pairs = [{"_row": r["_row"], key: r[key], out_field: (int(v) if dtype == pl.Int64 else v)}
+             for r in rows if r.get(key) for v in split_codes(r.get(list_field) or "")]
+    schema = {"_row": pl.Int64, key: pl.Utf8, out_field: dtype}
+    return pl.DataFrame(pairs, schema=schema, orient="row") if pairs else pl.DataFrame(schema=schema)
+
+
+def return_tables(parsed: ParsedReturn, received_at: datetime) -> dict[str, pl.DataFrame]:
+    """The landed tables of one return. A rejected return lands its submission row and issues only."""
+    from folkhalsa.schemas.lansrapport import AKTORER, BEHOV, EKONOMI, INSATSER
+
+    keep = parsed.tables if parsed.ok else {}
+    frames = {s.table: _frame(s, keep.get(s.table, [])) for s in (AKTORER, INSATSER, BEHOV, EKONOMI)}
+    frames["actor_target_areas"] = _bridge(keep.get("actors", []), "actor_id", "target_areas", "target_area", pl.Int64)
+    frames["activity_municipalities"] = _bridge(keep.get("activities", []), "activity_id",
+                                                "municipality_codes", "municipality_code", pl.Utf8)
+    sub = {c.field: parsed.submission.get(c.field) for c in UPPGIFTER.columns}
+    sub.update(county_code=parsed.county_code, year=parsed.year, _row=None,
+               status="accepted" if parsed.ok else "rejected",
+               error_count=len(parsed.errors), warning_count=len(parsed.warnings))
+    frames["submission"] = pl.DataFrame([sub], schema={
+        **{c.field: (pl.Date if c.kind == "date" else pl.Int64 if c.kind == "int" else pl.Utf8)
+           for c in UPPGIFTER.columns},
+        "_row": pl.Int64, "status": pl.Utf8, "error_count": pl.Int64, "warning_count": pl.Int64,
+    }, orient="row")
+    issue_schema = {"file": pl.Utf8, "sheet": pl.Utf8, "row": pl.Int64, "column": pl.Utf8, "value": pl.Utf8,
+                    "rule": pl.Utf8, "severity": pl.Utf8, "message_sv": pl.Utf8, "message_en": pl.Utf8}
+    issues = [i.as_row() for i in parsed.issues]
+    frames["issues"] = (pl.DataFrame(issues, schema=issue_schema, orient="row") if issues
+                        else pl.DataFrame(schema=issue_schema))
+    sheet_of = {s.table: s.name for s in SHEETS}
+    sheet_of.update(actor_target_areas="Aktörer", activity_municipalities="Insatser", issues=None)
+    bid = batch_id_for(parsed.sha256)
+    out = {}
+    for name, df in frames.items():
+        if "_row" not in df.columns:
+            df = df.with_columns(pl.lit(None, pl.Int64).alias("_row"))
+        out[name] = with_provenance(df, batch_id=bid, source_file=parsed.path.name, sha256=parsed.sha256,
+                                    sheet=sheet_of.get(name), received_at=received_at, row_col="_row")
+    return out
+
+
+def discover_returns(inbox: Path) -> list[Path]:
+    """Returns under an inbox: spreadsheet files, and folders of CSV files (one per county and year).
+
+    Any other file is offered too, so that it is reported as unreadable rather than silently ignored.
+    """
+    if not inbox.exists():
+        return []
+    found = []
+    for p in sorted(inbox.rglob("*")):
+        if any(part.startswith((".", "~$")) for part in p.relative_to(inbox).parts):
+            continue
+        if p.is_dir() and any(c.suffix.lower() == ".csv" for c in p.iterdir()):
+            found.append(p)
+        elif p.is_file() and p.suffix.lower() != ".csv" and p.name.lower() not in ("readme.md", "readme.txt"):
+            found.append(p)
+    return found
+
+
+def write_error_report(parsed_or_issues, dest: Path) -> Path:
+    issues = parsed_or_issues.issues if isinstance(parsed_or_issues, ParsedReturn) else parsed_or_issues
+    lines = [f"Länsrapporten avvisades / The return was rejected: {dest.name}", ""]
+    lines += [i.message() for i in issues]
+    report = dest.with_name(dest.name + ".fel.txt")
+    report.write_text("\n".join(lines) + "\n", "utf-8")
+    return report
+
+
+def quarantine(path: Path, quarantine_dir: Path, sha256: str, issues) -> Path:
+    dest_dir = quarantine_dir / sha256[:16]
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = archive_original(path, dest_dir, sha256)
+    write_error_report(issues, dest)
+    return dest
+
+
+def land_returns(inbox: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: Path) -> LandResult:
+    """Validate and land every return in the inbox. One bad file never stops the rest."""
+    result = LandResult(SOURCE)
+    for path in discover_returns(inbox):
+        _land_one(path, landing_dir, archive_dir, quarantine_dir, result)
+    return result
+
+
+def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: Path, result: LandResult) -> None:
+    try:
+        sha = sha256_file(path)
+    except OSError as e:
+        result.rejected.append({"file": path.name, "errors": [f"[unreadable] {path.name}: {e}"]})
+        return
+    bid = batch_id_for(sha)
+    if batch_exists(landing_dir, SOURCE, bid):
+        result.skipped.append(bid)
+        manifest = read_manifest(landing_dir, SOURCE, bid) or {}
+        if manifest.get("status") == "rejected":
+            result.rejected.append({"file": path.name, "county_code": manifest.get("county_code"),
+                                    "year": manifest.get("year"), "errors": manifest.get("errors", [])})
+        return
+    try:
+        parsed = check_return(path)
+    except UnreadableFile as e:
+        issue = Issue(path.name, "unreadable", detail=str(e))
+        quarantine(path, quarantine_dir, sha, [issue])
+        parsed = ParsedReturn(path, sha, issues=[issue])
+    archive_original(path, archive_dir, sha)
+    received_at = utc_now()
+    tables = return_tables(parsed, received_at)
+    errors = [i.message() for i in parsed.errors]
+    manifest = {"file": path.name, "sha256": sha, "received_at": received_at.isoformat(),
+                "county_code": parsed.county_code, "year": parsed.year,
+                "status": "accepted" if parsed.ok else "rejected", "errors": errors,
+                "warnings": [i.message() for i in parsed.warnings]}
+    write_batch(landing_dir, SOURCE, bid, tables, manifest)
+    result.landed.append(bid)
+    for name, df in tables.items():
+        result.add_rows(name, df.height)
+    result.warnings += [{"file": path.name, "message": i.message()} for i in parsed.warnings]
+    if not parsed.ok:
+        if parsed.issues and parsed.issues[0].rule != "unreadable":
+            quarantine(path, quarantine_dir, sha, parsed)
+        result.rejected.append({"file": path.name, "county_code": parsed.county_code,
+                                "year": parsed.year, "errors": errors})

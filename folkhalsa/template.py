@@ -1,0 +1,162 @@
+"""Write länsrapport workbooks from the schema: the blank template and filled returns.
+
+The sample-data generator fills the same layout, so sample returns always match the template.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from folkhalsa import reference
+from folkhalsa.schemas.lansrapport import (
+    CODE_LISTS, INSTRUCTIONS_SHEET, SHEETS, TEMPLATE_VERSION, Sheet,
+)
+
+HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+LISTS_SHEET = "Kodlistor"
+VALIDATION_ROWS = 500
+
+
+def _code_values(name: str) -> list[str]:
+    if name == "county":
+        return list(reference.counties())
+    if name == "municipality":
+        return list(reference.municipalities())
+    return list(CODE_LISTS[name])
+
+
+def _write_lists(wb: Workbook) -> dict[str, str]:
+    """A hidden sheet of code lists; drop-downs refer to its ranges (Excel caps inline lists at 255 chars)."""
+    ws = wb.create_sheet(LISTS_SHEET)
+    refs = {}
+    names = ["county", "municipality", *CODE_LISTS]
+    for col, name in enumerate(names, start=1):
+        letter = ws.cell(row=1, column=col).column_letter
+        ws.cell(row=1, column=col, value=name)
+        values = _code_values(name)
+        for i, v in enumerate(values, start=2):
+            ws.cell(row=i, column=col, value=v)
+        refs[name] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
+    ws.sheet_state = "hidden"
+    return refs
+
+
+def _instructions(wb: Workbook) -> None:
+    ws = wb.active
+    ws.title = INSTRUCTIONS_SHEET
+    lines = [
+        ("Länsrapport om det regionala folkhälsoarbetet", True),
+        (f"Mallversion {TEMPLATE_VERSION}. Ändra inte flikarnas namn, rubriker eller ordning.", False),
+        ("Fyll i en rad per aktör, insats och behov. Lämna inga tomma rader inne i tabellerna.", False),
+        ("Belopp anges i hela kronor, t.ex. 630 000. Datum anges ÅÅÅÅ-MM-DD.", False),
+        ("Kontrollera filen med `folkhalsa check-return <fil>` innan den skickas.", False),
+        ("", False),
+    ]
+    for sheet in SHEETS:
+        lines.append((f"{sheet.name}: {sheet.help_sv}", True))
+        for c in sheet.columns:
+            req = "obligatorisk" if c.required else "frivillig"
+            lines.append((f"  {c.header} ({req}): {c.help_sv}", False))
+    for r, (text, bold) in enumerate(lines, start=1):
+        ws.cell(row=r, column=1, value=text).font = Font(bold=bold)
+    ws.column_dimensions["A"].width = 110
+
+
+def _add_validation(ws, sheet: Sheet, refs: dict[str, str]) -> None:
+    for idx, c in enumerate(sheet.columns, start=1):
+        if c.kind != "code" or not c.codes:
+            continue
+        letter = ws.cell(row=1, column=idx).column_letter
+        dv = DataValidation(type="list", formula1=f"={refs[c.codes]}", allow_blank=not c.required,
+                            showErrorMessage=True, errorTitle="Ogiltigt värde",
+                            error=f"Välj ett värde i listan för {c.header}.")
+        if sheet.layout == "form":
+            dv.add(f"B{idx}")
+        else:
+            dv.add(f"{letter}2:{letter}{VALIDATION_ROWS}")
+        ws.add_data_validation(dv)
+
+
+def _write_sheet(wb: Workbook, sheet: Sheet, refs: dict[str, str], values) -> None:
+    ws = wb.create_sheet(sheet.name)
+    if sheet.layout == "form":
+        values = values or {}
+        for r, c in enumerate(sheet.columns, start=1):
+            ws.cell(row=r, column=1, value=c.header).font = Font(bold=True)
+            ws.cell(row=r, column=2, value=values.get(c.field))
+            ws.cell(row=r, column=3, value=c.help_sv).alignment = Alignment(wrap_text=False)
+        ws.column_dimensions["A"].width = 18
+        ws.column_dimensions["B"].width = 36
+    else:
+        for col, c in enumerate(sheet.columns, start=1):
+            cell = ws.cell(row=1, column=col, value=c.header)
+            cell.font, cell.fill = Font(bold=True), HEADER_FILL
+            ws.column_dimensions[cell.column_letter].width = max(14, len(c.header) + 4)
+        for r, row in enumerate(values or [], start=2):
+            for col, c in enumerate(sheet.columns, start=1):
+                ws.cell(row=r, column=col, value=row.get(c.field))
+        ws.freeze_panes = "A2"
+    _add_validation(ws, sheet, refs)
+
+
+def build_workbook(filled: dict | None = None) -> Workbook:
+    """A workbook in the template layout; `filled` maps table name -> dict (form) or list of dicts."""
+    filled = filled or {}
+    wb = Workbook()
+    _instructions(wb)
+    refs = _write_lists(wb)
+    for sheet in SHEETS:
+        default = {"template_version": TEMPLATE_VERSION} if sheet.layout == "form" else None
+        values = filled.get(sheet.table, default)
+        if sheet.layout == "form":
+            values = {"template_version": TEMPLATE_VERSION, **(values or {})}
+        _write_sheet(wb, sheet, refs, values)
+    # Keep the code-list sheet last so the visible order is instructions, then the parts.
+    wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames))
+    return wb
+
+
+def write_template(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    build_workbook().save(path)
+    return path
+
+
+def write_return(path: Path, filled: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    build_workbook(filled).save(path)
+    return path
+
+
+def format_docs() -> str:
+    """The format documentation page, generated from the schema (docs/lansrapport.md)."""
+    from folkhalsa.schemas.lansrapport import RULES, WARNING_RULES
+
+    out = [
+        "# Länsrapportens format",
+        "",
+        f"Genererad från `folkhalsa/schemas/lansrapport.py`. Mallversion **{TEMPLATE_VERSION}**. "
+        "Mallen: `data/templates/lansrapport.xlsx`.",
+        "",
+    ]
+    for s in SHEETS:
+        out += [f"## {s.name}", "", s.help_sv, "",
+                "| Rubrik | Fält | Typ | Obligatorisk | Kodlista | Beskrivning | Exempel |",
+                "|---|---|---|---|---|---|---|"]
+        for c in s.columns:
+            out.append(f"| {c.header} | `{c.field}` | {c.kind} | {'ja' if c.required else 'nej'} | "
+                       f"{c.codes or ''} | {c.help_sv} | {c.example} |")
+        out.append("")
+    out += ["## Kontroller", "", "| Regel | Nivå | Svenska | English |", "|---|---|---|---|"]
+    for rule, (sv, en) in RULES.items():
+        level = "varning" if rule in WARNING_RULES else "fel"
+        out.append(f"| `{rule}` | {level} | {sv} | {en} |")
+    out += ["", "## Kodlistor", ""]
+    for name, values in CODE_LISTS.items():
+        out.append(f"- **{name}**: " + ", ".join(values))
+    out.append("- **county**: de 21 länskoderna; **municipality**: de 290 kommunkoderna (dbt/seeds).")
+    return "\n".join(out) + "\n"
+
