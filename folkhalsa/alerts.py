@@ -329,8 +329,8 @@ def compose_alert(
         L.append("- Kritiska fel: rätta orsaken (källdata eller beräkning) och kör flödet igen. "
                  "Ingenting nytt publiceras förrän kontrollerna går igenom.")
     if n_warn:
-        L.append("- Varningar: granska värdena. Är förändringen verklig behövs ingen åtgärd, "
-                 "annars rätta källdata inför nästa körning.")
+        L.append("- Varningar: granska värdena. Stämmer de (t.ex. en verklig förändring) behövs "
+                 "ingen åtgärd, annars rätta källdata inför nästa körning.")
     if n_rej:
         L.append("- Avvisade länsrapporter: filen ligger i karantän och ingen rad ur den har lästs in. "
                  "Be länet rätta felen ovan (blad, rad, kolumn och regel anges) och skicka in "
@@ -402,6 +402,12 @@ def _describe(exc: BaseException, settings) -> str:
     return f"Nätverksfel / network error ({where}): {type(exc).__name__}: {exc}"
 
 
+def _failed(error: str, settings, password: str) -> Delivery:
+    error = _scrub(error, settings.smtp_user, password)
+    log.warning("Larmet kunde inte skickas / alert not sent: %s", error)
+    return Delivery(False, error)
+
+
 def deliver(msg: EmailMessage, settings) -> Delivery:
     """Send `msg` to settings.alert_to. Never raises for SMTP/network faults.
 
@@ -409,9 +415,9 @@ def deliver(msg: EmailMessage, settings) -> Delivery:
     login when settings.smtp_user is set.
     """
     if not settings.smtp_host:
-        return Delivery(False, "SMTP-server saknas / no SMTP host configured (smtp_host)")
+        return _failed("SMTP-server saknas / no SMTP host configured (smtp_host)", settings, "")
     if not settings.alert_to:
-        return Delivery(False, "Mottagare saknas / no recipients configured (alert_to)")
+        return _failed("Mottagare saknas / no recipients configured (alert_to)", settings, "")
     for h in ("From", "To"):
         del msg[h]
     msg["From"] = settings.alert_from
@@ -419,10 +425,13 @@ def deliver(msg: EmailMessage, settings) -> Delivery:
     if "Date" not in msg:
         msg["Date"] = format_datetime(datetime.now().astimezone())
 
-    password = ""
     try:
-        if settings.smtp_user:
-            password = _password(settings)
+        password = _password(settings) if settings.smtp_user else ""
+    except Exception as e:  # missing block, no Prefect API, ...: report, do not raise
+        return _failed(f"Lösenordet kunde inte hämtas från Prefect Secret-blocket "
+                       f"'{settings.smtp_password_block}' / could not load the SMTP password: "
+                       f"{type(e).__name__}: {e}", settings, "")
+    try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port,
                           timeout=settings.smtp_timeout_s) as smtp:
             if settings.smtp_starttls:
@@ -430,15 +439,8 @@ def deliver(msg: EmailMessage, settings) -> Delivery:
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, password)
             refused = smtp.send_message(msg, settings.alert_from, list(settings.alert_to))
-    except (OSError, smtplib.SMTPException) as e:
-        error = _scrub(_describe(e, settings), settings.smtp_user, password)
-        log.warning("Larmet kunde inte skickas / alert not sent: %s", error)
-        return Delivery(False, error)
-    except Exception as e:  # e.g. the Prefect Secret block cannot be loaded
-        error = _scrub(f"Lösenordet kunde inte hämtas / could not get the SMTP password "
-                       f"({type(e).__name__}: {e})", settings.smtp_user, password)
-        log.warning("Larmet kunde inte skickas / alert not sent: %s", error)
-        return Delivery(False, error)
+    except Exception as e:  # an alert fault must never break the run
+        return _failed(_describe(e, settings), settings, password)
     if refused:
         error = f"{len(refused)} mottagare avvisades / {len(refused)} recipient(s) refused"
         log.warning("Larmet skickat, men %s", error)

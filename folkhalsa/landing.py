@@ -137,3 +137,18 @@ def archive_original(path: Path, archive_dir: Path, sha256: str) -> Path:
         else:
             shutil.copy2(path, dest)
     return dest
+
+
+def data_version(landing_dir: Path) -> str:
+    """A short hash of every landed batch: the data version printed in reports."""
+    h = hashlib.sha256()
+    for m in sorted(landing_dir.glob("*/*/_manifest.json")):
+        h.update(f"{m.parent.parent.name}/{m.parent.name}\n".encode())
+    return h.hexdigest()[:12]
+
+
+def read_dataset_info(input_dir: Path) -> dict:
+    """dataset.json in an input folder says what the data is; sample data carries its label."""
+    p = input_dir / "dataset.json"
+    info = json.loads(p.read_text("utf-8")) if p.exists() else {}
+    return {"synthetic": bool(info.get("synthetic", False)), "label": info.get("label", ""), **info}

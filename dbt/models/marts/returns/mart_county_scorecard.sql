@@ -1,0 +1,57 @@
+-- Per county and reporting year: submission status, timeliness, completeness, warnings and rejections.
+with years as (
+    select unnest({{ var('report_years') }}) as year
+),
+
+grid as (
+    select c.county_code, y.year from {{ ref('dim_county') }} as c cross join years as y
+),
+
+versions as (
+    select
+        county_code, year,
+        count(*) as version_count,
+        count(*) filter (where status = 'rejected') as rejected_count
+    from {{ ref('int_returns__versions') }}
+    group by all
+),
+
+parts as (
+    select county_code, year, 'actors' as part from {{ ref('fct_actor') }}
+    union select county_code, year, 'activities' from {{ ref('fct_activity') }}
+    union select county_code, year, 'needs' from {{ ref('fct_need') }}
+    union select county_code, year, 'finance' from {{ ref('fct_grant') }}
+),
+
+completeness as (
+    select county_code, year, count(distinct part) as parts_filled from parts group by all
+),
+
+coverage as (
+    select county_code, year, count(*) filter (where is_covered) as target_areas_covered
+    from {{ ref('mart_national_picture') }} group by all
+)
+
+select
+    cast(g.county_code as varchar) as county_code,
+    cast(g.year as integer) as year,
+    cast(case when cur.batch_id is not null then 'inlämnad'
+              when coalesce(v.rejected_count, 0) > 0 then 'avvisad'
+              else 'saknas' end as varchar) as submission_status,
+    cast(cur.submitted_on as date) as submitted_on,
+    cast(make_date(g.year + 1, {{ var('return_deadline_month') }}, {{ var('return_deadline_day') }}) as date) as deadline,
+    cast(case when cur.submitted_on is null then null
+              else cur.submitted_on <= make_date(g.year + 1, {{ var('return_deadline_month') }}, {{ var('return_deadline_day') }})
+         end as boolean) as is_on_time,
+    cast(cur.source_file as varchar) as current_version_file,
+    cast(coalesce(v.version_count, 0) as integer) as version_count,
+    cast(coalesce(v.rejected_count, 0) as integer) as rejected_versions,
+    cast(coalesce(cur.warning_count, 0) as integer) as warning_count,
+    cast(coalesce(cp.parts_filled, 0) as integer) as parts_filled,
+    cast(round(100.0 * coalesce(cp.parts_filled, 0) / 4, 1) as double) as completeness_pct,
+    cast(coalesce(cov.target_areas_covered, 0) as integer) as target_areas_covered
+from grid as g
+left join {{ ref('int_returns__current') }} as cur using (county_code, year)
+left join versions as v using (county_code, year)
+left join completeness as cp using (county_code, year)
+left join coverage as cov using (county_code, year)

@@ -1,0 +1,259 @@
+"""The nightly flow: ingest and land, dbt build, GX checkpoint, publish, render, alert, summary.
+
+Each stage is a Prefect task that calls plain functions from the `folkhalsa` package; there is
+no parsing or validation logic here. Run it with `folkhalsa run` (embedded Prefect, no server).
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+
+from folkhalsa import SAMPLE_NOTICE
+from folkhalsa.landing import LandResult, data_version, read_dataset_info
+from folkhalsa.settings import Settings
+from folkhalsa.summary import Progress, RunSummary, render_table
+
+# ------------------------------------------------------------------ tasks
+
+
+@task(name="land-returns", timeout_seconds=1800)
+def land_returns_task(settings: Settings) -> LandResult:
+    from folkhalsa.sources.returns import land_returns
+
+    result = land_returns(settings.input_dir / "returns", settings.landing_dir, settings.archive_dir,
+                          settings.quarantine_dir)
+    _log_land(result)
+    return result
+
+
+@task(name="land-survey", timeout_seconds=1800)
+def land_survey_task(settings: Settings) -> LandResult:
+    from folkhalsa.sources.survey import discover_exports, land_survey
+
+    total = LandResult("skr_survey")
+    for path, year in discover_exports(settings.input_dir / "survey"):
+        if year not in settings.years:
+            continue
+        r = land_survey(path, year, settings.project_root / "data" / "codebooks", settings.landing_dir,
+                        settings.archive_dir)
+        _merge(total, r)
+    _log_land(total)
+    return total
+
+
+@task(name="land-indicators", timeout_seconds=3600, retries=2, retry_delay_seconds=[10, 60])
+def land_indicators_task(settings: Settings) -> LandResult:
+    from folkhalsa.sources.indicators import fetch_snapshots, land_indicators, load_catalogue
+
+    catalogue = load_catalogue(settings.dbt_dir)
+    snapshots = settings.input_dir / "indicators"
+    if settings.online:
+        snapshots = settings.output_dir / "snapshots" / datetime.now(timezone.utc).strftime("%Y%m%d")
+        fetch_snapshots(catalogue, pxweb_base_url=settings.pxweb_base_url,
+                        kolada_base_url=settings.kolada_base_url, out_dir=snapshots,
+                        years=settings.years, timeout=settings.http_timeout_s)
+    result = land_indicators(snapshots, settings.landing_dir, settings.archive_dir, catalogue)
+    _log_land(result)
+    return result
+
+
+@task(name="dbt-build", timeout_seconds=3600)
+def dbt_build_task(settings: Settings, run_id: str, dataset: dict):
+    from folkhalsa.warehouse import build_candidate
+
+    return build_candidate(settings, run_id, dataset)
+
+
+@task(name="gx-checkpoint", timeout_seconds=1800)
+def quality_task(settings: Settings, warehouse: Path, run_id: str):
+    from folkhalsa.quality import run_checks
+
+    return run_checks(warehouse, settings.landing_dir, settings.output_dir / "data_docs",
+                      settings.state_dir, run_id)
+
+
+@task(name="render", timeout_seconds=3600)
+def render_task(settings: Settings, warehouse: Path, sample: bool):
+    from folkhalsa.render import render_reports
+
+    return render_reports(settings.reports_dir, settings.report_output_dir, warehouse, settings.years,
+                          settings.render_formats, settings.render, sample)
+
+
+@task(name="alert", timeout_seconds=300)
+def alert_task(settings: Settings, run_id: str, started: datetime, findings: list, rejected: list,
+               data_docs: Path | None, sample: bool) -> dict:
+    # No Prefect retries: an undelivered alert goes to the outbox and the next run sends it.
+    from folkhalsa.alerts import RejectedReturn, send_run_alert
+
+    return send_run_alert(run_id, started, findings, [RejectedReturn.from_dict(r) for r in rejected],
+                          data_docs, settings, notice=SAMPLE_NOTICE if sample else None)
+
+
+def _merge(total: LandResult, part: LandResult) -> None:
+    total.landed += part.landed
+    total.skipped += part.skipped
+    total.rejected += part.rejected
+    total.warnings += part.warnings
+    for k, v in part.rows.items():
+        total.add_rows(k, v)
+
+
+def _log_land(result: LandResult) -> None:
+    log = get_run_logger()
+    log.info("%s: %d batches landed, %d unchanged, %d rejected, rows %s", result.source,
+             len(result.landed), len(result.skipped), len(result.rejected), result.rows)
+    for r in result.rejected:
+        log.warning("%s rejected: %s (%d errors)", result.source, r.get("file"), len(r.get("errors", [])))
+
+
+# ------------------------------------------------------------------ flow
+
+
+@flow(name="folkhalsa-nightly", log_prints=False)
+def nightly(settings: Settings | None = None, progress_stream=None) -> dict:
+    settings = settings or Settings()
+    started = datetime.now(timezone.utc).replace(microsecond=0)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    dataset = read_dataset_info(settings.input_dir)
+    summary = RunSummary(run_id=run_id, started_at=started.isoformat(), sample=dataset["synthetic"])
+    progress = Progress(summary, progress_stream)
+    t0 = time.perf_counter()
+    if summary.sample:
+        progress.line(f"{SAMPLE_NOTICE} ({settings.input_dir})")
+
+    _ingest(settings, summary, progress)
+    dataset["data_version"] = data_version(settings.landing_dir)
+    build, quality = _build_and_check(settings, summary, progress, run_id, dataset)
+    _render(settings, summary, progress)
+    _alert(settings, summary, progress, run_id, started, quality)
+
+    summary.wall_seconds = round(time.perf_counter() - t0, 3)
+    summary.files["run summary (json)"] = str(settings.output_dir / "run_summary.json")
+    summary.write_json(settings.output_dir / "run_summary.json")
+    table = render_table(summary)
+    progress.line("")
+    progress.line(table)
+    _artifact(table, summary)
+    return summary.to_dict()
+
+
+def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None:
+    for name, fn in (("land returns", land_returns_task), ("land survey", land_survey_task),
+                     ("land indicators", land_indicators_task)):
+        with progress.stage(name) as stage:
+            # One failing source must not stop the others: record it and go on.
+            state = fn(settings, return_state=True)
+            if state.is_failed():
+                stage.status, stage.detail = "failed", _state_message(state)
+                continue
+            result: LandResult = state.result()
+            summary.rows[result.source] = result.rows
+            summary.sources[result.source] = {"landed": len(result.landed), "skipped": len(result.skipped),
+                                              "rejected": len(result.rejected)}
+            summary.rejected += [{**r, "source": result.source} for r in result.rejected]
+            stage.detail = f"{len(result.landed)} nya, {len(result.skipped)} oförändrade, {len(result.rejected)} avvisade"
+    summary.files["landing"] = str(settings.landing_dir)
+    summary.files["quarantine"] = str(settings.quarantine_dir)
+
+
+def _build_and_check(settings, summary, progress, run_id, dataset):
+    from folkhalsa.warehouse import clean_stale_candidates, discard, publish
+
+    clean_stale_candidates(settings)
+    with progress.stage("dbt build") as stage:
+        state = dbt_build_task(settings, run_id, dataset, return_state=True)
+        if state.is_failed():
+            stage.status, stage.detail = "failed", _state_message(state)
+            return None, None
+        build = state.result()
+        summary.marts = build.rows
+        stage.detail = f"{len(build.rows)} marts, {build.passed} ok"
+    with progress.stage("gx checkpoint") as stage:
+        state = quality_task(settings, build.warehouse, run_id, return_state=True)
+        quality = None if state.is_failed() else state.result()
+        if quality is None:
+            stage.status, stage.detail = "failed", _state_message(state)
+        else:
+            summary.checks = quality.to_dict()
+            summary.files["data docs"] = str(quality.data_docs)
+            stage.detail = f"{quality.passed} godkända, {quality.failed} underkända"
+    with progress.stage("publish") as stage:
+        if quality is None or quality.critical_failed:
+            discard(build.warehouse)
+            stage.status = "skipped"
+            stage.detail = "kritiska fel: senaste godkända lager behålls / critical failures: last good warehouse kept"
+        else:
+            publish(build.warehouse, settings)
+            summary.published = True
+            stage.detail = str(settings.published_warehouse)
+    summary.files["warehouse"] = str(settings.published_warehouse)
+    return build, quality
+
+
+def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None:
+    with progress.stage("render") as stage:
+        if not summary.published:
+            stage.status, stage.detail = "skipped", "inget nytt lager publicerat / nothing new published"
+            return
+        state = render_task(settings, settings.published_warehouse, summary.sample, return_state=True)
+        if state.is_failed():
+            stage.status, stage.detail = "failed", _state_message(state)
+            if settings.render == "always":
+                raise RuntimeError(stage.detail)
+            return
+        result = state.result()
+        stage.detail = result.message
+        if not result.rendered:
+            stage.status = "skipped"
+        summary.files["reports"] = str(settings.report_output_dir)
+
+
+def _alert(settings, summary, progress, run_id, started, quality) -> None:
+    # Called on every run: it forgets fixed failures and sends what an earlier run could not.
+    findings = list(quality.findings) if quality else []
+    with progress.stage("alert") as stage:
+        state = alert_task(settings, run_id, started, findings, summary.rejected,
+                           quality.data_docs if quality else None, summary.sample, return_state=True)
+        if state.is_failed():
+            summary.alert = {"status": _state_message(state)}
+        else:
+            summary.alert = state.result()
+            summary.alert["status"] = _alert_status(summary.alert)
+        stage.detail = summary.alert["status"]
+        if not summary.alert.get("attempted"):
+            stage.status = "skipped"
+
+
+def _alert_status(a: dict) -> str:
+    if not a.get("attempted"):
+        return "inget att larma om / nothing to report"
+    if a.get("sent"):
+        return f"skickat till {a.get('recipients')} mottagare / sent: {a.get('subject')}"
+    return f"EJ SKICKAT, sparat till nästa körning / NOT SENT, queued for the next run: {a.get('error')}"
+
+
+def _state_message(state) -> str:
+    try:
+        state.result()
+    except Exception as e:  # the task's own exception, re-raised by Prefect
+        return f"{type(e).__name__}: {e}"
+    return state.message or "failed"
+
+
+def _artifact(table: str, summary: RunSummary) -> None:
+    try:
+        create_markdown_artifact(key="nightly-run-summary", markdown=f"```\n{table}\n```",
+                                 description=f"folkhalsa run {summary.run_id}")
+    except Exception:  # an artifact is a convenience; never fail the run for it
+        get_run_logger().warning("could not create the run-summary artifact")
+
+
+if __name__ == "__main__":
+    print(json.dumps(nightly(), indent=2, default=str))

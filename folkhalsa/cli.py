@@ -1,0 +1,138 @@
+"""The `folkhalsa` command line."""
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from folkhalsa.settings import PROJECT_ROOT, get_settings
+
+app = typer.Typer(
+    help="folkhälsa: the reporting pipeline for the regional implementation of public health policy.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+
+
+class RenderMode(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+def _years(value: str) -> list[int]:
+    try:
+        return [int(y) for y in value.split(",") if y.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"years must be comma-separated, e.g. 2022,2023 (got {value!r})") from None
+
+
+@app.command()
+def run(
+    input: Annotated[Path, typer.Option("--input", help="Input folder (returns/, survey/, indicators/).")] = PROJECT_ROOT / "data" / "sample",
+    output: Annotated[Path, typer.Option("--output", help="Output folder (landing, warehouse, reports).")] = PROJECT_ROOT / "data" / "output",
+    years: Annotated[str, typer.Option("--years", help="Reporting years, comma-separated.")] = "2022,2023",
+    render: Annotated[RenderMode, typer.Option("--render", help="auto: render if Quarto is installed; always: missing Quarto is an error; never.")] = RenderMode.auto,
+) -> None:
+    """Run the nightly flow once: land, dbt build, checks, publish, render, alert, summary."""
+    from flows.nightly import nightly
+
+    settings = get_settings(input_dir=input.resolve(), output_dir=output.resolve(), years=_years(years),
+                            render=render.value)
+    if not input.exists():
+        typer.echo(f"Indatamappen finns inte / input folder does not exist: {input}", err=True)
+        raise typer.Exit(2)
+    summary = nightly(settings)
+    failed = [s for s in summary["stages"] if s["status"] == "failed"]
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command("check-return")
+def check_return_cmd(
+    file: Annotated[Path, typer.Argument(help="A return: .xlsx file, or a folder of CSV files.")],
+) -> None:
+    """Validate one county return exactly as the pipeline does. Exit 0 valid, 1 invalid, 2 unreadable."""
+    from folkhalsa.sources.returns import check_return
+    from folkhalsa.sources.workbook import UnreadableFile
+
+    try:
+        parsed = check_return(file)
+    except UnreadableFile as e:
+        typer.echo(f"FEL [unreadable] {file.name}: Filen kan inte läsas / The file cannot be read: {e}", err=True)
+        raise typer.Exit(2)
+    except Exception as e:  # a guard: users get a message, never a traceback
+        typer.echo(f"FEL [unreadable] {file.name}: {type(e).__name__}: {e}", err=True)
+        raise typer.Exit(2)
+    for issue in parsed.issues:
+        typer.echo(issue.message())
+    status = "GODKÄND / VALID" if parsed.ok else "AVVISAD / INVALID"
+    typer.echo(f"{file.name}: {status} – {len(parsed.errors)} fel/errors, {len(parsed.warnings)} varningar/warnings")
+    raise typer.Exit(0 if parsed.ok else 1)
+
+
+@app.command("sample-data")
+def sample_data(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the sample inputs to.")] = PROJECT_ROOT / "data" / "sample",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical files.")] = 42,
+    scale: Annotated[int, typer.Option(help="Multiply the data volume (1, 10, 100 ...).", min=1)] = 1,
+) -> None:
+    """Write deterministic synthetic inputs (Exempeldata – inte officiell statistik)."""
+    from folkhalsa.sample.generate import write_sample_data
+
+    files = write_sample_data(out, seed=seed, scale=scale)
+    typer.echo(f"{len(files)} filer skrivna till / files written to {out}")
+
+
+@app.command()
+def template(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the template workbook.")] = PROJECT_ROOT / "data" / "templates" / "lansrapport.xlsx",
+    docs: Annotated[Path, typer.Option("--docs", help="Where to write the format documentation.")] = PROJECT_ROOT / "docs" / "lansrapport.md",
+) -> None:
+    """Generate the länsrapport template workbook and its format docs from the schema."""
+    from folkhalsa.template import format_docs, write_template
+
+    write_template(out)
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    docs.write_text(format_docs(), "utf-8")
+    typer.echo(f"{out}\n{docs}")
+
+
+@app.command("render")
+def render_cmd(
+    year: Annotated[Optional[int], typer.Option("--year", help="Report year; default all configured years.")] = None,
+    to: Annotated[str, typer.Option("--to", help="Formats: html,docx,typst.")] = "html,docx,typst",
+    output: Annotated[Path, typer.Option("--output", help="Output folder holding the published warehouse.")] = PROJECT_ROOT / "data" / "output",
+) -> None:
+    """Render the annual-report sections with `quarto render` from the published warehouse."""
+    from folkhalsa.landing import read_dataset_info
+    from folkhalsa.render import QuartoMissing, RenderError, render_reports
+
+    settings = get_settings(output_dir=output.resolve())
+    if not settings.published_warehouse.exists():
+        typer.echo(f"Inget publicerat lager / no published warehouse at {settings.published_warehouse}. "
+                   "Kör / run `folkhalsa run` först.", err=True)
+        raise typer.Exit(2)
+    years = [year] if year else settings.years
+    sample = read_dataset_info(settings.input_dir).get("synthetic", False)
+    try:
+        result = render_reports(settings.reports_dir, settings.report_output_dir, settings.published_warehouse,
+                                years, [f for f in to.split(",") if f], "always", sample)
+    except (QuartoMissing, RenderError) as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1)
+    for f in result.files:
+        typer.echo(str(f))
+
+
+@app.command()
+def serve() -> None:
+    """Serve the nightly deployment (cron 0 2 * * *, Europe/Stockholm) on the configured Prefect API."""
+    from flows.deployment import serve_nightly
+
+    serve_nightly()
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,63 @@
+"""Render the annual-report sections with Quarto (an external tool found on PATH)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPORT = "arsrapport.qmd"
+FORMATS = ("html", "docx", "typst")
+INSTALL_HINT = (
+    "Quarto saknas på PATH / Quarto is not on PATH. Installera från https://quarto.org/docs/get-started/ "
+    "eller `pip install quarto-cli` på en dator med internet, och kör sedan `folkhalsa render`."
+)
+
+
+class QuartoMissing(RuntimeError):
+    pass
+
+
+class RenderError(RuntimeError):
+    pass
+
+
+@dataclass
+class RenderResult:
+    rendered: bool
+    message: str = ""
+    files: list[Path] = field(default_factory=list)
+
+
+def quarto_path() -> str | None:
+    return shutil.which("quarto")
+
+
+def render_reports(reports_dir: Path, out_dir: Path, warehouse: Path, years: list[int],
+                   formats: list[str] | tuple[str, ...] = FORMATS, mode: str = "auto",
+                   sample: bool = False) -> RenderResult:
+    """`quarto render` the report for each year into out_dir/<year>/.
+
+    mode: auto (skip with a clear message when Quarto is missing), always (missing Quarto is an
+    error) or never.
+    """
+    if mode == "never":
+        return RenderResult(False, "Rendering avstängd (--render never) / rendering disabled.")
+    quarto = quarto_path()
+    if quarto is None:
+        if mode == "always":
+            raise QuartoMissing(INSTALL_HINT)
+        return RenderResult(False, INSTALL_HINT)
+    files: list[Path] = []
+    for year in years:
+        dest = out_dir / str(year)
+        dest.mkdir(parents=True, exist_ok=True)
+        cmd = [quarto, "render", REPORT, "--to", ",".join(formats), "--output-dir", str(dest.resolve()),
+               "-P", f"year:{year}", "-P", f"warehouse:{warehouse.resolve()}",
+               "-P", f"sample:{str(sample).lower()}"]
+        proc = subprocess.run(cmd, cwd=reports_dir, capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+            raise RenderError(f"quarto render misslyckades för {year} / failed for {year}:\n{tail}")
+        files += sorted(p for p in dest.rglob("*") if p.is_file() and p.suffix in (".html", ".docx", ".pdf"))
+    return RenderResult(True, f"{len(files)} filer renderade / files rendered", files)

@@ -1,0 +1,546 @@
+"""The 35 public-health indicators: catalogue, online snapshots, offline harmonising and landing.
+
+Online runs save every API response as a snapshot envelope
+    {"source", "indicator_code", "url", "query", "retrieved_at", "response"}   (Kolada: "pages": [...])
+under <out_dir>/<source>/. Landing reads snapshots only, so offline runs (the default, on the
+bundled sample) and online runs go through the same parser. Each snapshot file is one batch.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import polars as pl
+
+from folkhalsa.landing import (LandResult, archive_original, batch_exists, batch_id_for, sha256_file,
+                               utc_now, with_provenance, write_batch)
+from folkhalsa.sources.jsonstat import Dataset, Dimension, build_dataset, parse_dataset, to_frame
+from folkhalsa.sources.kolada import KoladaClient, parse_kolada
+from folkhalsa.sources.pxweb import PxWebClient, query_body
+
+LANDING_SOURCE = "indicators"
+TABLE = "indicator_values"
+SOURCES = ("folkhalsodata", "kolada", "file")
+BREAKDOWNS = ("sex", "education", "age", "county", "municipality")
+PERIOD_TYPES = ("annual", "rolling4")
+EDUCATION = ("total", "förgymnasial", "gymnasial", "eftergymnasial")
+
+INDICATOR_SCHEMA: dict[str, pl.DataType] = {
+    "indicator_code": pl.Utf8,
+    "region_code": pl.Utf8,
+    "municipality_code": pl.Utf8,
+    "period": pl.Utf8,
+    "period_end_year": pl.Int64,
+    "sex": pl.Utf8,
+    "education": pl.Utf8,
+    "value": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "n_respondents": pl.Int64,
+    "status": pl.Utf8,
+    "source": pl.Utf8,
+    "retrieved_at": pl.Datetime("us", "UTC"),
+}
+
+# Status symbols as PxWeb publishes them ("..": not available). Anything else with a value is kept.
+MISSING_SYMBOLS = {"..", "."}
+SUPPRESSED_SYMBOLS = {"x", "X", "c", "C"}
+UNRELIABLE_SYMBOLS = {"*", "u", "U"}
+
+
+class SnapshotError(ValueError):
+    """A snapshot cannot be landed. Message in Swedish / English."""
+
+
+def _err(sv: str, en: str) -> SnapshotError:
+    return SnapshotError(f"{sv} / {en}")
+
+
+# --------------------------------------------------------------------------- catalogue
+
+def load_catalogue(dbt_dir: Path) -> pl.DataFrame:
+    """ref_indicators.csv joined with indicator_catalogue.csv; raises ValueError if they disagree."""
+    seeds = Path(dbt_dir) / "seeds"
+    ref = pl.read_csv(seeds / "ref_indicators.csv", infer_schema=False)
+    cat = pl.read_csv(seeds / "indicator_catalogue.csv", infer_schema=False)
+    problems = []
+    if set(ref["code"]) != set(cat["code"]) or cat["code"].is_duplicated().any():
+        problems.append(f"koderna skiljer sig / codes differ: only in ref_indicators "
+                        f"{sorted(set(ref['code']) - set(cat['code']))}, only in indicator_catalogue "
+                        f"{sorted(set(cat['code']) - set(ref['code']))}, duplicated "
+                        f"{sorted(set(cat.filter(pl.col('code').is_duplicated())['code']))}")
+    for r in cat.iter_rows(named=True):
+        problems += _catalogue_row_problems(r)
+    if problems:
+        raise ValueError("indicator_catalogue.csv: " + "; ".join(problems))
+    cat = cat.with_columns(
+        pl.col("decimals").cast(pl.Int64), pl.col("min_respondents").cast(pl.Int64),
+        pl.col("change_threshold").cast(pl.Float64))
+    ref = ref.with_columns(pl.col("target_area").cast(pl.Int64), (pl.col("decided").str.to_lowercase() == "true"))
+    return ref.join(cat, on="code", how="left")
+
+
+def _catalogue_row_problems(r: dict) -> list[str]:
+    code, out = r["code"], []
+    if r["source"] not in SOURCES:
+        out.append(f"{code}: source '{r['source']}' ∉ {SOURCES}")
+    if r["source"] == "folkhalsodata" and not r["table_path"]:
+        out.append(f"{code}: table_path saknas / missing")
+    if r["source"] == "kolada" and not r["kpi_id"]:
+        out.append(f"{code}: kpi_id saknas / missing")
+    bad = [b for b in (r["breakdowns"] or "").split("|") if b and b not in BREAKDOWNS]
+    if bad:
+        out.append(f"{code}: okända breakdowns / unknown breakdowns {bad}")
+    if r["period_type"] not in PERIOD_TYPES:
+        out.append(f"{code}: period_type '{r['period_type']}' ∉ {PERIOD_TYPES}")
+    for col in ("decimals", "min_respondents"):
+        if r[col] and not r[col].isdigit():
+            out.append(f"{code}: {col} '{r[col]}' är inget heltal / is not an integer")
+    return out
+
+
+def breakdowns(cat_row: dict) -> set[str]:
+    return {b for b in (cat_row.get("breakdowns") or "").split("|") if b}
+
+
+def load_areas(dbt_dir: Path) -> tuple[list[str], list[str]]:
+    """(länskoder, kommunkoder) from the seeds, for online fetches."""
+    seeds = Path(dbt_dir) / "seeds"
+    counties = pl.read_csv(seeds / "ref_counties.csv", infer_schema=False)["code"].to_list()
+    munis = pl.read_csv(seeds / "ref_municipalities.csv", infer_schema=False)["code"].to_list()
+    return counties, munis
+
+
+# --------------------------------------------------------------------------- dimension roles
+
+_ROLE_NAMES = {
+    "region": {"region", "lan", "län", "geo", "omrade", "område", "regioner"},
+    "sex": {"kon", "kön", "sex", "gender"},
+    "education": {"utbildningsniva", "utbildningsnivå", "utbildning", "utb", "education"},
+    "age": {"alder", "ålder", "aldersgrupp", "åldersgrupp", "age"},
+    "time": {"tid", "ar", "år", "artal", "årtal", "period", "time", "year"},
+    "metric": {"contentscode", "tabellinnehall", "tabellinnehåll", "matt", "mått", "measure", "innehall"},
+}
+_TOTAL_WORDS = ("totalt", "total", "samtliga", "alla", "båda könen", "kvinnor och män", "män och kvinnor")
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(s).lower())
+
+
+def role_of(code: str, text: str = "", json_role: str | None = None) -> str | None:
+    if json_role:
+        return json_role
+    for name in (code, text):
+        n = _norm(name)
+        for role, names in _ROLE_NAMES.items():
+            if n in {_norm(x) for x in names}:
+                return role
+    return None
+
+
+def metric_kind(code: str, label: str, measure: str | None) -> str | None:
+    """What a content category holds: value, ci_low, ci_high, n, or None (ignored)."""
+    if measure and code == measure:
+        return "value"
+    s = f"{code} {label}".lower()
+    if any(w in s for w in ("nedre", "lower", "ci_low", "ki_lag")):
+        return "ci_low"
+    if any(w in s for w in ("övre", "ovre", "upper", "ci_high", "ki_hog")):
+        return "ci_high"
+    if any(w in s for w in ("antal svar", "antal_svar", "svarande", "respondent")):
+        return "n"
+    return None
+
+
+def _is_total(label: str) -> bool:
+    return label.strip().lower().startswith(_TOTAL_WORDS)
+
+
+def sex_code(code: str, label: str) -> str | None:
+    lab = label.strip().lower()
+    if _is_total(lab):
+        return "T"
+    if lab in ("kvinnor", "kvinna", "women", "female", "flickor"):
+        return "K"
+    if lab in ("män", "man", "men", "male", "pojkar"):
+        return "M"
+    return code if code in ("T", "K", "M") else None
+
+
+def education_code(code: str, label: str) -> str | None:
+    for s in (label.strip().lower(), code.strip().lower()):
+        if s in EDUCATION:
+            return s
+        if s.startswith("förgymnasial"):
+            return "förgymnasial"
+        if s.startswith("eftergymnasial"):
+            return "eftergymnasial"
+        if s.startswith("gymnasial"):
+            return "gymnasial"
+        if _is_total(s):
+            return "total"
+    return None
+
+
+def _assign_roles(ds: Dataset) -> dict[str, str]:
+    json_roles = {}
+    for role, key in (("time", "time"), ("metric", "metric"), ("region", "geo")):
+        for dim_id in (ds.meta.get("role") or {}).get(key, []) or []:
+            json_roles[dim_id] = role
+    roles: dict[str, str] = {}
+    for d in ds.dimensions:
+        role = role_of(d.id, d.label, json_roles.get(d.id))
+        if role is None:
+            if len(d.codes) == 1:
+                continue  # a fixed selection (e.g. one age group): nothing to keep
+            raise _err(f"okänd dimension '{d.id}' ({d.label}) med {len(d.codes)} kategorier",
+                       f"unknown dimension '{d.id}' ({d.label}) with {len(d.codes)} categories")
+        if role in roles.values():
+            raise _err(f"två dimensioner tolkas som {role}", f"two dimensions map to {role}")
+        roles[d.id] = role
+    for need in ("region", "time"):
+        if need not in roles.values():
+            raise _err(f"dimension för {need} saknas (dimensioner: {ds.ids})",
+                       f"no {need} dimension (dimensions: {ds.ids})")
+    return roles
+
+
+# --------------------------------------------------------------------------- harmonising
+
+def _period_end_year(period: str, period_type: str) -> int | None:
+    m = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", period)
+    if not m:
+        return None
+    start, end = int(m.group(1)), int(m.group(2) or m.group(1))
+    if period_type == "rolling4" and end - start != 3:
+        return None
+    if period_type == "annual" and m.group(2):
+        return None
+    return end
+
+
+def _map_codes(df: pl.DataFrame, col: str, fn: Callable[[str, str], str | None], what: str) -> pl.DataFrame:
+    pairs = df.select(col, f"{col}_label").unique()
+    mapping = {c: fn(c, lab) for c, lab in pairs.iter_rows()}
+    return df.with_columns(pl.col(col).replace_strict(mapping, return_dtype=pl.Utf8).alias(what))
+
+
+def harmonise_jsonstat(dataset: dict, cat: dict) -> tuple[pl.DataFrame, list[str]]:
+    """JSON-stat (Folkhälsodata) -> rows with region/municipality/period/sex/education/value/ci/n/raw status."""
+    ds = parse_dataset(dataset)
+    roles = _assign_roles(ds)
+    by_role = {role: dim_id for dim_id, role in roles.items()}
+    df = to_frame(ds, labels=True).with_row_index("row", offset=1)
+    warnings: list[str] = []
+
+    if "age" in by_role:
+        age = next(d for d in ds.dimensions if d.id == by_role["age"])
+        keep = [c for c, lab in zip(age.codes, age.labels) if _is_total(lab)] or (age.codes if len(age.codes) == 1 else [])
+        if len(keep) != 1:
+            raise _err(f"kan inte välja total åldersgrupp i '{age.id}' bland {age.labels}",
+                       f"cannot pick the total age group in '{age.id}' among {age.labels}")
+        df = df.filter(pl.col(age.id) == keep[0])
+
+    region = by_role["region"]
+    bad = [c for c in df[region].unique().to_list() if not re.fullmatch(r"\d{2}|\d{4}", c)]
+    if bad:
+        raise _err(f"okända regionkoder {sorted(bad)[:5]} (väntade 00, länskod eller kommunkod)",
+                   f"unknown region codes {sorted(bad)[:5]} (expected 00, county or municipality code)")
+    df = df.with_columns(
+        pl.col(region).str.slice(0, 2).alias("region_code"),
+        pl.when(pl.col(region).str.len_chars() == 4).then(pl.col(region)).otherwise(None).alias("municipality_code"),
+        pl.col(by_role["time"]).str.replace_all("–", "-").str.replace_all(" ", "").alias("period"))
+
+    if "sex" in by_role:
+        df = _map_codes(df, by_role["sex"], sex_code, "sex")
+        unknown = df.filter(pl.col("sex").is_null())[f"{by_role['sex']}_label"].unique().to_list()
+        if unknown:
+            raise _err(f"okända kategorier för kön: {unknown}", f"unknown sex categories: {unknown}")
+    else:
+        df = df.with_columns(pl.lit("T").alias("sex"))
+    if "education" in by_role:
+        df = _map_codes(df, by_role["education"], education_code, "education")
+        unknown = df.filter(pl.col("education").is_null())[f"{by_role['education']}_label"].unique().to_list()
+        if unknown:
+            warnings.append(f"utbildningsgrupper utan motsvarighet hoppas över / education groups without a "
+                            f"match are skipped: {unknown}")
+            df = df.filter(pl.col("education").is_not_null())
+    else:
+        df = df.with_columns(pl.lit("total").alias("education"))
+
+    keys = ["region_code", "municipality_code", "period", "sex", "education"]
+    measure = cat.get("measure") or None
+    if "metric" in by_role:
+        metric = next(d for d in ds.dimensions if d.id == by_role["metric"])
+        kinds = {c: metric_kind(c, lab, measure) for c, lab in zip(metric.codes, metric.labels)}
+        if measure is None and len(metric.codes) == 1:
+            kinds = {metric.codes[0]: "value"}
+        value_codes = [c for c, k in kinds.items() if k == "value"]
+        if not value_codes:
+            raise _err(f"måttet '{measure}' saknas i svaret (innehåll: {metric.codes})",
+                       f"measure '{measure}' is not in the response (contents: {metric.codes})")
+        base = df.filter(pl.col(metric.id) == value_codes[0])
+        for kind, name in (("ci_low", "ci_low"), ("ci_high", "ci_high"), ("n", "n_respondents")):
+            codes = [c for c, k in kinds.items() if k == kind]
+            if codes:
+                part = df.filter(pl.col(metric.id) == codes[0]).select(*keys, pl.col("value").alias(name))
+                base = base.join(part, on=keys, how="left", nulls_equal=True)
+            else:
+                base = base.with_columns(pl.lit(None, pl.Float64).alias(name))
+        df = base
+    else:
+        df = df.with_columns(*(pl.lit(None, pl.Float64).alias(c) for c in ("ci_low", "ci_high", "n_respondents")))
+    return df.select(*keys, "value", "ci_low", "ci_high", "n_respondents", pl.col("status").alias("raw_status"),
+                     "row"), warnings
+
+
+def harmonise_kolada(pages: list[dict], cat: dict) -> tuple[pl.DataFrame, list[str]]:
+    df = parse_kolada(pages)
+    other = [k for k in df["kpi"].unique().to_list() if k != cat.get("kpi_id")]
+    if other:
+        raise _err(f"svaret innehåller KPI {other}, katalogen anger {cat.get('kpi_id')}",
+                   f"the response holds KPI {other}, the catalogue says {cat.get('kpi_id')}")
+    # Kolada marks nothing as missing: a null value is missing, unless its status says sekretess.
+    raw = (pl.when(pl.col("value").is_null() & pl.col("kolada_status").str.to_lowercase().str.contains("sekretess"))
+           .then(pl.lit("x")).otherwise(None))
+    df = df.with_columns(pl.lit("total").alias("education"), raw.alias("raw_status"),
+                         *(pl.lit(None, pl.Float64).alias(c) for c in ("ci_low", "ci_high", "n_respondents")))
+    return df.select("region_code", "municipality_code", "period", "sex", "education", "value", "ci_low",
+                     "ci_high", "n_respondents", "raw_status", "row"), []
+
+
+def _finalise(df: pl.DataFrame, cat: dict, source: str, retrieved_at: datetime) -> tuple[pl.DataFrame, list[str]]:
+    """Period checks, status and the disclosure rule, then the exact output columns."""
+    warnings = []
+    ends = {p: _period_end_year(p, cat["period_type"]) for p in df["period"].unique().to_list()}
+    bad = sorted(p for p, e in ends.items() if e is None)
+    if bad:
+        raise _err(f"perioder {bad[:5]} passar inte periodtypen {cat['period_type']}",
+                   f"periods {bad[:5]} do not fit period type {cat['period_type']}")
+    known = MISSING_SYMBOLS | SUPPRESSED_SYMBOLS | UNRELIABLE_SYMBOLS
+    odd = sorted(s for s in df["raw_status"].drop_nulls().unique().to_list() if s not in known)
+    if odd:
+        warnings.append(f"okända statuskoder {odd} behandlas som vanliga värden / unknown status codes {odd} "
+                        f"are treated as plain values")
+    min_n = cat.get("min_respondents")
+    s, v, n = pl.col("raw_status"), pl.col("value"), pl.col("n_respondents")
+    too_few = (n < min_n) if min_n else pl.lit(False)
+    status = (pl.when(s.is_in(list(SUPPRESSED_SYMBOLS))).then(pl.lit("suppressed"))
+              .when(s.is_in(list(MISSING_SYMBOLS)) | v.is_null()).then(pl.lit("missing"))
+              .when(too_few.fill_null(False)).then(pl.lit("suppressed"))
+              .when(s.is_in(list(UNRELIABLE_SYMBOLS))).then(pl.lit("unreliable"))
+              .otherwise(pl.lit("ok")))
+    df = df.with_columns(status.alias("status"))
+    shown = pl.col("status").is_in(["ok", "unreliable"])
+    df = df.with_columns(
+        *(pl.when(shown).then(pl.col(c)).otherwise(None).alias(c) for c in ("value", "ci_low", "ci_high")),
+        pl.col("n_respondents").round(0).cast(pl.Int64),
+        pl.col("period").replace_strict(ends, return_dtype=pl.Int64).alias("period_end_year"),
+        pl.lit(cat["code"]).alias("indicator_code"),
+        pl.lit(source).alias("source"),
+        pl.lit(retrieved_at).cast(pl.Datetime("us", "UTC")).alias("retrieved_at"))
+    key = ["region_code", "municipality_code", "period", "sex", "education"]
+    dupes = df.filter(pl.struct(key).is_duplicated())
+    if dupes.height:
+        raise _err(f"{dupes.height} rader har samma region/period/kön/utbildning, t.ex. {dupes.row(0)[:5]}",
+                   f"{dupes.height} rows share region/period/sex/education, e.g. {dupes.row(0)[:5]}")
+    return df.select(*(pl.col(c).cast(t) for c, t in INDICATOR_SCHEMA.items()), "row"), warnings
+
+
+def _parse_time(text: Any) -> datetime:
+    try:
+        dt = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise _err(f"retrieved_at '{text}' är ingen ISO-tid", f"retrieved_at '{text}' is not an ISO time") from None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def harmonise_snapshot(envelope: dict, catalogue: dict[str, dict]) -> tuple[pl.DataFrame, list[str]]:
+    """One snapshot envelope -> harmonised indicator_values rows (plus a `row` column) and warnings."""
+    if not isinstance(envelope, dict):
+        raise _err("filen är inte ett JSON-objekt", "the file is not a JSON object")
+    missing = [k for k in ("source", "indicator_code", "retrieved_at") if k not in envelope]
+    if missing:
+        raise _err(f"kuvertet saknar {missing}", f"the envelope lacks {missing}")
+    code, source = str(envelope["indicator_code"]), envelope["source"]
+    cat = catalogue.get(code)
+    if cat is None:
+        raise _err(f"indikatorn '{code}' finns inte i katalogen", f"indicator '{code}' is not in the catalogue")
+    if source != cat["source"]:
+        raise _err(f"ögonblicksbilden för {code} kommer från '{source}' men katalogen anger '{cat['source']}'",
+                   f"the snapshot for {code} comes from '{source}' but the catalogue says '{cat['source']}'")
+    retrieved_at = _parse_time(envelope["retrieved_at"])
+    if source == "kolada":
+        if not isinstance(envelope.get("pages"), list):
+            raise _err("Kolada-kuvertet saknar 'pages'", "the Kolada envelope lacks 'pages'")
+        df, warnings = harmonise_kolada(envelope["pages"], cat)
+    else:  # folkhalsodata, and placeholders for 'file' indicators, are JSON-stat
+        if not isinstance(envelope.get("response"), dict):
+            raise _err("kuvertet saknar 'response'", "the envelope lacks 'response'")
+        df, warnings = harmonise_jsonstat(envelope["response"], cat)
+    df, more = _finalise(df, cat, source, retrieved_at)
+    return df, warnings + more
+
+
+# --------------------------------------------------------------------------- landing
+
+def land_indicators(snapshot_dir: Path, landing_dir: Path, archive_dir: Path,
+                    catalogue: pl.DataFrame) -> LandResult:
+    """Land every snapshot under snapshot_dir as one batch each (source 'indicators', table 'indicator_values')."""
+    result = LandResult(source=LANDING_SOURCE)
+    cat = {r["code"]: r for r in catalogue.iter_rows(named=True)}
+    snapshot_dir = Path(snapshot_dir)
+    files = sorted(p for p in snapshot_dir.rglob("*.json") if p.is_file() and not p.name.startswith("."))
+    for path in files:
+        rel = path.relative_to(snapshot_dir).as_posix()
+        sha = sha256_file(path)
+        batch_id = batch_id_for(sha)
+        if batch_exists(landing_dir, LANDING_SOURCE, batch_id):
+            result.skipped.append(batch_id)
+            continue
+        try:
+            envelope = json.loads(path.read_text("utf-8"))
+            df, warnings = harmonise_snapshot(envelope, cat)
+        except Exception as e:  # one bad snapshot never stops the rest
+            msg = str(e) if isinstance(e, ValueError) else f"oväntat fel / unexpected error: {type(e).__name__}: {e}"
+            result.rejected.append({"file": rel, "errors": [f"{rel}: {msg}"]})
+            continue
+        result.warnings += [{"file": rel, "message": w} for w in warnings]
+        retrieved_at = df["retrieved_at"][0] if df.height else _parse_time(envelope["retrieved_at"])
+        df = with_provenance(df, batch_id=batch_id, source_file=rel, sha256=sha, sheet=None,
+                             received_at=retrieved_at, row_col="row")
+        archive_original(path, archive_dir, sha)
+        write_batch(landing_dir, LANDING_SOURCE, batch_id, {TABLE: df}, {
+            "source_file": rel, "sha256": sha, "indicator_code": envelope["indicator_code"],
+            "origin": envelope["source"], "url": envelope.get("url"), "retrieved_at": envelope["retrieved_at"],
+            "landed_at": utc_now().isoformat()})
+        result.landed.append(batch_id)
+        result.add_rows(TABLE, df.height)
+    return result
+
+
+# --------------------------------------------------------------------------- snapshots
+
+def write_snapshot(path: Path, envelope: dict) -> Path:
+    """Write an envelope atomically, compact and stable (same content -> same bytes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(envelope, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def envelope(source: str, code: str, url: str | None, query: Any, retrieved_at: datetime, **payload) -> dict:
+    return {"source": source, "indicator_code": code, "url": url, "query": query,
+            "retrieved_at": retrieved_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), **payload}
+
+
+def placeholder_dataset(code: str, regions: Sequence[str], periods: Sequence[str], note: str) -> dict:
+    """All-missing JSON-stat for an indicator without data (e.g. H5, not yet decided)."""
+    dims = [Dimension("Region", list(regions), list(regions), "region"),
+            Dimension("Tid", list(periods), list(periods), "år")]
+    total = len(regions) * len(periods)
+    return build_dataset(dims, [None] * total, {i: ".." for i in range(total)}, label=f"{code}: {note}",
+                         note=[note], role={"time": ["Tid"], "geo": ["Region"]})
+
+
+PLACEHOLDER_NOTE = "Indikatorn är ännu inte beslutad / The indicator is not yet decided"
+
+
+@dataclass
+class FetchResult:
+    paths: list[Path] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)  # {"indicator_code", "error"}
+
+
+def pxweb_selection(meta: dict, cat: dict, years: Sequence[int] | None) -> dict[str, list[str]]:
+    """Choose values per variable from PxWeb table metadata, following the catalogue row."""
+    wanted = breakdowns(cat)
+    selection: dict[str, list[str]] = {}
+    for var in meta["variables"]:
+        code, values = var["code"], [str(v) for v in var.get("values", [])]
+        texts = [str(t) for t in var.get("valueTexts", values)]
+        role = "time" if var.get("time") else role_of(code, var.get("text", ""))
+        if role == "region":
+            keep = [v for v in values if len(v) == 2 or (len(v) == 4 and "municipality" in wanted)]
+        elif role == "time":
+            keep = [v for v in values if years is None or (_end(v) in set(years))]
+        elif role == "metric":
+            keep = [v for v, t in zip(values, texts) if metric_kind(v, t, cat.get("measure"))]
+        elif role in ("sex", "education") and role in wanted:
+            keep = values
+        else:  # a dimension we do not break down by: its total, or let PxWeb eliminate it
+            totals = [v for v, t in zip(values, texts) if _is_total(t)]
+            if totals:
+                keep = totals[:1]
+            elif var.get("elimination"):
+                continue
+            elif len(values) == 1:
+                keep = values
+            else:
+                raise _err(f"kan inte välja värde för variabeln '{code}'", f"cannot choose a value for variable '{code}'")
+        if not keep:
+            raise _err(f"inga värden att hämta för '{code}'", f"no values to fetch for '{code}'")
+        selection[code] = keep
+    return selection
+
+
+def _end(period: str) -> int | None:
+    m = re.search(r"(\d{4})\s*$", period)
+    return int(m.group(1)) if m else None
+
+
+def fetch_snapshots(
+    catalogue: pl.DataFrame, *, pxweb_base_url: str, kolada_base_url: str, out_dir: Path,
+    years: Sequence[int] | None = None, timeout: float = 30.0, counties: Sequence[str] = (),
+    municipalities: Sequence[str] = (), max_retries: int = 4, backoff_s: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep, now: Callable[[], datetime] = utc_now,
+) -> FetchResult:
+    """Fetch every catalogue indicator online and save each response as a snapshot under out_dir/<source>/.
+
+    years: periods ending in these years (None: everything published). counties: länskoder, needed for
+    Kolada region ids and for the placeholders of undecided indicators. One failing indicator is
+    reported in FetchResult.errors and does not stop the others.
+    """
+    result = FetchResult()
+    out_dir = Path(out_dir)
+    retry = dict(timeout=timeout, max_retries=max_retries, backoff_s=backoff_s, sleep=sleep)
+    with PxWebClient(pxweb_base_url, **retry) as px, KoladaClient(kolada_base_url, **retry) as kc:
+        for cat in catalogue.iter_rows(named=True):
+            code, source = cat["code"], cat["source"]
+            try:
+                retrieved = now()
+                if source == "folkhalsodata":
+                    meta = px.metadata(cat["table_path"])
+                    sel = pxweb_selection(meta, cat, years)
+                    env = envelope(source, code, px.table_url(cat["table_path"]), query_body(sel), retrieved,
+                                   response=px.query(cat["table_path"], sel))
+                elif source == "kolada":
+                    ids = None
+                    if counties:
+                        ids = ["0000"] + [f"00{c}" for c in counties]
+                        ids += list(municipalities) if "municipality" in breakdowns(cat) else []
+                    pages = kc.values(cat["kpi_id"], ids, years)
+                    env = envelope(source, code, kc.data_urls(cat["kpi_id"], ids, years)[0],
+                                   {"kpi": cat["kpi_id"], "municipality": ids, "years": list(years or [])},
+                                   retrieved, pages=pages)
+                else:  # no API yet: an all-missing placeholder keeps the indicator visible
+                    if not years:
+                        raise _err("years behövs för platshållaren", "years are needed for the placeholder")
+                    data = placeholder_dataset(code, ["00", *counties], [str(y) for y in years], PLACEHOLDER_NOTE)
+                    env = envelope(source, code, None, None, retrieved, response=data)
+                stamp = retrieved.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                result.paths.append(write_snapshot(out_dir / source / f"{code}__{stamp}.json", env))
+            except Exception as e:  # noqa: BLE001 - reported per indicator, the rest still runs
+                result.errors.append({"indicator_code": code, "error": f"{code}: {e}"})
+    return result

@@ -1,0 +1,115 @@
+"""The run summary: stages, durations, rows, checks, alerts and files written."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Stage:
+    name: str
+    status: str = "pending"   # ok | failed | skipped
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    started_at: str
+    sample: bool = False
+    stages: list[Stage] = field(default_factory=list)
+    rows: dict[str, dict[str, int]] = field(default_factory=dict)       # source -> table -> rows
+    sources: dict[str, dict] = field(default_factory=dict)              # source -> landed/skipped counts
+    rejected: list[dict] = field(default_factory=list)
+    checks: dict = field(default_factory=dict)
+    published: bool = False
+    alert: dict = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    marts: dict[str, int] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def write_json(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2, default=str), "utf-8")
+        return path
+
+
+class Progress:
+    """Stage-by-stage progress: rich on a terminal, plain lines in CI or when piped."""
+
+    def __init__(self, summary: RunSummary, stream=None):
+        self.summary = summary
+        self.stream = stream or sys.stdout
+        self.rich = self.stream.isatty()
+        if self.rich:
+            from rich.console import Console
+            self.console = Console(file=self.stream)
+
+    def line(self, text: str, style: str = "") -> None:
+        if self.rich:
+            self.console.print(text, style=style or None, highlight=False)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    @contextmanager
+    def stage(self, name: str):
+        stage = Stage(name)
+        self.summary.stages.append(stage)
+        self.line(f"▶ {name} …" if self.rich else f"[{name}] start")
+        t0 = time.perf_counter()
+        try:
+            yield stage
+            if stage.status == "pending":
+                stage.status = "ok"
+        except Exception as e:
+            stage.status, stage.detail = "failed", str(e)
+            raise
+        finally:
+            stage.seconds = round(time.perf_counter() - t0, 3)
+            mark = {"ok": "✓", "skipped": "–", "failed": "✗"}.get(stage.status, "?")
+            style = {"ok": "green", "skipped": "yellow", "failed": "red"}.get(stage.status, "")
+            detail = f" – {stage.detail}" if stage.detail else ""
+            self.line(f"{mark} {name} ({stage.seconds:.1f} s){detail}" if self.rich
+                      else f"[{name}] {stage.status} {stage.seconds:.1f}s{detail}", style)
+
+
+def render_table(summary: RunSummary) -> str:
+    """A plain-text summary table, the same on a terminal and in a log."""
+    out = [f"Körning / run {summary.run_id}  ({summary.wall_seconds:.1f} s)"]
+    if summary.sample:
+        out.append("Exempeldata – inte officiell statistik")
+    out.append("")
+    out.append(f"{'Steg / stage':<28}{'status':<10}{'sek':>8}")
+    for s in summary.stages:
+        out.append(f"{s.name:<28}{s.status:<10}{s.seconds:>8.1f}")
+    out.append("")
+    out.append(f"{'Källa / source':<28}{'tabell / table':<26}{'rader / rows':>12}")
+    for source, tables in summary.rows.items():
+        for table, n in tables.items():
+            out.append(f"{source:<28}{table:<26}{n:>12}")
+    for source, info in summary.sources.items():
+        out.append(f"{source:<28}landade/landed {info.get('landed', 0)}, oförändrade/unchanged {info.get('skipped', 0)}")
+    out.append("")
+    c = summary.checks
+    if c:
+        out.append(f"Kontroller / checks: {c.get('passed', 0)} godkända/passed, {c.get('failed', 0)} "
+                   f"underkända/failed ({c.get('critical', 0)} kritiska/critical)")
+    out.append(f"Avvisade länsrapporter / rejected returns: {len(summary.rejected)}")
+    for r in summary.rejected:
+        out.append(f"  - {r.get('file')}: {len(r.get('errors', []))} fel/errors")
+    out.append(f"Publicerat lager / published warehouse: {'ja/yes' if summary.published else 'nej/no'}")
+    if summary.alert:
+        out.append(f"Larm / alert: {summary.alert.get('status', '')}")
+    out.append("")
+    out.append("Skrivna filer / files written:")
+    for label, path in summary.files.items():
+        out.append(f"  {label:<24}{path}")
+    return "\n".join(out)

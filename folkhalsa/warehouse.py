@@ -1,0 +1,127 @@
+"""Build the warehouse with dbt into a candidate file, and publish it atomically.
+
+dbt is the only writer of the warehouse. The build always goes to a new file; publishing is a
+rename, so readers (reports, analysts, GX) only ever see a complete and checked warehouse.
+"""
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from folkhalsa.settings import Settings
+
+
+class DbtBuildError(RuntimeError):
+    pass
+
+
+@dataclass
+class BuildResult:
+    warehouse: Path
+    passed: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def _dbt_env(values: dict[str, str]):
+    """dbt reads its paths from env_var() in profiles.yml and sources; set them for one invocation."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def dbt_args(settings: Settings, command: str, *extra: str, dataset: dict | None = None) -> list[str]:
+    dataset = dataset or {}
+    vars_ = {"report_years": settings.years, "return_deadline_month": settings.return_deadline_month,
+             "return_deadline_day": settings.return_deadline_day,
+             "data_label": dataset.get("label", ""), "is_sample": dataset.get("synthetic", False),
+             "data_version": dataset.get("data_version", "")}
+    return [command, "--project-dir", str(settings.dbt_dir), "--profiles-dir", str(settings.dbt_dir),
+            "--target", "prod", "--target-path", str(settings.output_dir / "dbt_target"),
+            "--log-path", str(settings.output_dir / "logs"), "--vars", json.dumps(vars_),
+            "--quiet", *extra]
+
+
+def run_dbt(settings: Settings, warehouse: Path, command: str = "build", *extra: str,
+            dataset: dict | None = None):
+    from dbt.cli.main import dbtRunner
+
+    env = {"FOLKHALSA_WAREHOUSE": str(warehouse.resolve()),
+           "FOLKHALSA_LANDING": str(settings.landing_dir.resolve()),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    with _dbt_env(env):
+        return dbtRunner().invoke(dbt_args(settings, command, *extra, dataset=dataset))
+
+
+def build_candidate(settings: Settings, run_id: str, dataset: dict | None = None) -> BuildResult:
+    """`dbt build` into a new candidate file next to the published warehouse."""
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    candidate = settings.warehouse_dir / f".candidate-{run_id}.duckdb"
+    candidate.unlink(missing_ok=True)
+    res = run_dbt(settings, candidate, dataset=dataset)
+    result = BuildResult(candidate)
+    for r in (res.result or []) if res.result is not None and hasattr(res.result, "__iter__") else []:
+        status = str(getattr(r, "status", "")).lower()
+        if status in ("error", "fail", "runtime error"):
+            result.failed += 1
+            result.failures.append(f"{r.node.name}: {r.message}")
+        else:
+            result.passed += 1
+    if not res.success:
+        detail = "; ".join(result.failures) or str(res.exception)
+        raise DbtBuildError(f"dbt build misslyckades / failed: {detail}")
+    result.rows = mart_row_counts(candidate)
+    return result
+
+
+def mart_row_counts(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall()
+        return {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for (t,) in tables}
+
+
+def publish(candidate: Path, settings: Settings) -> Path:
+    """Swap the candidate in with a rename, keeping the last N published warehouses."""
+    published = settings.published_warehouse
+    if published.exists():
+        history = settings.warehouse_dir / "history"
+        history.mkdir(exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
+        # A hard link keeps the old version without ever leaving `published` missing.
+        os.link(published, history / f"folkhalsa-{stamp}.duckdb")
+        for old in sorted(history.glob("folkhalsa-*.duckdb"))[: -settings.keep_published or None]:
+            old.unlink(missing_ok=True)
+    # Readers holding the old file keep reading it; new readers get the new one.
+    os.replace(candidate, published)
+    return published
+
+
+def discard(candidate: Path) -> None:
+    candidate.unlink(missing_ok=True)
+    Path(str(candidate) + ".wal").unlink(missing_ok=True)
+
+
+def clean_stale_candidates(settings: Settings) -> list[Path]:
+    """Candidates left by a killed run are never published; remove them."""
+    stale = list(settings.warehouse_dir.glob(".candidate-*.duckdb*")) if settings.warehouse_dir.exists() else []
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
+
