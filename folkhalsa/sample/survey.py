@@ -78,26 +78,33 @@ def _rows(rng: random.Random, book: Codebook, orgs: dict, year: int, plan: dict,
                    for code, name in sorted(rng.sample(orgs[kind], plan[kind]))]
     rows = []
     for code, name, kind in respondents:
-        sent = datetime(year, 9, 15, 8) + timedelta(minutes=rng.randrange(45 * 24 * 60))
+        sent = datetime(year, 9, 15) + timedelta(days=rng.randrange(45), hours=rng.randint(8, 16),
+                                                 minutes=rng.randrange(60))
         rows.append({"code": code, "name": name, "sent": sent, "answers": _answers(rng, book, kind)})
-        for k in range(1, scale):   # earlier resubmissions, only with scale > 1
-            rows.append({"code": code, "name": name, "sent": sent - timedelta(days=k),
-                         "answers": _answers(rng, book, kind)})
     kommun_rows = [r for r in rows if r["code"][:2] != "00"]
-    for r in rng.sample(kommun_rows, plan["partial"]):
+    partial = rng.sample(kommun_rows, plan["partial"])
+    for r in partial:
         asked = [c for c, v in r["answers"].items() if v is not None and book.question(c).type != "text"]
         for c in rng.sample(asked, rng.randint(1, len(asked) // 2)):
             r["answers"][c] = None
     # An answer outside the codebook, inside a multiple choice so the question stays answered.
-    odd = rng.choice(kommun_rows)["answers"]
-    odd["SAM1"] = (odd["SAM1"] or [1])[:1] + ["Grannkommunen" if plan["answers"] == "labels" else 7]
+    odd = rng.choice([r for r in kommun_rows if r not in partial])["answers"]
+    odd["SAM1"] = odd["SAM1"][:1] + ["Grannkommunen" if plan["answers"] == "labels" else 7]
+    # scale > 1: earlier resubmissions after each row; they lose to the later answer.
+    rows = [x for r in rows for x in [r] + [
+        {**r, "sent": r["sent"] - timedelta(days=k), "answers": _answers(rng, book, _kind(r))}
+        for k in range(1, scale)]]
     # Two resubmissions that lose to a later answer; one of them is placed after the kept row.
     for i, r in enumerate(rng.sample(kommun_rows, plan["duplicates"])):
-        dup = {**r, "sent": r["sent"] - timedelta(hours=5), "answers": _answers(rng, book, "kommun")}
+        dup = {**r, "sent": r["sent"] - timedelta(days=2), "answers": _answers(rng, book, "kommun")}
         rows.insert(rows.index(r) + (1 if i == 0 else 0), dup)
     rows.insert(rng.randrange(len(rows)), {"code": UNKNOWN_CODE, "name": "Okänd organisation",
                                            "sent": datetime(year, 10, 1, 9), "answers": _answers(rng, book, "kommun")})
     return rows
+
+
+def _kind(row: dict) -> str:
+    return "region" if row["code"].startswith("00") else "kommun"
 
 
 def _answers(rng: random.Random, book: Codebook, kind: str) -> dict:

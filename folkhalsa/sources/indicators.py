@@ -436,6 +436,7 @@ def write_snapshot(path: Path, envelope: dict) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(envelope, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; snapshots are shared and may be committed
     os.replace(tmp, path)
     return path
 

@@ -134,6 +134,7 @@ class _Checker:
         self.issues: list[Issue] = []
         self.county: str | None = None
         self.year: int | None = None
+        self.form_rows: dict[str, int] = {}  # Uppgifter field -> Excel row, for later messages
 
     def add(self, rule: str, sheet: Sheet | None = None, row: int | None = None,
             column: str | None = None, value: str | None = None, detail: str = "") -> None:
@@ -219,6 +220,7 @@ def _read_form(ck: _Checker, sheet: Sheet, grid: Grid) -> dict:
             ck.add("shifted_header", sheet, grid.excel_row(r), col.header,
                    detail=f"väntad rad/expected row {i + 1}")
         raw = grid.cell(r, 1)
+        ck.form_rows[col.field] = grid.excel_row(r)
         value = ck.convert(sheet, col, raw, grid.excel_row(r), grid.errors.get((r, 1)))
         out[col.field] = value
         if col.field == "county_code":
@@ -307,8 +309,9 @@ def _check_dates(ck: _Checker, tables: dict[str, list[dict]], submission: dict) 
             last_year = year + 1 if sheet.layout == "form" else year
             for rec in recs:
                 d = rec.get(col.field)
+                row = rec.get("_row") or ck.form_rows.get(col.field)
                 if isinstance(d, date) and not (year <= d.year <= last_year):
-                    ck.add("date_range", sheet, rec.get("_row"), col.header, d.isoformat(),
+                    ck.add("date_range", sheet, row, col.header, d.isoformat(),
                            f"rapportår/reporting year {year}")
 
 
@@ -331,8 +334,7 @@ def _check_finance(ck: _Checker, finance: list[dict]) -> None:
 def _check_file_name(ck: _Checker, path: Path, submission: dict) -> None:
     m = FILENAME_PATTERN.search(path.stem if path.is_file() else path.name)
     if m and ck.county and m.group(1) != ck.county:
-        ck.add("county_mismatch", UPPGIFTER, UPPGIFTER.columns.index(UPPGIFTER.column("county_code")) + 1,
-               "Länskod", ck.county, f"filnamnet anger län/the file name says county {m.group(1)}")
+        ck.add("county_mismatch", UPPGIFTER, ck.form_rows.get("county_code"), "Länskod", ck.county, f"filnamnet anger län/the file name says county {m.group(1)}")
 
 
 def check_return(path: Path, display_name: str | None = None) -> ParsedReturn:
@@ -357,7 +359,7 @@ def check_return(path: Path, display_name: str | None = None) -> ParsedReturn:
     submission = _read_form(ck, UPPGIFTER, form) if form else {}
     tv = submission.get("template_version")
     if form and tv is not None and str(tv) not in ACCEPTED_TEMPLATE_VERSIONS:
-        ck.add("template_version", UPPGIFTER, None, "Mallversion", str(tv),
+        ck.add("template_version", UPPGIFTER, ck.form_rows.get("template_version"), "Mallversion", str(tv),
                f"godkända/accepted: {', '.join(ACCEPTED_TEMPLATE_VERSIONS)}")
     tables = {s.table: _read_table(ck, s, grids[s.name]) for s in SHEETS
               if s.layout == "table" and s.name in grids}

@@ -1,0 +1,3 @@
+from folkhalsa.cli import app
+
+app(prog_name="folkhalsa")

@@ -1,0 +1,32 @@
+"""Shared fixtures. Prefect runs against its own temporary home, never the user's ~/.prefect."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="folkhalsa-prefect-"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    return SAMPLE_DIR
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory):
+    """The nightly flow run once on the committed sample data (no rendering, no SMTP)."""
+    from flows.nightly import nightly
+    from folkhalsa.settings import get_settings
+
+    out = tmp_path_factory.mktemp("run")
+    settings = get_settings(input_dir=SAMPLE_DIR, output_dir=out, render="never", smtp_host="")
+    summary = nightly(settings)
+    return settings, summary
