@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from folkhalsa import SAMPLE_NOTICE
 from folkhalsa.landing import LandResult, data_version, read_dataset_info
+from folkhalsa.runstate import fingerprint, record_build, run_lock, unchanged_since_last_build
 from folkhalsa.settings import Settings
 from folkhalsa.summary import Progress, RunSummary, render_table
 
@@ -119,6 +121,11 @@ def _log_land(result: LandResult) -> None:
 @flow(name="folkhalsa-nightly", log_prints=False)
 def nightly(settings: Settings | None = None, progress_stream=None) -> dict:
     settings = settings or Settings()
+    with run_lock(settings):
+        return _run(settings, progress_stream)
+
+
+def _run(settings: Settings, progress_stream) -> dict:
     started = datetime.now(timezone.utc).replace(microsecond=0)
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     dataset = read_dataset_info(settings.input_dir)
@@ -130,9 +137,19 @@ def nightly(settings: Settings | None = None, progress_stream=None) -> dict:
 
     _ingest(settings, summary, progress)
     dataset["data_version"] = data_version(settings.landing_dir)
-    build, quality = _build_and_check(settings, summary, progress, run_id, dataset)
-    _render(settings, summary, progress)
-    _alert(settings, summary, progress, run_id, started, quality)
+    fp = fingerprint(settings, dataset["data_version"])
+    last = unchanged_since_last_build(settings, fp)
+    if last:
+        # Nothing new landed and the code is unchanged: the published warehouse is already this build.
+        findings, data_docs = _reuse_last_build(settings, summary, progress, last)
+    else:
+        build, quality = _build_and_check(settings, summary, progress, run_id, dataset)
+        findings = list(quality.findings) if quality else []
+        data_docs = quality.data_docs if quality else None
+        if summary.published:
+            record_build(settings, fp, quality.to_dict(), [asdict(f) for f in findings])
+        _render(settings, summary, progress)
+    _alert(settings, summary, progress, run_id, started, findings, data_docs)
 
     summary.wall_seconds = round(time.perf_counter() - t0, 3)
     summary.files["run summary (json)"] = str(settings.output_dir / "run_summary.json")
@@ -142,6 +159,21 @@ def nightly(settings: Settings | None = None, progress_stream=None) -> dict:
     progress.line(table)
     _artifact(table, summary)
     return summary.to_dict()
+
+
+def _reuse_last_build(settings, summary, progress, last) -> tuple[list, Path | None]:
+    from folkhalsa.alerts import Finding
+
+    for name in ("dbt build", "gx checkpoint", "publish", "render"):
+        with progress.stage(name) as stage:
+            stage.status, stage.detail = "skipped", "inga nya indata / no new input"
+    summary.checks = last.get("checks", {})
+    summary.published = True
+    summary.files["warehouse"] = str(settings.published_warehouse)
+    docs = summary.checks.get("data_docs")
+    if docs:
+        summary.files["data docs"] = str(docs)
+    return [Finding.from_dict(f) for f in last.get("findings", [])], Path(docs) if docs else None
 
 
 def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None:
@@ -215,12 +247,11 @@ def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None
         summary.files["reports"] = str(settings.report_output_dir)
 
 
-def _alert(settings, summary, progress, run_id, started, quality) -> None:
+def _alert(settings, summary, progress, run_id, started, findings, data_docs) -> None:
     # Called on every run: it forgets fixed failures and sends what an earlier run could not.
-    findings = list(quality.findings) if quality else []
     with progress.stage("alert") as stage:
-        state = alert_task(settings, run_id, started, findings, summary.rejected,
-                           quality.data_docs if quality else None, summary.sample, return_state=True)
+        state = alert_task(settings, run_id, started, findings, summary.rejected, data_docs,
+                           summary.sample, return_state=True)
         if state.is_failed():
             summary.alert = {"status": _state_message(state)}
         else:

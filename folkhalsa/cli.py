@@ -44,7 +44,13 @@ def run(
     if not input.exists():
         typer.echo(f"Indatamappen finns inte / input folder does not exist: {input}", err=True)
         raise typer.Exit(2)
-    summary = nightly(settings)
+    from folkhalsa.runstate import RunLocked
+
+    try:
+        summary = nightly(settings)
+    except RunLocked as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(3)
     failed = [s for s in summary["stages"] if s["status"] == "failed"]
     raise typer.Exit(1 if failed else 0)
 
