@@ -13,7 +13,8 @@ from pathlib import Path
 class Stage:
     name: str
     status: str = "pending"   # ok | failed | skipped
-    seconds: float = 0.0
+    seconds: float = 0.0       # wall time of the stage, Prefect task machinery included
+    own_seconds: float = 0.0   # time inside the stage's own code
     detail: str = ""
 
 

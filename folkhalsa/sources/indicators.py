@@ -407,7 +407,7 @@ def land_indicators(snapshot_dir: Path, landing_dir: Path, archive_dir: Path,
             result.skipped.append(batch_id)
             continue
         try:
-            envelope = json.loads(path.read_text("utf-8"))
+            envelope = _read_json(path)
             df, warnings = harmonise_snapshot(envelope, cat)
         except Exception as e:  # one bad snapshot never stops the rest
             msg = str(e) if isinstance(e, ValueError) else f"oväntat fel / unexpected error: {type(e).__name__}: {e}"
@@ -425,6 +425,13 @@ def land_indicators(snapshot_dir: Path, landing_dir: Path, archive_dir: Path,
         result.landed.append(batch_id)
         result.add_rows(TABLE, df.height)
     return result
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise _err(f"filen är inte giltig JSON ({e})", f"the file is not valid JSON ({e})") from None
 
 
 # --------------------------------------------------------------------------- snapshots

@@ -1,9 +1,22 @@
+-- The 35 indicators: names, unit and polarity (ref_indicators) with how and where they are fetched
+-- and how they are assessed (indicator_catalogue).
 select
-    cast(code as varchar) as indicator_code,
-    cast(target_area as integer) as target_area_code,
-    cast(name_sv as varchar) as indicator_name_sv,
-    cast(name_en as varchar) as indicator_name_en,
-    cast(unit as varchar) as unit,
-    cast(polarity as varchar) as polarity,
-    cast(decided as boolean) as is_decided
-from {{ ref('ref_indicators') }}
+    cast(r.code as varchar) as indicator_code,
+    cast(r.target_area as integer) as target_area_code,
+    cast(r.name_sv as varchar) as indicator_name_sv,
+    cast(r.name_en as varchar) as indicator_name_en,
+    cast(r.unit as varchar) as unit,
+    cast(r.polarity as varchar) as polarity,
+    cast(r.decided as boolean) as is_decided,
+    cast(c.source as varchar) as source,
+    cast(c.table_path as varchar) as table_path,
+    cast(c.kpi_id as varchar) as kpi_id,
+    cast(c.measure as varchar) as measure,
+    cast(c.breakdowns as varchar) as breakdowns,
+    cast(c.period_type as varchar) as period_type,
+    cast(c.decimals as integer) as decimals,
+    cast(c.min_respondents as integer) as min_respondents,
+    cast(c.change_threshold as double) as change_threshold
+from {{ ref('ref_indicators') }} as r
+left join {{ ref('indicator_catalogue') }} as c
+    on c.code = r.code

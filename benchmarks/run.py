@@ -1,0 +1,159 @@
+"""`make bench`: what a nightly run costs and how the cost grows.
+
+Every measurement runs in its own subprocess so its peak RSS is its own (os.wait4). Results are
+printed as a table and written to data/output/bench/bench.json with a top-level `ratios` object.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample"
+OUT = ROOT / "data" / "output" / "bench"
+PY = sys.executable
+
+TARGETS = {
+    "orchestration_overhead": ("flow wall time ÷ sum of stages' own times", 1.25, "max"),
+    "no_change_rerun": ("no-change rerun ÷ cold run", 0.2, "max"),
+    "scale_100_time": ("×100 wall time ÷ ×1 wall time", 4.0, "max"),
+    "scale_100_peak_rss_gb": ("×100 peak RSS (GB)", 2.0, "max"),
+    "polars_vs_pandas_ingest": ("pandas/openpyxl time ÷ Polars/fastexcel time", 5.0, "min"),
+}
+
+
+def measure(cmd: list[str], env: dict | None = None) -> dict:
+    """Run a command; return wall seconds, peak RSS (MB) and exit code."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.stderr.write(out.decode("utf-8", "replace")[-3000:])
+        raise SystemExit(f"benchmark step failed: {' '.join(cmd)}")
+    return {"wall_s": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+FLOW_CALL = """
+import json, sys, time
+from pathlib import Path
+from flows.nightly import nightly
+from folkhalsa.settings import get_settings
+settings = get_settings(input_dir=Path(sys.argv[1]), output_dir=Path(sys.argv[2]), render="never", smtp_host="")
+t0 = time.perf_counter()
+nightly(settings)  # Prefect's flow engine and temporary API server included
+Path(sys.argv[2], "flow_call.json").write_text(json.dumps({"seconds": time.perf_counter() - t0}))
+"""
+
+
+def flow_run(input_dir: Path, output_dir: Path) -> dict:
+    """A nightly run in a fresh process; stage times come from the run summary it writes."""
+    m = measure([PY, "-c", FLOW_CALL, str(input_dir), str(output_dir)])
+    summary = json.loads((output_dir / "run_summary.json").read_text("utf-8"))
+    m["flow_wall_s"] = round(json.loads((output_dir / "flow_call.json").read_text())["seconds"], 3)
+    m["stages"] = {s["name"]: {"wall_s": s["seconds"], "own_s": s["own_seconds"], "status": s["status"]}
+                   for s in summary["stages"]}
+    m["own_sum_s"] = round(sum(s["own_seconds"] for s in summary["stages"]), 3)
+    m["rows_landed"] = sum(n for tables in summary["rows"].values() for n in tables.values())
+    m["rows_per_s"] = round(m["rows_landed"] / m["wall_s"], 1) if m["wall_s"] else 0
+    return m
+
+
+def ingest_compare(workbooks: list[Path]) -> dict:
+    code = """
+import sys, time
+from pathlib import Path
+paths = [Path(p) for p in sys.argv[2:]]
+from folkhalsa.schemas.lansrapport import SHEETS
+names = [s.name for s in SHEETS]
+t0 = time.perf_counter()
+if sys.argv[1] == "polars":
+    from folkhalsa.sources.workbook import read_xlsx
+    rows = sum(len(g.rows) for p in paths for g in read_xlsx(p, names)[0].values())
+else:
+    import pandas as pd
+    rows = sum(len(df) for p in paths for df in pd.read_excel(p, sheet_name=names, header=None, dtype=str, engine="openpyxl").values())
+print(time.perf_counter() - t0, rows)
+"""
+    res = {}
+    for engine in ("polars", "pandas"):
+        proc = subprocess.run([PY, "-c", code, engine, *map(str, workbooks)], cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode:
+            raise SystemExit(proc.stderr)
+        secs, rows = proc.stdout.split()
+        res[engine] = {"seconds": round(float(secs), 3), "rows": int(rows),
+                       "rows_per_s": round(int(rows) / float(secs), 1)}
+    return res
+
+
+def ratio(name: str, value: float) -> dict:
+    _, target, kind = TARGETS[name]
+    met = value <= target if kind == "max" else value >= target
+    return {"value": round(value, 3), "target": target, "met": met}
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="folkhalsa-bench-"))
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+    try:
+        print("cold run ×1 …", flush=True)
+        results["cold_x1"] = cold = flow_run(SAMPLE, work / "out1")
+        print("no-change rerun ×1 …", flush=True)
+        results["rerun_x1"] = rerun = flow_run(SAMPLE, work / "out1")
+        for scale in (10, 100):
+            print(f"sample data ×{scale} …", flush=True)
+            inp = work / f"in{scale}"
+            gen = measure([PY, "-m", "folkhalsa", "sample-data", "--out", str(inp), "--scale", str(scale)])
+            print(f"cold run ×{scale} …", flush=True)
+            results[f"cold_x{scale}"] = {**flow_run(inp, work / f"out{scale}"), "generate_s": gen["wall_s"]}
+        print("ingestion: Polars/fastexcel vs pandas/openpyxl …", flush=True)
+        books = sorted((work / "in10" / "returns").rglob("*.xlsx"))
+        results["ingest"] = ingest = ingest_compare(books)
+        results["ingest"]["workbooks"] = len(books)
+        x100 = results["cold_x100"]
+        results["ratios"] = {
+            "orchestration_overhead": ratio("orchestration_overhead", cold["flow_wall_s"] / cold["own_sum_s"]),
+            "no_change_rerun": ratio("no_change_rerun", rerun["wall_s"] / cold["wall_s"]),
+            "scale_100_time": ratio("scale_100_time", x100["wall_s"] / cold["wall_s"]),
+            "scale_100_peak_rss_gb": ratio("scale_100_peak_rss_gb", x100["peak_rss_mb"] / 1024),
+            "polars_vs_pandas_ingest": ratio("polars_vs_pandas_ingest",
+                                            ingest["pandas"]["seconds"] / ingest["polars"]["seconds"]),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench.json").write_text(json.dumps(results, indent=2), "utf-8")
+    print_table(results)
+    print(f"\nJSON: {OUT / 'bench.json'}")
+
+
+def print_table(r: dict) -> None:
+    print(f"\n{'measurement':<34}{'wall s':>9}{'flow s':>9}{'peak MB':>10}{'rows':>10}{'rows/s':>11}")
+    for key in ("cold_x1", "rerun_x1", "cold_x10", "cold_x100"):
+        m = r[key]
+        print(f"{key:<34}{m['wall_s']:>9.1f}{m['flow_wall_s']:>9.1f}{m['peak_rss_mb']:>10.0f}"
+              f"{m['rows_landed']:>10}{m['rows_per_s']:>11.0f}")
+    print("\nstages of the cold ×1 run (wall / own seconds):")
+    for name, s in r["cold_x1"]["stages"].items():
+        print(f"  {name:<22}{s['wall_s']:>8.2f}{s['own_s']:>8.2f}  {s['status']}")
+    for engine in ("polars", "pandas"):
+        i = r["ingest"][engine]
+        print(f"ingest {engine:<27}{i['seconds']:>9.2f}{'':>9}{'':>10}{i['rows']:>10}{i['rows_per_s']:>11.0f}")
+    print(f"\n{'ratio':<28}{'what':<48}{'value':>8}{'target':>9}  met")
+    for name, v in r["ratios"].items():
+        what, _, kind = TARGETS[name]
+        sign = "≤" if kind == "max" else "≥"
+        print(f"{name:<28}{what:<48}{v['value']:>8.3f}{sign + str(v['target']):>9}  {'yes' if v['met'] else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()

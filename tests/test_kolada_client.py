@@ -1,0 +1,164 @@
+"""Kolada v2 client against a real HTTP server on 127.0.0.1, and the page parser."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from folkhalsa.sources.kolada import KoladaClient, KoladaError, KoladaParseError, area_codes, parse_kolada
+
+try:
+    from http_fixture_server import FixtureServer, Reply, malformed_json, not_found, rate_limited, server_error, slow
+except ImportError:  # pragma: no cover
+    from tests.http_fixture_server import (FixtureServer, Reply, malformed_json, not_found, rate_limited,
+                                           server_error, slow)
+
+BASE = "/v2"
+FIRST = f"{BASE}/data/kpi/N15428/municipality/0000,0001,1480/year/2022,2023"
+
+
+def entry(area: str, year: int, values: list[tuple[str, float | None]]) -> dict:
+    return {"kpi": "N15428", "municipality": area, "period": year,
+            "values": [{"count": 1, "gender": g, "status": "", "value": v} for g, v in values]}
+
+
+PAGE_ENTRIES = [
+    [entry("0000", 2022, [("T", 85.5), ("K", 86.7), ("M", 84.3)]),
+     entry("0000", 2023, [("T", 85.1), ("K", 86.0), ("M", 84.2)])],
+    [entry("0001", 2022, [("T", 88.0), ("K", 89.1), ("M", 86.9)]),
+     entry("0001", 2023, [("T", None), ("K", None), ("M", None)])],
+    [entry("1480", 2022, [("T", 83.2), ("K", 84.0), ("M", 82.4)])],
+]
+
+
+def pages_for(server_url: str) -> list[dict]:
+    pages = []
+    for i, values in enumerate(PAGE_ENTRIES, start=1):
+        nxt = f"{server_url}{FIRST}?page={i + 1}&per_page=2" if i < len(PAGE_ENTRIES) else None
+        pages.append({"count": len(values), "values": values, "next_page": nxt,
+                      "previous_page": f"{server_url}{FIRST}?page={i - 1}&per_page=2" if i > 1 else None})
+    return pages
+
+
+class Sleeps(list):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def server():
+    with FixtureServer() as srv:
+        yield srv
+
+
+def client(server, sleeps=None, **kw) -> KoladaClient:
+    return KoladaClient(server.url + BASE, timeout=kw.pop("timeout", 2.0), max_retries=kw.pop("max_retries", 2),
+                        backoff_s=0.01, sleep=sleeps if sleeps is not None else Sleeps(), per_page=2, **kw)
+
+
+def serve_pages(server, first_faults=()):
+    pages = pages_for(server.url)
+    server.route("GET", f"{FIRST}?per_page=2", *first_faults, Reply.json(pages[0]))
+    server.route("GET", f"{FIRST}?page=2&per_page=2", Reply.json(pages[1]))
+    server.route("GET", f"{FIRST}?page=3&per_page=2", Reply.json(pages[2]))
+
+
+def test_values_follows_next_page(server):
+    serve_pages(server)
+    with client(server) as kc:
+        pages = kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
+    assert len(pages) == 3 and server.count("GET") == 3
+    assert [r.path for r in server.requests] == [f"{FIRST}?per_page=2", f"{FIRST}?page=2&per_page=2",
+                                                 f"{FIRST}?page=3&per_page=2"]
+
+
+def test_long_id_lists_are_split_across_requests(server):
+    server.prefix("GET", f"{BASE}/data/kpi/N15428/municipality/",
+                  lambda req: Reply.json({"count": 0, "values": [], "next_page": None}))
+    ids = ["0000", "0001", "0003", "0114", "0115"]
+    with client(server, ids_per_request=2) as kc:
+        kc.values("N15428", ids, [2023])
+    assert [r.path.split("/")[6] for r in server.requests] == ["0000,0001", "0003,0114", "0115"]
+
+
+def test_all_areas_and_years_when_none_given(server):
+    server.route("GET", f"{BASE}/data/kpi/N15428?per_page=2", Reply.json({"count": 0, "values": []}))
+    with client(server) as kc:
+        assert kc.values("N15428") == [{"count": 0, "values": []}]
+
+
+def test_parse_pages_into_rows():
+    df = parse_kolada(pages_for("http://x"))
+    assert df.height == 15
+    assert df.schema["value"] == pl.Float64 and df.schema["row"] == pl.Int64
+    riket = df.filter(pl.col("area_id") == "0000", pl.col("period") == "2022")
+    assert riket["region_code"].unique().to_list() == ["00"] and riket["municipality_code"].null_count() == 3
+    assert sorted(riket["sex"].to_list()) == ["K", "M", "T"]
+    region = df.filter(pl.col("area_id") == "0001")
+    assert region["region_code"].unique().to_list() == ["01"] and region["municipality_code"].null_count() == 6
+    kommun = df.filter(pl.col("area_id") == "1480")
+    assert kommun["region_code"].unique().to_list() == ["14"]
+    assert kommun["municipality_code"].unique().to_list() == ["1480"]
+    assert df.filter(pl.col("area_id") == "0001", pl.col("period") == "2023")["value"].null_count() == 3
+    assert df["row"].to_list() == list(range(1, 16))
+
+
+@pytest.mark.parametrize("area, expected", [("0000", ("00", None)), ("0001", ("01", None)), ("0025", ("25", None)),
+                                            ("0114", ("01", "0114")), ("2584", ("25", "2584"))])
+def test_area_ids(area, expected):
+    assert area_codes(area) == expected
+
+
+def test_unknown_area_gender_and_period_fail_clearly():
+    with pytest.raises(KoladaParseError) as e:
+        parse_kolada([{"values": [entry("G33344", 2022, [("T", 1.0)])]}])
+    assert "okänt område 'G33344'" in str(e.value) and "unknown area 'G33344'" in str(e.value)
+    with pytest.raises(KoladaParseError) as e:
+        parse_kolada([{"values": [entry("0001", 2022, [("F", 1.0)])]}])
+    assert "okänt kön 'F'" in str(e.value) and "unknown gender 'F'" in str(e.value) and "page 1" in str(e.value)
+    with pytest.raises(KoladaParseError, match="invalid period '22'"):
+        parse_kolada([{"values": [entry("0001", 22, [("T", 1.0)])]}])
+    with pytest.raises(KoladaParseError, match="page 2 has no 'values'"):
+        parse_kolada([{"values": []}, {"count": 0}])
+    with pytest.raises(KoladaParseError, match="is not a number"):
+        parse_kolada([{"values": [entry("0001", 2022, [("T", "85,5")])]}])
+
+
+def test_5xx_and_429_are_retried(server):
+    serve_pages(server, first_faults=(server_error(503), rate_limited("4")))
+    sleeps = Sleeps()
+    with client(server, sleeps) as kc:
+        assert len(kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])) == 3
+    assert sleeps == [0.01, 4.0]
+
+
+def test_timeout_is_retried(server):
+    pages = pages_for(server.url)
+    pages[0]["next_page"] = None
+    server.route("GET", f"{FIRST}?per_page=2", slow(Reply.json(pages[0])), Reply.json(pages[0]))
+    with client(server, timeout=0.2) as kc:
+        assert len(kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])) == 1
+
+
+def test_404_fails_at_once_naming_url(server):
+    server.route("GET", f"{FIRST}?per_page=2", not_found())
+    with client(server) as kc, pytest.raises(KoladaError) as e:
+        kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
+    msg = str(e.value)
+    assert "Kolada svarade 404" in msg and "Kolada responded 404" in msg and FIRST in msg
+    assert server.count("GET") == 1
+
+
+def test_malformed_page_fails_clearly(server):
+    server.route("GET", f"{FIRST}?per_page=2", malformed_json())
+    with client(server) as kc, pytest.raises(KoladaError, match="malformed JSON"):
+        kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
+    server.route("GET", f"{FIRST}?per_page=2", Reply.json({"count": 0}))
+    with client(server) as kc, pytest.raises(KoladaError, match="has no 'values'"):
+        kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
+
+
+def test_next_page_loop_is_stopped(server):
+    page = {"count": 0, "values": [], "next_page": f"{server.url}{FIRST}?per_page=2"}
+    server.route("GET", f"{FIRST}?per_page=2", Reply.json(page))
+    with client(server) as kc, pytest.raises(KoladaError, match="next_page loops"):
+        kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
