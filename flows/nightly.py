@@ -60,11 +60,10 @@ def land_survey_task(settings: Settings) -> LandResult:
     from folkhalsa.sources.survey import discover_exports, land_survey
 
     total = LandResult("skr_survey")
-    for path, year in discover_exports(settings.input_dir / "survey"):
+    for path, year in discover_exports(settings.input_dir):
         if year not in settings.years:
             continue
-        r = land_survey(path, year, settings.project_root / "data" / "codebooks", settings.landing_dir,
-                        settings.archive_dir)
+        r = land_survey(path, year, settings.codebook_dir, settings.landing_dir, settings.archive_dir)
         _merge(total, r)
     _log_land(total)
     return total
@@ -73,16 +72,21 @@ def land_survey_task(settings: Settings) -> LandResult:
 @task(name="land-indicators", timeout_seconds=3600, retries=2, retry_delay_seconds=[10, 60])
 @own_time("land indicators")
 def land_indicators_task(settings: Settings) -> LandResult:
-    from folkhalsa.sources.indicators import fetch_snapshots, land_indicators, load_catalogue
+    from folkhalsa.sources.indicators import fetch_snapshots, load_areas, land_indicators, load_catalogue
 
     catalogue = load_catalogue(settings.dbt_dir)
     snapshots = settings.input_dir / "indicators"
+    fetch_errors = []
     if settings.online:
+        # Online runs save every response as a snapshot; landing then reads snapshots, as offline.
         snapshots = settings.output_dir / "snapshots" / datetime.now(timezone.utc).strftime("%Y%m%d")
-        fetch_snapshots(catalogue, pxweb_base_url=settings.pxweb_base_url,
-                        kolada_base_url=settings.kolada_base_url, out_dir=snapshots,
-                        years=settings.years, timeout=settings.http_timeout_s)
+        counties, munis = load_areas(settings.dbt_dir)
+        fetched = fetch_snapshots(catalogue, pxweb_base_url=settings.pxweb_base_url,
+                                  kolada_base_url=settings.kolada_base_url, out_dir=snapshots, years=None,
+                                  timeout=settings.http_timeout_s, counties=counties, municipalities=munis)
+        fetch_errors = fetched.errors
     result = land_indicators(snapshots, settings.landing_dir, settings.archive_dir, catalogue)
+    result.rejected += [{"file": e["indicator_code"], "errors": [e["error"]]} for e in fetch_errors]
     _log_land(result)
     return result
 
@@ -213,12 +217,16 @@ def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None
             state = fn(settings, return_state=True)
             if state.is_failed():
                 stage.status, stage.detail = "failed", _state_message(state)
+                summary.input_errors.append({"source": name, "file": "", "errors": [stage.detail]})
                 continue
             result: LandResult = state.result()
             summary.rows[result.source] = result.rows
             summary.sources[result.source] = {"landed": len(result.landed), "skipped": len(result.skipped),
                                               "rejected": len(result.rejected)}
-            summary.rejected += [{**r, "source": result.source} for r in result.rejected]
+            if result.source == "returns":
+                summary.rejected += result.rejected
+            else:
+                summary.input_errors += [{**r, "source": result.source} for r in result.rejected]
             stage.detail = f"{len(result.landed)} nya, {len(result.skipped)} oförändrade, {len(result.rejected)} avvisade"
     summary.files["landing"] = str(settings.landing_dir)
     summary.files["quarantine"] = str(settings.quarantine_dir)
@@ -276,8 +284,27 @@ def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None
         summary.files["reports"] = str(settings.report_output_dir)
 
 
+def _input_findings(summary: RunSummary) -> list:
+    """Rejected survey exports, indicator snapshots and failed stages, as alert findings."""
+    from folkhalsa.alerts import Finding, finding_key
+
+    out = []
+    for e in summary.input_errors:
+        out.append(Finding(key=finding_key("landing", "input_rejected", e["source"], e.get("file") or None),
+                           check="indata avvisade / input rejected", dataset=e["source"], severity="warning",
+                           observed=e.get("file") or e["source"], expected="läsbar indata / readable input",
+                           rows_affected=None, message="; ".join(e.get("errors", []))[:2000]))
+    for s in summary.stages:
+        if s.status == "failed" and s.name in ("dbt build", "gx checkpoint"):
+            out.append(Finding(key=finding_key("pipeline", "stage_failed", s.name), check=f"steget {s.name} misslyckades",
+                               dataset=s.name, severity="critical", observed=s.detail[:2000], expected="ok",
+                               message="Lagret publicerades inte; senaste godkända lager gäller / not published"))
+    return out
+
+
 def _alert(settings, summary, progress, run_id, started, findings, data_docs) -> None:
     # Called on every run: it forgets fixed failures and sends what an earlier run could not.
+    findings = list(findings) + _input_findings(summary)
     with progress.stage("alert") as stage:
         state = alert_task(settings, run_id, started, findings, summary.rejected, data_docs,
                            summary.sample, return_state=True)

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         return PROJECT_ROOT / "dbt"
 
     @property
+    def codebook_dir(self) -> Path:
+        return PROJECT_ROOT / "data" / "codebooks"
+
+    @property
     def reports_dir(self) -> Path:
         return PROJECT_ROOT / "reports"
 

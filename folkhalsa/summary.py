@@ -26,7 +26,8 @@ class RunSummary:
     stages: list[Stage] = field(default_factory=list)
     rows: dict[str, dict[str, int]] = field(default_factory=dict)       # source -> table -> rows
     sources: dict[str, dict] = field(default_factory=dict)              # source -> landed/skipped counts
-    rejected: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)       # rejected county returns
+    input_errors: list[dict] = field(default_factory=list)   # other rejected inputs and failed landings
     checks: dict = field(default_factory=dict)
     published: bool = False
     alert: dict = field(default_factory=dict)
@@ -106,6 +107,10 @@ def render_table(summary: RunSummary) -> str:
     out.append(f"Avvisade länsrapporter / rejected returns: {len(summary.rejected)}")
     for r in summary.rejected:
         out.append(f"  - {r.get('file')}: {len(r.get('errors', []))} fel/errors")
+    if summary.input_errors:
+        out.append(f"Andra avvisade indata / other rejected inputs: {len(summary.input_errors)}")
+        for e in summary.input_errors:
+            out.append(f"  - {e.get('source')}: {e.get('file')}")
     out.append(f"Publicerat lager / published warehouse: {'ja/yes' if summary.published else 'nej/no'}")
     if summary.alert:
         out.append(f"Larm / alert: {summary.alert.get('status', '')}")

@@ -45,27 +45,29 @@ def _dbt_env(values: dict[str, str]):
                 os.environ[k] = v
 
 
-def dbt_args(settings: Settings, command: str, *extra: str, dataset: dict | None = None) -> list[str]:
+def dbt_args(settings: Settings, command: str, *extra: str, dataset: dict | None = None,
+             target_path: Path | None = None) -> list[str]:
+    """Arguments for one dbt invocation; `command` may be two words, e.g. "docs generate"."""
     dataset = dataset or {}
     vars_ = {"report_years": settings.years, "return_deadline_month": settings.return_deadline_month,
              "return_deadline_day": settings.return_deadline_day,
              "data_label": dataset.get("label", ""), "is_sample": dataset.get("synthetic", False),
              "data_version": dataset.get("data_version", "")}
-    return [command, "--project-dir", str(settings.dbt_dir), "--profiles-dir", str(settings.dbt_dir),
-            "--target", "prod", "--target-path", str(settings.output_dir / "dbt_target"),
+    return [*command.split(), "--project-dir", str(settings.dbt_dir), "--profiles-dir", str(settings.dbt_dir),
+            "--target", "prod", "--target-path", str(target_path or settings.output_dir / "dbt_target"),
             "--log-path", str(settings.output_dir / "logs"), "--vars", json.dumps(vars_),
             "--quiet", *extra]
 
 
 def run_dbt(settings: Settings, warehouse: Path, command: str = "build", *extra: str,
-            dataset: dict | None = None):
+            dataset: dict | None = None, target_path: Path | None = None):
     from dbt.cli.main import dbtRunner
 
     env = {"FOLKHALSA_WAREHOUSE": str(warehouse.resolve()),
            "FOLKHALSA_LANDING": str(settings.landing_dir.resolve()),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     with _dbt_env(env):
-        return dbtRunner().invoke(dbt_args(settings, command, *extra, dataset=dataset))
+        return dbtRunner().invoke(dbt_args(settings, command, *extra, dataset=dataset, target_path=target_path))
 
 
 def build_candidate(settings: Settings, run_id: str, dataset: dict | None = None) -> BuildResult:

@@ -192,7 +192,8 @@ def _folkhalsodata(cat: dict, spec: Spec, rng: random.Random, county_names: dict
     if survey:
         dims.append(Dimension("Alder", ["16-84"], ["16-84 år"], "ålder"))
     dims.append(Dimension("Tid", periods, periods, "år"))
-    unit = {c: {"base": "procent" if cat["unit"] == "percent" else cat["unit"], "decimals": 0 if c == "Antal_svar" else dec}
+    base = "procent" if cat["unit"] == "percent" else cat["unit"]
+    unit = {c: {"base": "antal", "decimals": 0} if c == "Antal_svar" else {"base": base, "decimals": dec}
             for c, _ in contents}
     dims.append(Dimension("ContentsCode", [c for c, _ in contents], [lab for _, lab in contents],
                           "tabellinnehåll", {"unit": unit}))
@@ -252,18 +253,23 @@ def _kolada_pages(cat: dict, spec: Spec, rng: random.Random, counties: list[str]
             v["value"] = None
     ids_part = "" if scale >= 10 else f"/municipality/{','.join(kolada_ids)}"
     first_url = f"{KOLADA_BASE}/data/kpi/{cat['kpi_id']}{ids_part}/year/{','.join(map(str, years))}"
-    pages = []
-    chunks = [entries[i:i + KOLADA_PER_PAGE] for i in range(0, len(entries), KOLADA_PER_PAGE)]
-    for p, chunk in enumerate(chunks, start=1):
-        page_url = lambda n: f"{first_url}?page={n}&per_page={KOLADA_PER_PAGE}"  # noqa: E731
-        pages.append({"count": len(chunk), "values": chunk,
-                      "previous_page": page_url(p - 1) if p > 1 else None,
-                      "next_page": page_url(p + 1) if p < len(chunks) else None})
     query = {"kpi": cat["kpi_id"], "municipality": None if scale >= 10 else kolada_ids, "years": years}
-    return f"{first_url}?per_page={KOLADA_PER_PAGE}", query, pages
+    return f"{first_url}?per_page={KOLADA_PER_PAGE}", query, _paginate(entries, first_url)
 
 
-def write_sample_indicators(out_dir: Path, *, seed: int = 42, scale: int = 1, dbt_dir: Path | None = None) -> list[Path]:
+def _paginate(entries: list[dict], first_url: str) -> list[dict]:
+    """Cut entries into Kolada v2 pages linked by full next_page / previous_page URLs."""
+    def url(n: int) -> str:
+        return f"{first_url}?page={n}&per_page={KOLADA_PER_PAGE}"
+    chunks = [entries[i:i + KOLADA_PER_PAGE] for i in range(0, len(entries), KOLADA_PER_PAGE)]
+    return [{"count": len(chunk), "values": chunk,
+             "previous_page": url(p - 1) if p > 1 else None,
+             "next_page": url(p + 1) if p < len(chunks) else None}
+            for p, chunk in enumerate(chunks, start=1)]
+
+
+def write_sample_indicators(out_dir: Path, *, seed: int = 42, scale: int = 1,
+                            dbt_dir: Path | None = None) -> list[Path]:
     """Write snapshots for all 35 indicators to out_dir/{folkhalsodata,kolada,file}/<code>.json."""
     dbt_dir = dbt_dir or PROJECT_ROOT / "dbt"
     catalogue = load_catalogue(dbt_dir)

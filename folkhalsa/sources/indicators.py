@@ -233,73 +233,87 @@ def _map_codes(df: pl.DataFrame, col: str, fn: Callable[[str, str], str | None],
     return df.with_columns(pl.col(col).replace_strict(mapping, return_dtype=pl.Utf8).alias(what))
 
 
+KEYS = ["region_code", "municipality_code", "period", "sex", "education"]
+
+
 def harmonise_jsonstat(dataset: dict, cat: dict) -> tuple[pl.DataFrame, list[str]]:
     """JSON-stat (Folkhälsodata) -> rows with region/municipality/period/sex/education/value/ci/n/raw status."""
     ds = parse_dataset(dataset)
-    roles = _assign_roles(ds)
-    by_role = {role: dim_id for dim_id, role in roles.items()}
+    dims = {role: next(d for d in ds.dimensions if d.id == dim_id) for dim_id, role in _assign_roles(ds).items()}
     df = to_frame(ds, labels=True).with_row_index("row", offset=1)
     warnings: list[str] = []
+    if "age" in dims:
+        df = _keep_total_age(df, dims["age"])
+    df = _area_and_period(df, dims["region"].id, dims["time"].id)
+    df = _sex(df, dims.get("sex"))
+    df = _education(df, dims.get("education"), warnings)
+    df = _spread_metric(df, dims.get("metric"), cat.get("measure") or None)
+    return df.select(*KEYS, "value", "ci_low", "ci_high", "n_respondents", pl.col("status").alias("raw_status"),
+                     "row"), warnings
 
-    if "age" in by_role:
-        age = next(d for d in ds.dimensions if d.id == by_role["age"])
-        keep = [c for c, lab in zip(age.codes, age.labels) if _is_total(lab)] or (age.codes if len(age.codes) == 1 else [])
-        if len(keep) != 1:
-            raise _err(f"kan inte välja total åldersgrupp i '{age.id}' bland {age.labels}",
-                       f"cannot pick the total age group in '{age.id}' among {age.labels}")
-        df = df.filter(pl.col(age.id) == keep[0])
 
-    region = by_role["region"]
+def _keep_total_age(df: pl.DataFrame, age: Dimension) -> pl.DataFrame:
+    # The harmonised table has no age: keep the all-ages group only.
+    keep = [c for c, lab in zip(age.codes, age.labels) if _is_total(lab)] or (age.codes if len(age.codes) == 1 else [])
+    if len(keep) != 1:
+        raise _err(f"kan inte välja total åldersgrupp i '{age.id}' bland {age.labels}",
+                   f"cannot pick the total age group in '{age.id}' among {age.labels}")
+    return df.filter(pl.col(age.id) == keep[0])
+
+
+def _area_and_period(df: pl.DataFrame, region: str, time_dim: str) -> pl.DataFrame:
     bad = [c for c in df[region].unique().to_list() if not re.fullmatch(r"\d{2}|\d{4}", c)]
     if bad:
         raise _err(f"okända regionkoder {sorted(bad)[:5]} (väntade 00, länskod eller kommunkod)",
                    f"unknown region codes {sorted(bad)[:5]} (expected 00, county or municipality code)")
-    df = df.with_columns(
-        pl.col(region).str.slice(0, 2).alias("region_code"),
+    return df.with_columns(
+        pl.col(region).str.slice(0, 2).alias("region_code"),  # a kommunkod starts with its länskod
         pl.when(pl.col(region).str.len_chars() == 4).then(pl.col(region)).otherwise(None).alias("municipality_code"),
-        pl.col(by_role["time"]).str.replace_all("–", "-").str.replace_all(" ", "").alias("period"))
+        pl.col(time_dim).str.replace_all("–", "-").str.replace_all(" ", "").alias("period"))
 
-    if "sex" in by_role:
-        df = _map_codes(df, by_role["sex"], sex_code, "sex")
-        unknown = df.filter(pl.col("sex").is_null())[f"{by_role['sex']}_label"].unique().to_list()
-        if unknown:
-            raise _err(f"okända kategorier för kön: {unknown}", f"unknown sex categories: {unknown}")
-    else:
-        df = df.with_columns(pl.lit("T").alias("sex"))
-    if "education" in by_role:
-        df = _map_codes(df, by_role["education"], education_code, "education")
-        unknown = df.filter(pl.col("education").is_null())[f"{by_role['education']}_label"].unique().to_list()
-        if unknown:
-            warnings.append(f"utbildningsgrupper utan motsvarighet hoppas över / education groups without a "
-                            f"match are skipped: {unknown}")
-            df = df.filter(pl.col("education").is_not_null())
-    else:
-        df = df.with_columns(pl.lit("total").alias("education"))
 
-    keys = ["region_code", "municipality_code", "period", "sex", "education"]
-    measure = cat.get("measure") or None
-    if "metric" in by_role:
-        metric = next(d for d in ds.dimensions if d.id == by_role["metric"])
-        kinds = {c: metric_kind(c, lab, measure) for c, lab in zip(metric.codes, metric.labels)}
-        if measure is None and len(metric.codes) == 1:
-            kinds = {metric.codes[0]: "value"}
-        value_codes = [c for c, k in kinds.items() if k == "value"]
-        if not value_codes:
-            raise _err(f"måttet '{measure}' saknas i svaret (innehåll: {metric.codes})",
-                       f"measure '{measure}' is not in the response (contents: {metric.codes})")
-        base = df.filter(pl.col(metric.id) == value_codes[0])
-        for kind, name in (("ci_low", "ci_low"), ("ci_high", "ci_high"), ("n", "n_respondents")):
-            codes = [c for c, k in kinds.items() if k == kind]
-            if codes:
-                part = df.filter(pl.col(metric.id) == codes[0]).select(*keys, pl.col("value").alias(name))
-                base = base.join(part, on=keys, how="left", nulls_equal=True)
-            else:
-                base = base.with_columns(pl.lit(None, pl.Float64).alias(name))
-        df = base
-    else:
-        df = df.with_columns(*(pl.lit(None, pl.Float64).alias(c) for c in ("ci_low", "ci_high", "n_respondents")))
-    return df.select(*keys, "value", "ci_low", "ci_high", "n_respondents", pl.col("status").alias("raw_status"),
-                     "row"), warnings
+def _sex(df: pl.DataFrame, dim: Dimension | None) -> pl.DataFrame:
+    if dim is None:
+        return df.with_columns(pl.lit("T").alias("sex"))
+    df = _map_codes(df, dim.id, sex_code, "sex")
+    unknown = df.filter(pl.col("sex").is_null())[f"{dim.id}_label"].unique().to_list()
+    if unknown:
+        raise _err(f"okända kategorier för kön: {unknown}", f"unknown sex categories: {unknown}")
+    return df
+
+
+def _education(df: pl.DataFrame, dim: Dimension | None, warnings: list[str]) -> pl.DataFrame:
+    if dim is None:
+        return df.with_columns(pl.lit("total").alias("education"))
+    df = _map_codes(df, dim.id, education_code, "education")
+    unknown = df.filter(pl.col("education").is_null())[f"{dim.id}_label"].unique().to_list()
+    if unknown:  # e.g. "uppgift saknas": real, but not one of our four groups
+        warnings.append(f"utbildningsgrupper utan motsvarighet hoppas över / education groups without a "
+                        f"match are skipped: {unknown}")
+    return df.filter(pl.col("education").is_not_null())
+
+
+def _spread_metric(df: pl.DataFrame, metric: Dimension | None, measure: str | None) -> pl.DataFrame:
+    """One row per cell: the measure as value, confidence limits and respondents beside it."""
+    extra = {"ci_low": "ci_low", "ci_high": "ci_high", "n": "n_respondents"}
+    if metric is None:
+        return df.with_columns(*(pl.lit(None, pl.Float64).alias(c) for c in extra.values()))
+    kinds = {c: metric_kind(c, lab, measure) for c, lab in zip(metric.codes, metric.labels)}
+    if measure is None and len(metric.codes) == 1:
+        kinds = {metric.codes[0]: "value"}
+    value_codes = [c for c, k in kinds.items() if k == "value"]
+    if not value_codes:
+        raise _err(f"måttet '{measure}' saknas i svaret (innehåll: {metric.codes})",
+                   f"measure '{measure}' is not in the response (contents: {metric.codes})")
+    out = df.filter(pl.col(metric.id) == value_codes[0])
+    for kind, name in extra.items():
+        codes = [c for c, k in kinds.items() if k == kind]
+        if codes:
+            part = df.filter(pl.col(metric.id) == codes[0]).select(*KEYS, pl.col("value").alias(name))
+            out = out.join(part, on=KEYS, how="left", nulls_equal=True)
+        else:
+            out = out.with_columns(pl.lit(None, pl.Float64).alias(name))
+    return out
 
 
 def harmonise_kolada(pages: list[dict], cat: dict) -> tuple[pl.DataFrame, list[str]]:
@@ -347,8 +361,7 @@ def _finalise(df: pl.DataFrame, cat: dict, source: str, retrieved_at: datetime) 
         pl.lit(cat["code"]).alias("indicator_code"),
         pl.lit(source).alias("source"),
         pl.lit(retrieved_at).cast(pl.Datetime("us", "UTC")).alias("retrieved_at"))
-    key = ["region_code", "municipality_code", "period", "sex", "education"]
-    dupes = df.filter(pl.struct(key).is_duplicated())
+    dupes = df.filter(pl.struct(KEYS).is_duplicated())
     if dupes.height:
         raise _err(f"{dupes.height} rader har samma region/period/kön/utbildning, t.ex. {dupes.row(0)[:5]}",
                    f"{dupes.height} rows share region/period/sex/education, e.g. {dupes.row(0)[:5]}")
@@ -398,6 +411,10 @@ def land_indicators(snapshot_dir: Path, landing_dir: Path, archive_dir: Path,
     result = LandResult(source=LANDING_SOURCE)
     cat = {r["code"]: r for r in catalogue.iter_rows(named=True)}
     snapshot_dir = Path(snapshot_dir)
+    if not snapshot_dir.is_dir():
+        result.warnings.append({"file": str(snapshot_dir), "message": "mappen med ögonblicksbilder saknas / "
+                                                                     "the snapshot folder is missing"})
+        return result
     files = sorted(p for p in snapshot_dir.rglob("*.json") if p.is_file() and not p.name.startswith("."))
     for path in files:
         rel = path.relative_to(snapshot_dir).as_posix()
@@ -496,7 +513,8 @@ def pxweb_selection(meta: dict, cat: dict, years: Sequence[int] | None) -> dict[
             elif len(values) == 1:
                 keep = values
             else:
-                raise _err(f"kan inte välja värde för variabeln '{code}'", f"cannot choose a value for variable '{code}'")
+                raise _err(f"kan inte välja värde för variabeln '{code}'",
+                           f"cannot choose a value for variable '{code}'")
         if not keep:
             raise _err(f"inga värden att hämta för '{code}'", f"no values to fetch for '{code}'")
         selection[code] = keep

@@ -110,7 +110,8 @@ def _parse_dimension(dim_id: str, obj: Any, size: int) -> Dimension:
         raise _fail(f"category.index i '{dim_id}' är varken lista eller objekt",
                     f"category.index of '{dim_id}' is neither a list nor an object")
     if len(set(codes)) != len(codes):
-        raise _fail(f"dimensionen '{dim_id}' har dubbla kategorikoder", f"dimension '{dim_id}' has duplicate category codes")
+        raise _fail(f"dimensionen '{dim_id}' har dubbla kategorikoder",
+                    f"dimension '{dim_id}' has duplicate category codes")
     if len(codes) != size:
         raise _fail(f"dimensionen '{dim_id}' har {len(codes)} kategorier men size anger {size}",
                     f"dimension '{dim_id}' has {len(codes)} categories but size says {size}")
@@ -150,7 +151,8 @@ def _parse_values(raw: Any, total: int, sizes: Sequence[int]) -> list[float | No
             i = _sparse_index(k, total, "value")
             values[i] = _number(v, i)
         return values
-    raise _fail("'value' saknas eller är varken lista eller objekt", "'value' is missing or neither a list nor an object")
+    raise _fail("'value' saknas eller är varken lista eller objekt",
+                "'value' is missing or neither a list nor an object")
 
 
 def _parse_status(raw: Any, total: int) -> list[str | None]:

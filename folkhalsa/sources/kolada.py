@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from typing import Callable, Sequence
+from urllib.parse import urljoin
 
 import httpx
 import polars as pl
@@ -39,7 +40,8 @@ class KoladaClient:
         self.per_page = per_page
         self.ids_per_request = ids_per_request  # long id lists make Kolada answer 400 (URL too long)
         self.max_pages = max_pages
-        self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
+        self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"},
+                                    follow_redirects=True)
 
     def __enter__(self) -> "KoladaClient":
         return self
@@ -78,7 +80,8 @@ class KoladaClient:
                                       f"Kolada: the response from GET {url} has no 'values'",
                                       url=url, status=200, reason="no values")
                 pages.append(page)
-                url = page.get("next_page") or None
+                nxt = page.get("next_page")
+                url = urljoin(url, nxt) if nxt else None
         return pages
 
 
@@ -108,7 +111,8 @@ def parse_kolada(pages: Sequence[dict]) -> pl.DataFrame:
         for entry in page["values"]:
             where_sv, where_en = f"sida {p}", f"page {p}"
             if not isinstance(entry, dict) or not isinstance(entry.get("values"), list):
-                raise KoladaParseError(f"Kolada: {where_sv}: posten saknar 'values' / Kolada: {where_en}: entry has no 'values'")
+                raise KoladaParseError(f"Kolada: {where_sv}: posten saknar 'values' / "
+                                       f"Kolada: {where_en}: entry has no 'values'")
             area = entry.get("municipality")
             region, muni = area_codes(area)
             period = str(entry.get("period", ""))

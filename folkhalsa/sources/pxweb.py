@@ -49,7 +49,8 @@ class PxWebClient:
                  sleep: Callable[[float], None] = time.sleep, max_values: int | None = None):
         self.base_url = base_url.rstrip("/")
         self.policy = RetryPolicy(max_retries=max_retries, backoff_s=backoff_s, sleep=sleep)
-        self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
+        self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"},
+                                    follow_redirects=True)
         self._max_values = max_values
 
     def __enter__(self) -> "PxWebClient":

@@ -307,7 +307,7 @@ def _read_spreadsheet(path: Path, data: bytes) -> tuple[pl.DataFrame, ReadInfo]:
         raise SurveyError(f"Filen {path.name} är inget läsbart kalkylblad ({type(e).__name__}).",
                           f"File {path.name} is not a readable spreadsheet ({type(e).__name__}).") from None
     df = df.select(pl.all().cast(pl.Utf8))
-    df = df.rename({c: _clean_header(c, i) for i, c in enumerate(df.columns)})
+    df.columns = _unique([_clean_header(c, i) for i, c in enumerate(df.columns)])
     df = df.with_columns(pl.int_range(2, df.height + 2, dtype=pl.Int64).alias("_row"))  # header is row 1
     info = ReadInfo(path.name, "xlsx", sheet=sheet, n_rows=df.height)
     return df, info
@@ -331,8 +331,10 @@ def _read_csv(path: Path, data: bytes) -> tuple[pl.DataFrame, ReadInfo]:
             continue
         if len(rec) < len(names):
             info.issues.append(Issue(path.name, line, None, None, "short_row", "warning",
-                                     f"Raden har {len(rec)} fält men rubrikraden {len(names)}; resten räknas som obesvarat.",
-                                     f"Row has {len(rec)} fields but the header {len(names)}; the rest counts as unanswered."))
+                                     f"Raden har {len(rec)} fält men rubrikraden {len(names)}; "
+                                     "resten räknas som obesvarat.",
+                                     f"Row has {len(rec)} fields but the header {len(names)}; "
+                                     "the rest counts as unanswered."))
         rows.append([*(rec + [""] * len(names))[:len(names)], line])
     df = pl.DataFrame(rows, schema={**{n: pl.Utf8 for n in names}, "_row": pl.Int64}, orient="row")
     info.n_rows = df.height
@@ -385,13 +387,17 @@ def decode_text(data: bytes, file: str = "") -> tuple[str, str]:
 
 def sniff_separator(text: str, file: str = "") -> str:
     """Pick the separator whose first records have a constant width of at least 2 columns."""
-    sample = text[:65536]
     best, best_score = None, (0.0, 0)
     for sep in (";", ",", "\t"):
+        recs: list[list[str]] = []
         try:
-            recs = [r for r in list(csv.reader(io.StringIO(sample, newline=""), delimiter=sep))[:50] if r]
+            for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep):
+                if r:
+                    recs.append(r)
+                if len(recs) == 50:
+                    break
         except csv.Error:
-            continue
+            pass   # judge by the records read so far
         if not recs or len(recs[0]) < 2:
             continue
         width = len(recs[0])
@@ -425,11 +431,15 @@ def _clean_header(h: str | None, i: int) -> str:
 
 
 def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
+    """Distinct column names (a repeated header gets a suffix); `_row` is ours."""
+    taken, out = {"_row"}, []
     for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        out.append(n if seen[n] == 1 else f"{n}__{seen[n]}")
+        name, k = n, 1
+        while name in taken:
+            k += 1
+            name = f"{n}__{k}"
+        taken.add(name)
+        out.append(name)
     return out
 
 
@@ -488,6 +498,9 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
         r.update(n_applicable=applicable, n_answered=answered, is_empty=answered + texts == 0,
                  is_partial=answered < applicable)
         respondents.append(r)
+    if not respondents:
+        issues.append(Issue(file, None, None, None, "no_rows", "warning",
+                            "Exporten innehåller inga svar.", "The export contains no responses."))
     _flag_duplicates(respondents, file, resp_col, issues)
     for r in respondents:
         r["is_counted"] = r["is_known"] and not r["is_duplicate_dropped"] and not r["is_empty"]
@@ -592,6 +605,8 @@ def _number(value: str, q: Question) -> tuple[float | None, tuple | None]:
     if "," in t and "." in t or not re.fullmatch(r"[+-]?\d+([.,]\d+)?", t):
         return None, ("invalid_number", "Ogiltigt tal; skriv t.ex. 1,5.", "Invalid number; write e.g. 1.5.")
     num = float(t.replace(",", "."))
+    if not math.isfinite(num):
+        return None, ("invalid_number", "Ogiltigt tal.", "Invalid number.")
     if q.type == "integer" and num != int(num):
         return None, ("not_integer", "Frågan kräver ett heltal.", "The question requires a whole number.")
     if (q.min is not None and num < q.min) or (q.max is not None and num > q.max):
@@ -615,8 +630,8 @@ def _flag_duplicates(respondents: list[dict], file: str, resp_col: str, issues: 
         if kept is not None and r is not kept and r["is_known"] and not r["is_empty"]:
             r["is_duplicate_dropped"] = True
             issues.append(Issue(file, r["_row"], resp_col, r["respondent_code"], "duplicate_respondent", "warning",
-                                f"Dubblett: respondenten har svarat flera gånger; det senaste svaret (rad {kept['_row']}) "
-                                "behålls och detta räknas inte.",
+                                "Dubblett: respondenten har svarat flera gånger; det senaste svaret "
+                                f"(rad {kept['_row']}) behålls och detta räknas inte.",
                                 f"Duplicate: the respondent answered more than once; the latest response "
                                 f"(row {kept['_row']}) is kept and this one is not counted."))
 
@@ -631,9 +646,9 @@ def _parse_time(value: str) -> datetime | None:
     v = re.sub(r"(\d{1,2})\.(\d{2})(?:\.(\d{2}))?$", lambda m: ":".join(g for g in m.groups() if g), value.strip())
     try:
         t = datetime.fromisoformat(v)
-    except ValueError:
+        return t.astimezone(_STOCKHOLM).replace(tzinfo=None) if t.tzinfo else t
+    except (ValueError, OverflowError):
         return None
-    return t.astimezone(_STOCKHOLM).replace(tzinfo=None) if t.tzinfo else t
 
 
 def _norm(s: str) -> str:
@@ -648,18 +663,22 @@ def _as_int(s: str) -> int | None:
 
 # --------------------------------------------------------------------------- landing
 
+def _survey_folder(input_dir: Path) -> Path:
+    # Accept the input folder (with survey/ in it) or the survey folder itself.
+    sub = Path(input_dir) / "survey"
+    return sub if sub.is_dir() else Path(input_dir)
+
+
 def discover_exports(input_dir: Path) -> list[tuple[Path, int]]:
-    """Exports under <input>/survey/ named skr_enkat_<year>[_suffix].csv|xlsx, sorted by year and name."""
-    folder = Path(input_dir) / "survey"
-    found = [(p, int(m.group(1))) for p in sorted(folder.glob("*")) if p.is_file()
+    """Exports in <input>/survey/ named skr_enkat_<year>[_suffix].csv|xlsx, sorted by year and name."""
+    found = [(p, int(m.group(1))) for p in sorted(_survey_folder(input_dir).glob("*")) if p.is_file()
              and (m := EXPORT_NAME.match(p.name))]
     return sorted(found, key=lambda t: (t[1], t[0].name))
 
 
 def misnamed_exports(input_dir: Path) -> list[Path]:
     """Files in <input>/survey/ that discover_exports ignores, so the flow can report them."""
-    folder = Path(input_dir) / "survey"
-    return [p for p in sorted(folder.glob("*"))
+    return [p for p in sorted(_survey_folder(input_dir).glob("*"))
             if p.is_file() and not p.name.startswith(".") and not EXPORT_NAME.match(p.name)]
 
 

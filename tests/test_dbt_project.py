@@ -1,0 +1,53 @@
+"""The dbt project: standalone `cd dbt && dbt build` on the dev target, and idempotent builds."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from folkhalsa.landing import sha256_file
+from folkhalsa.warehouse import build_candidate
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+
+
+def table_checksums(path: Path) -> dict[str, str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = [t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        return {t: con.execute(
+            f"select md5(coalesce(string_agg(x::varchar, '|' order by x::varchar), '')) from marts.\"{t}\" as x"
+        ).fetchone()[0] for t in tables}
+
+
+def test_two_builds_give_identical_marts(pipeline_run, tmp_path):
+    settings, _ = pipeline_run
+    # A new output folder whose landing is the pipeline run's: the same inputs.
+    settings = settings.model_copy(update={"output_dir": tmp_path})
+    landing_link = tmp_path / "landing"
+    landing_link.symlink_to(pipeline_run[0].landing_dir, target_is_directory=True)
+    a = build_candidate(settings, "a", {"data_version": "x"})
+    b = build_candidate(settings, "b", {"data_version": "x"})
+    sums_a, sums_b = table_checksums(a.warehouse), table_checksums(b.warehouse)
+    assert len(sums_a) >= 15
+    assert sums_a == sums_b
+
+
+def test_standalone_dbt_build_on_dev_target(pipeline_run, tmp_path):
+    settings, _ = pipeline_run
+    published_before = sha256_file(settings.published_warehouse)
+    env = {**os.environ, "FOLKHALSA_LANDING": str(settings.landing_dir),
+           "FOLKHALSA_DEV_WAREHOUSE": str(tmp_path / "dev.duckdb")}
+    env.pop("FOLKHALSA_WAREHOUSE", None)
+    dbt = Path(sys.executable).with_name("dbt")
+    res = subprocess.run([str(dbt), "build", "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
+                          "--log-path", str(tmp_path / "logs")], cwd=DBT_DIR, env=env,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-4000:]
+    assert "Completed successfully" in res.stdout
+    assert (tmp_path / "dev.duckdb").exists()
+    # The dev target never touches the published warehouse.
+    assert sha256_file(settings.published_warehouse) == published_before
