@@ -76,18 +76,16 @@ def serve_nightly(limit: int | None = None) -> None:
 
 def deploy_nightly(work_pool_name: str, image: str | None = None, job_variables: dict | None = None,
                    name: str = DEPLOYMENT_NAME) -> UUID:
-    """Register the deployment for a work pool; `prefect worker start --pool NAME` runs the flow runs.
+    """Register the deployment for a work pool; `prefect worker start --pool NAME` runs its flow runs.
 
     Process pool: no image; the worker's machine has the project installed. Docker/Kubernetes pool:
-    `image` is a prebuilt image with the project installed (it is not built or pushed here).
+    `image` is a prebuilt image with the project installed (nothing is built or pushed here).
     `job_variables` set per-deployment infrastructure, e.g. {"env": {"FOLKHALSA_OUTPUT_DIR": ...}}.
     """
-    from prefect import deploy
-
+    # `apply(work_pool_name=...)`, not `prefect.deploy()`: deploy() also lists the pool's workers, a
+    # call the Prefect 3.8 server (with FastAPI 0.154) answers with 422; and it would try to build images.
     deployment = nightly_deployment(name=name, job_variables=job_variables or {})
-    ids = deploy(deployment, work_pool_name=work_pool_name, image=image, build=False, push=False,
-                 print_next_steps_message=False, ignore_warnings=True)
-    return ids[0]
+    return deployment.apply(work_pool_name=work_pool_name, image=image)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -104,8 +104,11 @@ def dbt_build_task(settings: Settings, run_id: str, dataset: dict):
 def quality_task(settings: Settings, warehouse: Path, run_id: str):
     from folkhalsa.quality import run_checks
 
-    return run_checks(warehouse, settings.landing_dir, settings.output_dir / "data_docs",
-                      settings.state_dir, run_id)
+    # Offline indicator snapshots are as old as they are; freshness applies to online fetches.
+    max_age = {"returns": settings.max_age_days, "skr_survey": settings.max_age_days,
+               "indicators": settings.indicator_max_age_days if settings.online else None}
+    return run_checks(warehouse, settings.landing_dir, settings.output_dir / "gx", settings.state_dir, run_id,
+                      years=settings.years, max_age_days=max_age)
 
 
 @task(name="render", timeout_seconds=3600)

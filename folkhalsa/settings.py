@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Earlier published warehouses kept beside the current one.
     keep_published: int = 3
 
+    # Freshness checks: landed data older than this many days is reported.
+    max_age_days: float = 400
+    indicator_max_age_days: float = 45
+
     # Indicator APIs. Offline (snapshots only) unless online is set.
     online: bool = False
     pxweb_base_url: str = "https://fohm-app.folkhalsomyndigheten.se/Folkhalsodata/api/v1/sv"
