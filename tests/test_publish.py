@@ -1,0 +1,239 @@
+"""Atomic publish: a killed run leaves the published warehouse byte-identical; history keeps N;
+two runs never overlap; a rerun with no new input skips the build.
+
+The runs are real `folkhalsa run` subprocesses on a small input (one year of county returns).
+The scenario is a chain of module fixtures: publish -> killed mid-build -> recovered -> rerun.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from folkhalsa.runstate import RunLocked, run_lock
+from folkhalsa.sample.returns import write_sample_returns
+from folkhalsa.settings import Settings
+from folkhalsa.warehouse import publish
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "folkhalsa", "run", "--years", "2022", "--render", "never"]
+RESUBMISSION = "lansrapport_09_2022_v2.xlsx"  # county 09 sends a second version: the "new input"
+DEADLINE_S = 300  # a guard against hanging, not a speed requirement
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _env() -> dict[str, str]:
+    # Only the command-line options configure the run; no FOLKHALSA_* of the developer's leaks in.
+    return {k: v for k, v in os.environ.items() if not k.startswith("FOLKHALSA_")} | {"FOLKHALSA_SMTP_HOST": ""}
+
+
+def run_cli(inp: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, "--input", str(inp), "--output", str(out)], env=_env(), cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=DEADLINE_S)
+
+
+def summary(out: Path) -> dict:
+    return json.loads((out / "run_summary.json").read_text("utf-8"))
+
+
+def stages(out: Path) -> dict[str, dict]:
+    return {s["name"]: s for s in summary(out)["stages"]}
+
+
+def candidates(out: Path) -> list[Path]:
+    return sorted((out / "warehouse").glob(".candidate-*"))
+
+
+def history(out: Path) -> list[Path]:
+    return sorted((out / "warehouse" / "history").glob("folkhalsa-*.duckdb"))
+
+
+def models_built(out: Path) -> int:
+    log = out / "logs" / "dbt.log"
+    return log.read_text("utf-8", "replace").count("OK created") if log.exists() else 0
+
+
+# ------------------------------------------------------------------ the scenario
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """First run: every 2022 return except county 09's resubmission; it builds and publishes."""
+    tmp = tmp_path_factory.mktemp("publish")
+    pool = tmp / "all-returns"
+    write_sample_returns(pool, years=(2022,))
+    inp, out = tmp / "in", tmp / "out"
+    shutil.copytree(pool, inp / "returns", ignore=shutil.ignore_patterns(RESUBMISSION))
+    res = run_cli(inp, out)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    warehouse = out / "warehouse" / "folkhalsa.duckdb"
+    assert summary(out)["published"] and warehouse.exists(), res.stdout[-3000:]
+    return {"pool": pool, "inp": inp, "out": out, "warehouse": warehouse, "sha": sha256(warehouse),
+            "returns": len(list((inp / "returns").rglob("*.xlsx")))}
+
+
+@pytest.fixture(scope="module")
+def killed(published):
+    """The resubmission arrives; the next run is SIGKILLed while dbt is building the candidate."""
+    p = published
+    new = next(p["pool"].rglob(RESUBMISSION))
+    shutil.copy2(new, p["inp"] / "returns" / new.parent.name / new.name)
+    built_before = models_built(p["out"])
+    with (p["out"].parent / "killed-run.log").open("wb") as log:
+        proc = subprocess.Popen([*CLI, "--input", str(p["inp"]), "--output", str(p["out"])], env=_env(),
+                                cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        # Mid-build: the candidate file exists and dbt has created a few models in it.
+        end = time.monotonic() + DEADLINE_S
+        while not (candidates(p["out"]) and models_built(p["out"]) >= built_before + 3):
+            assert proc.poll() is None, "the run ended before it could be killed mid-build"
+            assert time.monotonic() < end, "dbt build never started"
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: the CLI, dbt threads, Prefect's server
+        proc.wait(timeout=30)
+    return {"returncode": proc.returncode, "left": candidates(p["out"])}
+
+
+@pytest.fixture(scope="module")
+def recovered(published, killed):
+    """The run after the killed one: it removes the stale candidate and publishes."""
+    res = run_cli(published["inp"], published["out"])
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return res
+
+
+@pytest.fixture(scope="module")
+def rerun(published, recovered):
+    """Once more with nothing new."""
+    res = run_cli(published["inp"], published["out"])
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return res
+
+
+def test_killed_run_leaves_the_published_warehouse_byte_identical(published, killed):
+    assert killed["returncode"] == -signal.SIGKILL
+    assert killed["left"], "the kill should have left a half-built candidate behind"
+    assert sha256(published["warehouse"]) == published["sha"]
+    assert history(published["out"]) == []  # nothing was published, so nothing was moved to history
+    # Readers still get a complete warehouse: it opens and holds the first run's returns.
+    with duckdb.connect(str(published["warehouse"]), read_only=True) as con:
+        n = con.execute("select count(*) from marts.fct_submission_version").fetchone()[0]
+    assert n == published["returns"]
+
+
+def test_the_next_run_cleans_the_stale_candidate_and_publishes(published, killed, recovered):
+    out = published["out"]
+    assert candidates(out) == []
+    assert summary(out)["published"]
+    assert stages(out)["publish"]["status"] == "ok"
+    # The killed run had already landed the resubmission; this run builds from it.
+    assert sha256(published["warehouse"]) != published["sha"]
+    with duckdb.connect(str(published["warehouse"]), read_only=True) as con:
+        n = con.execute("select count(*) from marts.fct_submission_version").fetchone()[0]
+    assert n == published["returns"] + 1
+    # The warehouse it replaced is kept, byte for byte, in history/.
+    assert [sha256(h) for h in history(out)] == [published["sha"]]
+
+
+def test_rerun_with_no_new_input_skips_ingestion_and_build(published, recovered, rerun):
+    out = published["out"]
+    before = sha256(published["warehouse"])
+    s = stages(out)
+    for name in ("dbt build", "gx checkpoint", "publish", "render"):
+        assert s[name]["status"] == "skipped", s[name]
+        assert s[name]["detail"].startswith("inga nya indata"), s[name]
+    assert summary(out)["sources"]["returns"] == {"landed": 0, "skipped": published["returns"] + 1,
+                                                  "rejected": 0}
+    assert sha256(published["warehouse"]) == before
+    assert len(history(out)) == 1
+
+
+# ------------------------------------------------------------------ publish() and the run lock
+
+
+def _settings(tmp_path: Path, keep: int) -> Settings:
+    return Settings(output_dir=tmp_path / "out", keep_published=keep)
+
+
+def _candidate(settings: Settings, text: str) -> Path:
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.warehouse_dir / f".candidate-{text}.duckdb"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("keep", [0, 2])
+def test_publish_keeps_the_last_n_published_warehouses(tmp_path, keep):
+    settings = _settings(tmp_path, keep)
+    for version in ("v1", "v2", "v3", "v4"):
+        publish(_candidate(settings, version), settings)
+    assert settings.published_warehouse.read_text() == "v4"
+    kept = sorted((settings.warehouse_dir / "history").glob("folkhalsa-*.duckdb"))
+    assert [p.read_text() for p in kept] == ["v1", "v2", "v3"][3 - keep:]  # the newest, in order
+    assert list(settings.warehouse_dir.glob(".candidate-*")) == []
+
+
+def _warehouse(path: Path, value: int) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"create table t as select {value} as v")
+    return path
+
+
+def test_a_reader_of_the_old_warehouse_is_not_disturbed_by_publish(tmp_path):
+    settings = _settings(tmp_path, 1)
+    settings.warehouse_dir.mkdir(parents=True)
+    publish(_warehouse(settings.warehouse_dir / ".candidate-a.duckdb", 1), settings)
+    reader = duckdb.connect(str(settings.published_warehouse), read_only=True)
+    try:
+        publish(_warehouse(settings.warehouse_dir / ".candidate-b.duckdb", 2), settings)
+        assert reader.execute("select v from t").fetchone() == (1,)  # still the file it opened
+    finally:
+        reader.close()
+    with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
+        assert con.execute("select v from t").fetchone() == (2,)
+
+
+HOLD_LOCK = """
+import sys
+from pathlib import Path
+from folkhalsa.runstate import run_lock
+from folkhalsa.settings import Settings
+
+with run_lock(Settings(output_dir=Path(sys.argv[1]))):
+    print("locked", flush=True)
+    sys.stdin.read()  # hold the lock until the test closes stdin
+"""
+
+
+def test_a_second_run_is_refused_while_one_holds_the_lock(tmp_path):
+    out, inp = tmp_path / "out", tmp_path / "in"
+    inp.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out)], cwd=PROJECT_ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(RunLocked, match="En annan körning pågår"):
+            with run_lock(Settings(output_dir=out)):
+                pass
+        res = run_cli(inp, out)  # the command line says so and exits 3
+        assert res.returncode == 3, res.stdout[-2000:] + res.stderr[-2000:]
+        assert "another run is in progress" in res.stderr
+        assert not (out / "run_summary.json").exists()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    with run_lock(Settings(output_dir=out)):  # released when the first run ends
+        pass
