@@ -93,10 +93,10 @@ def land_indicators_task(settings: Settings) -> LandResult:
 
 @task(name="dbt-build", timeout_seconds=3600)
 @own_time("dbt build")
-def dbt_build_task(settings: Settings, run_id: str, dataset: dict):
+def dbt_build_task(settings: Settings, dataset: dict):
     from folkhalsa.warehouse import build_candidate
 
-    return build_candidate(settings, run_id, dataset)
+    return build_candidate(settings, dataset)
 
 
 @task(name="gx-checkpoint", timeout_seconds=1800)
@@ -182,6 +182,8 @@ def _run(settings: Settings, progress_stream) -> dict:
         data_docs = quality.data_docs if quality else None
         if summary.published:
             record_build(settings, fp, quality.to_dict(), [asdict(f) for f in findings])
+        # The report's data-quality appendix reads this run's checks from the summary file.
+        summary.write_json(settings.output_dir / "run_summary.json")
         _render(settings, summary, progress)
     _alert(settings, summary, progress, run_id, started, findings, data_docs)
 
@@ -240,7 +242,7 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
 
     clean_stale_candidates(settings)
     with progress.stage("dbt build") as stage:
-        state = dbt_build_task(settings, run_id, dataset, return_state=True)
+        state = dbt_build_task(settings, dataset, return_state=True)
         if state.is_failed():
             stage.status, stage.detail = "failed", _state_message(state)
             return None, None

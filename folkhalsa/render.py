@@ -1,8 +1,10 @@
 """Render the annual-report sections with Quarto (an external tool found on PATH)."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +57,9 @@ def render_reports(reports_dir: Path, out_dir: Path, warehouse: Path, years: lis
         cmd = [quarto, "render", REPORT, "--to", ",".join(formats), "--output-dir", str(dest.resolve()),
                "-P", f"year:{year}", "-P", f"warehouse:{warehouse.resolve()}",
                "-P", f"sample:{str(sample).lower()}"]
-        proc = subprocess.run(cmd, cwd=reports_dir, capture_output=True, text=True)
+        # Quarto must run the document with this environment's Python, not whatever python3 is on PATH.
+        env = {**os.environ, "QUARTO_PYTHON": sys.executable}
+        proc = subprocess.run(cmd, cwd=reports_dir, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
             raise RenderError(f"quarto render misslyckades för {year} / failed for {year}:\n{tail}")

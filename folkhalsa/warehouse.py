@@ -70,10 +70,11 @@ def run_dbt(settings: Settings, warehouse: Path, command: str = "build", *extra:
         return dbtRunner().invoke(dbt_args(settings, command, *extra, dataset=dataset, target_path=target_path))
 
 
-def build_candidate(settings: Settings, run_id: str, dataset: dict | None = None) -> BuildResult:
+def build_candidate(settings: Settings, dataset: dict | None = None, candidate: Path | None = None) -> BuildResult:
     """`dbt build` into a new candidate file next to the published warehouse."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    candidate = settings.warehouse_dir / f".candidate-{run_id}.duckdb"
+    # A stable name keeps dbt's partial parse valid between runs; the run lock rules out two builds.
+    candidate = candidate or settings.warehouse_dir / ".candidate.duckdb"
     candidate.unlink(missing_ok=True)
     res = run_dbt(settings, candidate, dataset=dataset)
     result = BuildResult(candidate)
@@ -122,7 +123,7 @@ def discard(candidate: Path) -> None:
 
 def clean_stale_candidates(settings: Settings) -> list[Path]:
     """Candidates left by a killed run are never published; remove them."""
-    stale = list(settings.warehouse_dir.glob(".candidate-*.duckdb*")) if settings.warehouse_dir.exists() else []
+    stale = list(settings.warehouse_dir.glob(".candidate*.duckdb*")) if settings.warehouse_dir.exists() else []
     for p in stale:
         p.unlink(missing_ok=True)
     return stale

@@ -154,6 +154,17 @@ def with_ci(x, low, high, decimals: int = 1, status: str | None = None) -> str:
     return shown if MISSING in (shown, interval) or shown == SUPPRESSED else f"{shown} ({interval})"
 
 
+def count_of(n, total) -> str:
+    """'22 av 26'."""
+    return f"{num(n)} av {num(total)}"
+
+
+def days(first, last) -> str:
+    """A date range '2023-02-01 – 2023-03-01', one date when both are the same day."""
+    a, b = day(first), day(last)
+    return a if a == b else f"{a} – {b}"
+
+
 def yes_no(x) -> str:
     return MISSING if _blank(x) else ("Ja" if bool(x) else "Nej")
 

@@ -30,3 +30,15 @@ def pipeline_run(tmp_path_factory):
     settings = get_settings(input_dir=SAMPLE_DIR, output_dir=out, render="never", smtp_host="")
     summary = nightly(settings)
     return settings, summary
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_prefect_temporary_server():
+    """Stop Prefect's temporary API server while pytest's output streams are still open
+    (otherwise its atexit hook logs to a closed stream)."""
+    yield
+    from prefect.logging.handlers import APILogWorker
+    from prefect.server.api.server import SubprocessASGIServer
+
+    APILogWorker.drain_all(timeout=5)
+    SubprocessASGIServer().stop()

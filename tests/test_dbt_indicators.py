@@ -5,6 +5,7 @@ The landing holds two batches with the exact landed schema of folkhalsa.sources.
 - H1 (annual register data without CI, higher is better, change_threshold 1.0) for riket and län 01;
 - a later batch that corrects one H1 value (the later retrieval must win);
 - one H3 value with too few respondents for the catalogue's rule (min_respondents 50).
+The project's report years are 2022 and 2023; each gets its own assessment.
 """
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ def warehouse(tmp_path_factory) -> Path:
     dbt = Path(sys.executable).parent / "dbt"
     cmd = [str(dbt), "build", "--profiles-dir", ".", "--target-path", str(tmp / "target"),
            "--log-path", str(tmp / "logs"), "--select",
-           "+fct_indicator_value +mart_indicator_assessment +mart_equity_gap +dim_county +dim_municipality",
+           "+fct_indicator_value +mart_indicator_county_spread +mart_equity_gap +dim_county +dim_municipality",
            "--indirect-selection", "cautious"]
     done = subprocess.run(cmd, cwd=DBT_DIR, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-4000:]
@@ -129,7 +130,7 @@ def test_later_retrieval_wins_and_disclosure_rule(warehouse):
 
 def test_assessment_of_rolling_means_uses_non_overlapping_periods(warehouse):
     a = _one(warehouse, "select * from marts.mart_indicator_assessment "
-                        "where indicator_code = 'H3' and region_code = '01' and sex = 'T'")
+                        "where report_year = 2023 and indicator_code = 'H3' and region_code = '01' and sex = 'T'")
     # Latest 2019-2022: 79.0 (77-81); riket 72.0 (71.5-72.5): CIs apart, higher is better -> bättre.
     assert (a["latest_period"], a["latest_value"], a["national_value"]) == ("2019-2022", 79.0, 72.0)
     assert a["comparison_to_national"] == "bättre" and a["comparison_method"] == "konfidensintervall"
@@ -141,7 +142,7 @@ def test_assessment_of_rolling_means_uses_non_overlapping_periods(warehouse):
 
 def test_assessment_of_annual_register_data_uses_linear_trend(warehouse):
     a = _one(warehouse, "select * from marts.mart_indicator_assessment "
-                        "where indicator_code = 'H1' and region_code = '01'")
+                        "where report_year = 2023 and indicator_code = 'H1' and region_code = '01'")
     # 81, 82, 84, 85, 87 over 2019-2023: slope 1.5/yr, residuals .2 -.3 .2 -.3 .2 (with 87: see below).
     xs, ys = [0, 1, 2, 3, 4], [81.0, 82.0, 84.0, 85.0, 87.0]
     slope = sum((x - 2) * (y - sum(ys) / 5) for x, y in zip(xs, ys)) / 10
@@ -153,6 +154,36 @@ def test_assessment_of_annual_register_data_uses_linear_trend(warehouse):
     # No CI: 87.0 - 82.5 = 4.5 reaches the threshold 1.0.
     assert a["comparison_to_national"] == "bättre" and a["comparison_method"] == "tröskel (KI saknas)"
     assert a["change_since_first"] == 6.0
+
+
+def test_assessment_for_an_earlier_report_year_ignores_later_periods(warehouse):
+    a = _one(warehouse, "select * from marts.mart_indicator_assessment "
+                        "where report_year = 2022 and indicator_code = 'H1' and region_code = '01'")
+    # 2023 is left out: 81, 82, 84, 85 over 2019-2022. x = -3..0, Sxx = 5, Sxy = 7, slope 1.4; residuals
+    # .1 -.3 .3 -.1, SSE .2, t = 1.4/√(.2/2/5) = 9.9 > 4.303 (df 2); fitted change 1.4 × 3 = 4.2 ≥ 1.
+    assert (a["latest_period"], a["latest_value"], a["national_value"]) == ("2022", 85.0, 82.4)
+    assert a["trend_periods"] == 4 and a["trend_change"] == 4.2 and a["trend_verdict"] == "förbättras"
+    # 85.0 - 82.4 = 2.6 reaches the threshold: bättre; change since 2019: 85 - 81 = 4.
+    assert a["comparison_to_national"] == "bättre" and a["change_since_first"] == 4.0
+    # H3's periods all end by 2022, so both report years see the same latest period.
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        years = con.execute("select report_year, latest_period from marts.mart_indicator_assessment "
+                            "where indicator_code = 'H3' and region_code = '01' and sex = 'T' "
+                            "order by report_year").fetchall()
+    assert years == [(2022, "2019-2022"), (2023, "2019-2022")]
+
+
+def test_county_spread_counts_the_counties_against_riket(warehouse):
+    s = _one(warehouse, "select * from marts.mart_indicator_county_spread "
+                        "where report_year = 2023 and indicator_code = 'H1' and sex = 'T'")
+    # Only län 01 has H1 in the fixture: 87.0 against riket 82.5, better by more than the threshold.
+    assert (s["county_count"], s["counties_better"], s["counties_similar"], s["counties_worse"]) == (1, 1, 0, 0)
+    assert (s["lowest_value"], s["lowest_county_code"], s["highest_value"]) == (87.0, "01", 87.0)
+    # H3 2019-2022: län 01 79 (77-81) is above riket 72 (71.5-72.5); län 03 is suppressed (not compared).
+    h3 = _one(warehouse, "select * from marts.mart_indicator_county_spread "
+                         "where report_year = 2022 and indicator_code = 'H3' and sex = 'T'")
+    assert (h3["county_count"], h3["counties_with_value"], h3["counties_better"], h3["counties_not_compared"]) \
+        == (2, 1, 1, 1)
 
 
 def test_equity_gap_against_hand_computation(warehouse):

@@ -29,8 +29,8 @@ def test_two_builds_give_identical_marts(pipeline_run, tmp_path):
     settings = settings.model_copy(update={"output_dir": tmp_path})
     landing_link = tmp_path / "landing"
     landing_link.symlink_to(pipeline_run[0].landing_dir, target_is_directory=True)
-    a = build_candidate(settings, "a", {"data_version": "x"})
-    b = build_candidate(settings, "b", {"data_version": "x"})
+    a = build_candidate(settings, {"data_version": "x"}, tmp_path / "a.duckdb")
+    b = build_candidate(settings, {"data_version": "x"}, tmp_path / "b.duckdb")
     sums_a, sums_b = table_checksums(a.warehouse), table_checksums(b.warehouse)
     assert len(sums_a) >= 15
     assert sums_a == sums_b

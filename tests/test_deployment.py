@@ -14,15 +14,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from prefect import get_client
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId, FlowRunFilter
+from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.deployment import CRON, FULL_NAME, TIMEZONE, deploy_nightly, nightly_deployment
-from folkhalsa.sample.returns import write_sample_returns
+from folkhalsa.sample.generate import write_sample_data
 
 pytestmark = pytest.mark.server
 
@@ -32,6 +35,7 @@ PREFECT = str(BIN / "prefect")
 POOL = "folkhalsa-test-pool"
 POOL_DEPLOYMENT = "nightly-pool"
 DEADLINE_S = 240  # a guard against hanging, not a speed requirement
+SCHEDULER_BROKEN = "Can't evaluate bulk DML statement"
 
 
 def _free_port() -> int:
@@ -79,13 +83,15 @@ def _tail(log: Path, n: int = 40) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, request):
-    """A real Prefect server; yields (api_url, env for its clients)."""
+    """A real Prefect server: (api_url, env for its clients, its log)."""
     tmp = tmp_path_factory.mktemp("prefect-server")
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
     env = _clean_env(PREFECT_HOME=str(tmp / "home"),
                      PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{tmp / 'prefect.db'}",
                      PREFECT_UI_ENABLED="false",
+                     # The scheduler service turns schedules into runs; look every second (default 60).
+                     PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="1",
                      # A run waiting for the deployment's slot is retried after this many seconds (default 30).
                      PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS="1")
     log = tmp / "server.log"
@@ -93,7 +99,7 @@ def server(tmp_path_factory, request):
     request.addfinalizer(lambda: _stop(proc))
     _wait(lambda: _healthy(url), f"Prefect server on {url}", proc, log)
     client_env = _clean_env(PREFECT_HOME=str(tmp / "client-home"), PREFECT_API_URL=url)
-    return url, client_env
+    return url, client_env, log
 
 
 def _healthy(url: str) -> bool:
@@ -118,16 +124,16 @@ def _wait(ready, what: str, proc: subprocess.Popen | None = None, log: Path | No
 @pytest.fixture
 def api(server):
     """Point this process's Prefect client at the test server."""
-    url, _ = server
+    url, _, _ = server
     with temporary_settings(updates={PREFECT_API_URL: url}):
         yield url
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    """A tiny input (one year of county returns) and an output folder, both in tmp."""
+    """A small input (one year of the synthetic sample) and an output folder, both in tmp."""
     tmp = tmp_path_factory.mktemp("nightly-data")
-    write_sample_returns(tmp / "in" / "returns", years=(2022,))
+    write_sample_data(tmp / "in", years=(2022,))
     return {"FOLKHALSA_INPUT_DIR": str(tmp / "in"), "FOLKHALSA_OUTPUT_DIR": str(tmp / "out"),
             "FOLKHALSA_YEARS": "[2022]", "FOLKHALSA_RENDER": "never", "FOLKHALSA_SMTP_HOST": ""}
 
@@ -135,7 +141,7 @@ def data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served(server, data, tmp_path_factory, request):
     """`folkhalsa serve` in a subprocess: it registers the deployment and runs its flow runs."""
-    url, client_env = server
+    _, client_env, _ = server
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**client_env, **data, "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
     proc = _start([sys.executable, "-m", "folkhalsa", "serve"], env, log)
@@ -162,6 +168,33 @@ def test_schedule_read_back_from_the_server(api):
     assert d.global_concurrency_limit.limit == 1
     assert d.concurrency_options.collision_strategy.value == "ENQUEUE"
     assert d.entrypoint == "flows.nightly.nightly"
+
+
+def test_the_server_scheduler_creates_runs_at_0200_stockholm_time(api, server):
+    # Schedules only fire with a real server: its scheduler service turns them into runs.
+    _, _, log = server
+    deployment_id = nightly_deployment().apply()
+
+    def ready():
+        if SCHEDULER_BROKEN in log.read_text("utf-8", "replace"):
+            pytest.fail("The Prefect server's scheduler crashes, so no schedule would ever fire: "
+                        f"'{SCHEDULER_BROKEN}' (Prefect 3.8.8 with SQLAlchemy 2.1; pin SQLAlchemy<2.1)")
+        return _scheduled_runs(client, deployment_id)
+
+    with get_client(sync_client=True) as client:
+        runs = _wait(ready, "scheduled runs", log=log)
+    local = [r.expected_start_time.astimezone(ZoneInfo("Europe/Stockholm")) for r in runs]
+    assert {(t.hour, t.minute) for t in local} == {(2, 0)}
+    assert [(b.date() - a.date()).days for a, b in zip(local, local[1:])] == [1] * (len(local) - 1)
+
+
+def _scheduled_runs(client, deployment_id) -> list | None:
+    # sort and limit given: the server (FastAPI 0.154) refuses the nulls the client would send.
+    runs = client.read_flow_runs(
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+        flow_run_filter=FlowRunFilter(state={"type": {"any_": ["SCHEDULED"]}}),
+        sort=FlowRunSort.EXPECTED_START_TIME_ASC, limit=20)
+    return runs if len(runs) >= 3 else None
 
 
 def test_served_run_completes_and_a_second_run_waits_for_it(api, served, data):
@@ -191,7 +224,7 @@ def test_served_run_completes_and_a_second_run_waits_for_it(api, served, data):
 
 
 def test_process_worker_runs_the_work_pool_deployment(api, server, data, tmp_path):
-    _, client_env = server
+    _, client_env, _ = server
     summary = Path(data["FOLKHALSA_OUTPUT_DIR"]) / "run_summary.json"
     before = json.loads(summary.read_text("utf-8"))["run_id"] if summary.exists() else None
     subprocess.run([PREFECT, "work-pool", "create", POOL, "--type", "process"], env=client_env,

@@ -23,6 +23,7 @@ def count(con, sql: str) -> int:
 def test_every_stage_ran(pipeline_run):
     _, summary = pipeline_run
     status = {s["name"]: s["status"] for s in summary["stages"]}
+    assert all(s["status"] != "failed" for s in summary["stages"]), summary["stages"]
     assert status["land returns"] == "ok"
     assert status["dbt build"] == "ok"
     assert status["gx checkpoint"] == "ok"

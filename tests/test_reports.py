@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 import shutil
 import sys
 import zipfile
@@ -110,7 +111,7 @@ def test_grant_totals_reconcile_with_the_mart(executed, warehouse, year):
         granted, used, repaid = c.execute(
             "select sum(granted_sek), sum(used_sek), sum(repaid_sek) from marts.fct_grant where year = ?",
             [year]).fetchone()
-    totals = ns["grant_totals"]
+    totals = ns["grant_totals"]   # the row of marts.mart_grant_total
     assert (totals["granted_sek"], totals["used_sek"], totals["repaid_sek"]) == (granted, used, repaid)
     assert totals["granted_sek"] == totals["used_sek"] + totals["repaid_sek"] + totals["difference_sek"]
     summa = ns["grant_table"].iloc[-1]
@@ -142,15 +143,61 @@ def test_all_35_indicators_are_listed(executed, warehouse, year):
         assert len(ns[table]) == 35 and set(ns[table]["Kod"]) == codes
 
 
-def test_indicator_table_shows_the_marts_verdict(executed, warehouse):
-    ns, *_ = executed(2023)
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_indicator_table_shows_the_marts_verdict_for_the_report_year(executed, warehouse, year):
+    ns, out, *_ = executed(year)
     with con(warehouse) as c:
-        rows = c.execute("""select indicator_code, trend_verdict, is_right_direction
-                            from marts.mart_indicator_assessment where region_code = '00' and sex = 'T'""").fetchall()
+        rows = c.execute("""select indicator_code, latest_period, trend_verdict, is_right_direction
+                            from marts.mart_indicator_assessment
+                            where report_year = ? and region_code = '00' and sex = 'T'""", [year]).fetchall()
+    assert len(rows) == 35
     table = ns["indicator_table"].set_index("Kod")
-    for code, verdict, right in rows:
+    for code, period, verdict, right in rows:
+        assert int(period[-4:]) <= year and table.loc[code, "Period"] == period
         assert table.loc[code, "Bedömning"] == (verdict.capitalize() if verdict else rd.MISSING)
         assert table.loc[code, "Rätt riktning"] == rd.yes_no(right)
+    assert "ligger efter redovisningsåret" not in out.text
+
+
+def test_spread_table_shows_the_marts_counts(executed, warehouse):
+    ns, *_ = executed(2022)
+    with con(warehouse) as c:
+        rows = c.execute("""select indicator_code, counties_better, counties_similar, counties_worse,
+                                   lowest_county_code, highest_county_code
+                            from marts.mart_indicator_county_spread
+                            where report_year = 2022 and sex = 'T'""").fetchall()
+    assert rows
+    table, names = ns["spread_table"].set_index("Kod"), ns["county_name"]
+    for code, better, similar, worse, lowest, highest in rows:
+        assert [table.loc[code, k] for k in ("Bättre än riket", "Som riket", "Sämre än riket")] == \
+            [rd.num(better), rd.num(similar), rd.num(worse)]
+        if lowest is not None:
+            assert table.loc[code, "Lägst"].endswith(f"({names[lowest]})")
+            assert table.loc[code, "Högst"].endswith(f"({names[highest]})")
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_target_area_and_actor_tables_show_the_marts_totals(executed, warehouse, year):
+    ns, *_ = executed(year)
+    with con(warehouse) as c:
+        areas = c.execute("""select activity_count, actor_count, need_count from marts.mart_target_area_summary
+                             where year = ? order by target_area_code""", [year]).fetchall()
+        activities, needs = c.execute("""select (select count(*) from marts.fct_activity where year = ?),
+                                                (select count(*) from marts.fct_need where year = ?)""",
+                                      [year, year]).fetchone()
+        actors = dict(c.execute("""select county_code, actor_count from marts.mart_actor_summary
+                                   where year = ? and actor_type = 'Alla' and actor_level = 'Alla'""",
+                                [year]).fetchall())
+    assert len(areas) == 8
+    # The målområde rows add up to the facts (each activity and need has one målområde).
+    assert sum(a for a, _, _ in areas) == activities and sum(n for _, _, n in areas) == needs
+    assert list(ns["per_area"]["Insatser"]) == [rd.num(a) for a, _, _ in areas]
+    assert list(ns["per_area"]["Aktörer"]) == [rd.num(a) for _, a, _ in areas]
+    assert list(ns["needs_by_area"]["Behov"]) == [rd.num(n) for _, _, n in areas]
+    level_table = ns["level_table"].set_index("Län")
+    for cc, name in ns["county_name"].items():
+        assert level_table.loc[name, "Totalt"] == rd.num(actors.get(cc, 0))
+    assert actors["00"] == sum(n for cc, n in actors.items() if cc != "00")
 
 
 @pytest.mark.parametrize("year", [2022, 2023])
@@ -297,11 +344,15 @@ HEADINGS = ["Uppdraget och dess delar", "Länsstyrelsernas arbete per målområd
             "Ekonomisk redovisning", "Bilaga A: Datakvalitet", "Metod och källor"]
 
 
-def test_quarto_renders_html_docx_and_pdf(warehouse, tmp_path):
+def test_quarto_renders_html_docx_and_pdf(request, tmp_path, monkeypatch):
     if shutil.which("quarto") is None:
         pytest.skip("Quarto is not on PATH: rendering HTML, docx and PDF (Typst) is not tested here; "
                     "the Python cells are tested above without Quarto")
     from folkhalsa.render import render_reports
+
+    # Quarto runs the Jupyter kernel with this Python (the venv with duckdb, pandas, matplotlib).
+    monkeypatch.setenv("QUARTO_PYTHON", sys.executable)
+    warehouse = request.getfixturevalue("warehouse")
 
     result = render_reports(REPORTS, tmp_path, warehouse, [2022], mode="always", sample=True)
     assert result.rendered
@@ -310,7 +361,8 @@ def test_quarto_renders_html_docx_and_pdf(warehouse, tmp_path):
     assert html.exists() and docx.exists() and pdf.exists()
     page = html.read_text("utf-8")
     with zipfile.ZipFile(docx) as zf:
-        word = zf.read("word/document.xml").decode("utf-8")
+        # The text of the Word document, whatever runs pandoc split it into.
+        word = "".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", zf.read("word/document.xml").decode("utf-8")))
     for heading in HEADINGS:
         assert heading in page and heading in word
     assert SAMPLE_NOTICE in page and SAMPLE_NOTICE in word

@@ -1,5 +1,6 @@
--- Per indicator × region × sex (education total, region level): the latest value, how it compares with
--- riket, and whether the indicator is improving. The method is stated in _indicators__models.yml.
+-- Per report year × indicator × region × sex (education total, region level): the latest value up to the
+-- report year, how it compares with riket, and whether the indicator is improving, as it stood that year
+-- (periods ending after the report year are left out). The method is stated in _indicators__models.yml.
 
 {#- Pairs compared: 1 = the first is higher, -1 = lower, 0 = no certain difference, null = cannot say.
     With a CI on either side the 95 % intervals must not overlap (a value without CI counts as a point);
@@ -9,13 +10,19 @@
     'national_pair_direction': ['value', 'ci_low', 'ci_high', 'national_value', 'national_ci_low', 'national_ci_high'],
 } %}
 
-with indicator as (
+with report_years as (
+    select unnest({{ var('report_years') }}) as report_year
+),
+
+indicator as (
     select indicator_code, polarity, period_type, change_threshold
     from {{ ref('dim_indicator') }}
 ),
 
+-- Each report year sees only the periods that had ended by then.
 series as (
     select
+        y.report_year,
         f.indicator_code,
         f.region_code,
         f.sex,
@@ -31,6 +38,7 @@ series as (
         i.change_threshold
     from {{ ref('fct_indicator_value') }} as f
     left join indicator as i on i.indicator_code = f.indicator_code
+    inner join report_years as y on f.period_end_year <= y.report_year
     where f.education = 'total' and f.municipality_code is null
 ),
 
@@ -40,7 +48,8 @@ latest as (
         select
             *,
             row_number() over (
-                partition by indicator_code, region_code, sex order by period_end_year desc, period desc
+                partition by report_year, indicator_code, region_code, sex
+                order by period_end_year desc, period desc
             ) as recency
         from series
     )
@@ -53,7 +62,8 @@ first_with_value as (
         select
             *,
             row_number() over (
-                partition by indicator_code, region_code, sex order by period_end_year, period
+                partition by report_year, indicator_code, region_code, sex
+                order by period_end_year, period
             ) as age
         from series
         where value is not null
@@ -66,7 +76,8 @@ last_five as (
     select s.*
     from series as s
     inner join latest as l
-        on l.indicator_code = s.indicator_code and l.region_code = s.region_code and l.sex = s.sex
+        on l.report_year = s.report_year and l.indicator_code = s.indicator_code
+        and l.region_code = s.region_code and l.sex = s.sex
     where s.value is not null
       and l.value is not null
       and s.period_end_year between l.period_end_year - 4 and l.period_end_year
@@ -76,6 +87,7 @@ last_five as (
 -- not depend on the order rows are added in (x = years before the latest period).
 last_five_stats as (
     select
+        s.report_year,
         s.indicator_code,
         s.region_code,
         s.sex,
@@ -89,8 +101,9 @@ last_five_stats as (
         sum(cast(s.value as decimal(38, 6)) * cast(s.value as decimal(38, 6))) as sum_yy
     from last_five as s
     inner join latest as l
-        on l.indicator_code = s.indicator_code and l.region_code = s.region_code and l.sex = s.sex
-    group by s.indicator_code, s.region_code, s.sex
+        on l.report_year = s.report_year and l.indicator_code = s.indicator_code
+        and l.region_code = s.region_code and l.sex = s.sex
+    group by s.report_year, s.indicator_code, s.region_code, s.sex
 ),
 
 -- OLS: Sxx = sum_xx - sum_x^2/n, Sxy = sum_xy - sum_x sum_y/n, slope = Sxy/Sxx, SSE = Syy - Sxy^2/Sxx.
@@ -133,17 +146,22 @@ joined as (
         r4.ci_high as rolling_base_ci_high
     from latest as l
     left join series as n
-        on n.indicator_code = l.indicator_code and n.sex = l.sex and n.period = l.period
+        on n.report_year = l.report_year and n.indicator_code = l.indicator_code and n.sex = l.sex
+        and n.period = l.period
         and n.region_code = '00'
     left join first_with_value as fv
-        on fv.indicator_code = l.indicator_code and fv.region_code = l.region_code and fv.sex = l.sex
+        on fv.report_year = l.report_year and fv.indicator_code = l.indicator_code
+        and fv.region_code = l.region_code and fv.sex = l.sex
     left join last_five_fit as st
-        on st.indicator_code = l.indicator_code and st.region_code = l.region_code and st.sex = l.sex
+        on st.report_year = l.report_year and st.indicator_code = l.indicator_code
+        and st.region_code = l.region_code and st.sex = l.sex
     left join last_five as w0
-        on w0.indicator_code = l.indicator_code and w0.region_code = l.region_code and w0.sex = l.sex
+        on w0.report_year = l.report_year and w0.indicator_code = l.indicator_code
+        and w0.region_code = l.region_code and w0.sex = l.sex
         and w0.period_end_year = st.first_end_year
     left join series as r4
-        on r4.indicator_code = l.indicator_code and r4.region_code = l.region_code and r4.sex = l.sex
+        on r4.report_year = l.report_year and r4.indicator_code = l.indicator_code
+        and r4.region_code = l.region_code and r4.sex = l.sex
         and r4.period_end_year = l.period_end_year - 4 and r4.value is not null
 ),
 
@@ -242,6 +260,7 @@ tested as (
 
 final as (
     select
+        cast(report_year as integer) as report_year,
         cast(indicator_code as varchar) as indicator_code,
         cast(region_code as varchar) as region_code,
         cast(sex as varchar) as sex,

@@ -1,0 +1,58 @@
+-- Per report year × indicator × sex: how the 21 counties spread around riket. Counts of counties by the
+-- assessment's comparison with riket, and the lowest and highest county value (ties: lowest länskod).
+with counties as (
+    select report_year, indicator_code, sex, region_code, latest_value, comparison_to_national
+    from {{ ref('mart_indicator_assessment') }}
+    where region_code <> '00'
+),
+
+counts as (
+    select
+        report_year,
+        indicator_code,
+        sex,
+        count(*) as county_count,
+        count(latest_value) as counties_with_value,
+        count(*) filter (where comparison_to_national = 'bättre') as counties_better,
+        count(*) filter (where comparison_to_national = 'likvärdig') as counties_similar,
+        count(*) filter (where comparison_to_national = 'sämre') as counties_worse,
+        count(*) filter (where comparison_to_national is null) as counties_not_compared
+    from counties
+    group by report_year, indicator_code, sex
+),
+
+lowest as (
+    select report_year, indicator_code, sex, region_code, latest_value
+    from counties
+    where latest_value is not null
+    qualify row_number() over (
+        partition by report_year, indicator_code, sex order by latest_value, region_code
+    ) = 1
+),
+
+highest as (
+    select report_year, indicator_code, sex, region_code, latest_value
+    from counties
+    where latest_value is not null
+    qualify row_number() over (
+        partition by report_year, indicator_code, sex order by latest_value desc, region_code
+    ) = 1
+)
+
+select
+    cast(c.report_year as integer) as report_year,
+    cast(c.indicator_code as varchar) as indicator_code,
+    cast(c.sex as varchar) as sex,
+    cast(c.county_count as integer) as county_count,
+    cast(c.counties_with_value as integer) as counties_with_value,
+    cast(c.counties_better as integer) as counties_better,
+    cast(c.counties_similar as integer) as counties_similar,
+    cast(c.counties_worse as integer) as counties_worse,
+    cast(c.counties_not_compared as integer) as counties_not_compared,
+    cast(lo.latest_value as double) as lowest_value,
+    cast(lo.region_code as varchar) as lowest_county_code,
+    cast(hi.latest_value as double) as highest_value,
+    cast(hi.region_code as varchar) as highest_county_code
+from counts as c
+left join lowest as lo using (report_year, indicator_code, sex)
+left join highest as hi using (report_year, indicator_code, sex)
