@@ -37,7 +37,7 @@ def run(
     render: Annotated[RenderMode, typer.Option("--render", help="auto: render if Quarto is installed; always: missing Quarto is an error; never.")] = RenderMode.auto,
 ) -> None:
     """Run the nightly flow once: land, dbt build, checks, publish, render, alert, summary."""
-    from flows.nightly import nightly
+    from flows.nightly import run_or_skip
 
     settings = get_settings(input_dir=input.resolve(), output_dir=output.resolve(), years=_years(years),
                             render=render.value)
@@ -47,7 +47,7 @@ def run(
     from folkhalsa.runstate import RunLocked
 
     try:
-        summary = nightly(settings)
+        summary = run_or_skip(settings)
     except RunLocked as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(3)

@@ -9,6 +9,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from folkhalsa.landing import batch_exists, batch_id_for, data_version, sha256_file
 from folkhalsa.settings import Settings
 
 # Everything that changes what dbt builds or what the checks say.
@@ -70,3 +71,28 @@ def run_lock(settings: Settings):
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def input_files(settings: Settings) -> list[tuple[str, Path]]:
+    """(landing source, path) of every input the next run would consider."""
+    from folkhalsa.sources.indicators import discover_snapshots
+    from folkhalsa.sources.returns import SOURCE as RETURNS, discover_returns
+    from folkhalsa.sources.survey import discover_exports
+
+    files = [(RETURNS, p) for p in discover_returns(settings.input_dir / "returns")]
+    files += [("skr_survey", p) for p, year in discover_exports(settings.input_dir) if year in settings.years]
+    files += [("indicators", p) for p in discover_snapshots(settings.input_dir / "indicators")]
+    return files
+
+
+def nothing_new(settings: Settings) -> dict | None:
+    """The last build's record when a run now could change nothing: every input is already landed,
+    code and settings are unchanged, and no alert waits to be sent. Otherwise None."""
+    from folkhalsa.alerts import AlertState
+
+    if settings.online or AlertState(settings.state_dir).outbox:
+        return None
+    for source, path in input_files(settings):
+        if not batch_exists(settings.landing_dir, source, batch_id_for(sha256_file(path))):
+            return None
+    return unchanged_since_last_build(settings, fingerprint(settings, data_version(settings.landing_dir)))

@@ -405,6 +405,13 @@ def harmonise_snapshot(envelope: dict, catalogue: dict[str, dict]) -> tuple[pl.D
 
 # --------------------------------------------------------------------------- landing
 
+def discover_snapshots(snapshot_dir: Path) -> list[Path]:
+    """Every snapshot file under the folder (any depth), in a stable order."""
+    if not Path(snapshot_dir).is_dir():
+        return []
+    return sorted(p for p in Path(snapshot_dir).rglob("*.json") if p.is_file() and not p.name.startswith("."))
+
+
 def land_indicators(snapshot_dir: Path, landing_dir: Path, archive_dir: Path,
                     catalogue: pl.DataFrame) -> LandResult:
     """Land every snapshot under snapshot_dir as one batch each (source 'indicators', table 'indicator_values')."""
@@ -415,8 +422,7 @@ def land_indicators(snapshot_dir: Path, landing_dir: Path, archive_dir: Path,
         result.warnings.append({"file": str(snapshot_dir), "message": "mappen med ögonblicksbilder saknas / "
                                                                      "the snapshot folder is missing"})
         return result
-    files = sorted(p for p in snapshot_dir.rglob("*.json") if p.is_file() and not p.name.startswith("."))
-    for path in files:
+    for path in discover_snapshots(snapshot_dir):
         rel = path.relative_to(snapshot_dir).as_posix()
         sha = sha256_file(path)
         batch_id = batch_id_for(sha)
