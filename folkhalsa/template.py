@@ -120,9 +120,11 @@ def build_workbook(filled: dict | None = None) -> Workbook:
 
 
 def write_template(path: Path) -> Path:
+    from folkhalsa.sample.files import normalise_xlsx
+
     path.parent.mkdir(parents=True, exist_ok=True)
     build_workbook().save(path)
-    return path
+    return normalise_xlsx(path)  # byte-reproducible, so a stale committed template shows in a test
 
 
 def write_return(path: Path, filled: dict) -> Path:
