@@ -26,6 +26,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.deployment import CRON, FULL_NAME, TIMEZONE, deploy_nightly, nightly_deployment
 from folkhalsa.sample.generate import write_sample_data
+from folkhalsa.sources.returns import discover_returns
 
 pytestmark = pytest.mark.server
 
@@ -217,8 +218,11 @@ def test_served_run_completes_and_a_second_run_waits_for_it(api, served, data):
 
     out = Path(data["FOLKHALSA_OUTPUT_DIR"])
     assert (out / "warehouse" / "folkhalsa.duckdb").exists()  # the first run built and published
-    # The second run found nothing new: it skipped the build and kept the published warehouse.
-    stages = {s["name"]: s for s in json.loads((out / "run_summary.json").read_text("utf-8"))["stages"]}
+    # The second run found nothing new: it landed nothing, skipped the build, kept the warehouse.
+    summary = json.loads((out / "run_summary.json").read_text("utf-8"))
+    returns = len(discover_returns(Path(data["FOLKHALSA_INPUT_DIR"]) / "returns"))
+    assert summary["sources"]["returns"] == {"landed": 0, "skipped": returns, "rejected": 0}
+    stages = {s["name"]: s for s in summary["stages"]}
     assert stages["dbt build"]["status"] == "skipped"
     assert stages["dbt build"]["detail"].startswith("inga nya indata")
 
