@@ -174,7 +174,8 @@ def run_or_skip(settings: Settings, progress_stream=None) -> dict:
     return summary.to_dict()
 
 
-@flow(name="folkhalsa-nightly", log_prints=False)
+# A hung run must not hold the deployment's concurrency slot for ever.
+@flow(name="folkhalsa-nightly", log_prints=False, timeout_seconds=4 * 3600)
 def nightly(settings: Settings | None = None, progress_stream=None) -> dict:
     settings = settings or Settings()
     with run_lock(settings):
@@ -256,8 +257,19 @@ def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None
             else:
                 summary.input_errors += [{**r, "source": result.source} for r in result.rejected]
             stage.detail = f"{len(result.landed)} nya, {len(result.skipped)} oförändrade, {len(result.rejected)} avvisade"
+    _ensure_every_source(settings)
     summary.files["landing"] = str(settings.landing_dir)
     summary.files["quarantine"] = str(settings.quarantine_dir)
+
+
+def _ensure_every_source(settings: Settings) -> None:
+    from folkhalsa.landing import ensure_source
+    from folkhalsa.sources import indicators, returns, survey
+
+    for source, module in (("returns", returns), ("skr_survey", survey), ("indicators", indicators)):
+        if ensure_source(settings.landing_dir, source, module.empty_tables()):
+            get_run_logger().warning("%s: inga indata ännu, tom platshållare landad / no input yet, "
+                                     "empty placeholder landed", source)
 
 
 def _build_and_check(settings, summary, progress, run_id, dataset):

@@ -127,6 +127,19 @@ def write_batch(
     return final
 
 
+PLACEHOLDER_BATCH = "0" * 16
+
+
+def ensure_source(landing_dir: Path, source: str, empty_tables: dict[str, pl.DataFrame]) -> bool:
+    """Give a source that has never landed an empty placeholder batch, so dbt's globs match a file
+    and a first night without, say, a survey export still builds. True if one was written."""
+    root = landing_dir / source
+    if root.exists() and any(root.glob("*/_manifest.json")):
+        return False
+    write_batch(landing_dir, source, PLACEHOLDER_BATCH, empty_tables, {"placeholder": True})
+    return True
+
+
 def archive_original(path: Path, archive_dir: Path, sha256: str) -> Path:
     """Keep the original bytes under their hash, so every landed row can be traced back."""
     dest = archive_dir / sha256[:2] / f"{sha256}__{path.name}"

@@ -405,6 +405,13 @@ def harmonise_snapshot(envelope: dict, catalogue: dict[str, dict]) -> tuple[pl.D
 
 # --------------------------------------------------------------------------- landing
 
+def empty_tables() -> dict[str, pl.DataFrame]:
+    """The landed table with its schema and no rows."""
+    df = pl.DataFrame(schema={**INDICATOR_SCHEMA, "row": pl.Int64})
+    return {"indicator_values": with_provenance(df, batch_id="0" * 16, source_file="", sha256="0" * 64,
+                                                sheet=None, received_at=utc_now(), row_col="row")}
+
+
 def discover_snapshots(snapshot_dir: Path) -> list[Path]:
     """Every snapshot file under the folder (any depth), in a stable order."""
     if not Path(snapshot_dir).is_dir():

@@ -424,6 +424,12 @@ def return_tables(parsed: ParsedReturn, received_at: datetime) -> dict[str, pl.D
     return out
 
 
+def empty_tables() -> dict[str, pl.DataFrame]:
+    """Every landed table with its schema and no rows."""
+    parsed = ParsedReturn(Path("-"), "0" * 64)
+    return {name: df.clear() for name, df in return_tables(parsed, utc_now()).items()}
+
+
 def discover_returns(inbox: Path) -> list[Path]:
     """Returns under an inbox: spreadsheet files, and folders of CSV files (one per county and year).
 

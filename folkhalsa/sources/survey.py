@@ -84,6 +84,19 @@ EXPORT_SCHEMA = {
 }
 
 
+def empty_tables() -> dict[str, pl.DataFrame]:
+    """Every landed table with its schema and no rows."""
+    prov = dict(batch_id="0" * 16, source_file="", sha256="0" * 64, sheet=None, received_at=utc_now())
+    issues = pl.DataFrame(schema=ISSUE_SCHEMA).with_columns(_row=pl.col("row"))
+    return {
+        "exports": with_provenance(pl.DataFrame(schema=EXPORT_SCHEMA), **prov),
+        "respondents": with_provenance(pl.DataFrame(schema=RESPONDENT_SCHEMA), **prov, row_col="_row"),
+        "answers": with_provenance(pl.DataFrame(schema=ANSWER_SCHEMA), **prov, row_col="_row"),
+        "codebook": with_provenance(pl.DataFrame(schema=CODEBOOK_SCHEMA), **prov),
+        "issues": with_provenance(issues, **prov, row_col="_row"),
+    }
+
+
 class SurveyError(Exception):
     """A file-level problem: the export or codebook cannot be used at all."""
 
