@@ -15,6 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
+from folkhalsa.sources.text import InputFormatError, decode_text, sniff_separator
+
 EXCEL_ERRORS = {
     "Div0": "#DIV/0!", "Ref": "#REF!", "Value": "#VALUE!", "NA": "#N/A", "Name": "#NAME?",
     "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA",
@@ -144,27 +146,12 @@ def _clean(v) -> str | None:
     return s or None
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes as UTF-8 (with or without BOM) or else Windows-1252. Returns (text, encoding)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
-
-
-def sniff_separator(text: str) -> str:
-    first = text.split("\n", 1)[0]
-    return ";" if first.count(";") >= first.count(",") and ";" in first else ","
-
-
 def read_csv_grid(path: Path, name: str) -> Grid:
-    data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise UnreadableFile(f"{path.name} är inte en textfil / is not a text file")
-    text, _ = decode_text(data)
-    sep = sniff_separator(text)
+    try:
+        text, _ = decode_text(path.read_bytes(), path.name)
+        sep = sniff_separator(text, path.name)
+    except InputFormatError as e:
+        raise UnreadableFile(str(e)) from None
     rows = [[_clean(v) for v in r] for r in csv.reader(io.StringIO(text), delimiter=sep)]
     # csv.reader gives [] for blank lines; keep them as blank rows so row numbers stay true.
     return Grid(name, rows)
