@@ -166,11 +166,7 @@ def run_or_skip(settings: Settings, progress_stream=None) -> dict:
     with progress.stage("check inputs") as stage:
         stage.detail = "inga nya indata, ingen ändrad kod / no new input, no changed code"
     _reuse_last_build(settings, summary, progress, last)
-    summary.wall_seconds = round(time.perf_counter() - t0, 3)
-    summary.files["run summary (json)"] = str(settings.output_dir / "run_summary.json")
-    summary.write_json(settings.output_dir / "run_summary.json")
-    progress.line("")
-    progress.line(render_table(summary))
+    _finish(settings, summary, progress, t0)
     return summary.to_dict()
 
 
@@ -201,7 +197,7 @@ def _run(settings: Settings, progress_stream) -> dict:
         # Nothing new landed and the code is unchanged: the published warehouse is already this build.
         findings, data_docs = _reuse_last_build(settings, summary, progress, last)
     else:
-        build, quality = _build_and_check(settings, summary, progress, run_id, dataset)
+        quality = _build_and_check(settings, summary, progress, run_id, dataset)
         findings = list(quality.findings) if quality else []
         data_docs = quality.data_docs if quality else None
         if summary.published:
@@ -211,16 +207,22 @@ def _run(settings: Settings, progress_stream) -> dict:
         _render(settings, summary, progress)
     _alert(settings, summary, progress, run_id, started, findings, data_docs)
 
-    summary.wall_seconds = round(time.perf_counter() - t0, 3)
     for stage in summary.stages:
         stage.own_seconds = round(OWN_SECONDS.get(stage.name, stage.seconds), 3)
+    table = _finish(settings, summary, progress, t0)
+    _artifact(table, summary)
+    return summary.to_dict()
+
+
+def _finish(settings: Settings, summary: RunSummary, progress: Progress, t0: float) -> str:
+    """Write the run summary JSON and print the summary table; returns the table."""
+    summary.wall_seconds = round(time.perf_counter() - t0, 3)
     summary.files["run summary (json)"] = str(settings.output_dir / "run_summary.json")
     summary.write_json(settings.output_dir / "run_summary.json")
     table = render_table(summary)
     progress.line("")
     progress.line(table)
-    _artifact(table, summary)
-    return summary.to_dict()
+    return table
 
 
 def _reuse_last_build(settings, summary, progress, last) -> tuple[list, Path | None]:
@@ -273,6 +275,8 @@ def _ensure_every_source(settings: Settings) -> None:
 
 
 def _build_and_check(settings, summary, progress, run_id, dataset):
+    """dbt build into a candidate, check it, and publish it unless a check is critical.
+    Returns the quality result, or None when the build or the checks could not run."""
     from folkhalsa.warehouse import clean_stale_candidates, discard, publish
 
     clean_stale_candidates(settings)
@@ -280,7 +284,7 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
         state = dbt_build_task(settings, dataset, return_state=True)
         if state.is_failed():
             stage.status, stage.detail = "failed", _state_message(state)
-            return None, None
+            return None
         build = state.result()
         summary.marts = build.rows
         stage.detail = f"{len(build.rows)} marts, {build.passed} ok"
@@ -303,7 +307,7 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
             summary.published = True
             stage.detail = str(settings.published_warehouse)
     summary.files["warehouse"] = str(settings.published_warehouse)
-    return build, quality
+    return quality
 
 
 def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None:
