@@ -30,12 +30,30 @@ class UnreadableFile(Exception):
 
 @dataclass
 class Grid:
-    """One sheet as strings. cells[r][c] is the value at Excel row r+1+row0, column c+1+col0."""
+    """One sheet as strings: cell (r, c) is at Excel row r+1+row0, column c+1+col0.
+
+    Reading keeps the sheet as a Polars frame; validation, which walks cells one by one, gets
+    Python rows on first use.
+    """
     name: str
-    rows: list[list[str | None]]
+    frame: pl.DataFrame
     row0: int = 0
     col0: int = 0
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (r, c) in grid coords -> "#REF!"
+    _rows: list[list[str | None]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_rows(cls, name: str, rows: list[list[str | None]], **kw) -> "Grid":
+        width = max((len(r) for r in rows), default=0)
+        padded = [list(r) + [None] * (width - len(r)) for r in rows]
+        frame = pl.DataFrame(padded, schema=[f"c{i}" for i in range(width)], orient="row") if width else pl.DataFrame()
+        return cls(name, frame, _rows=padded, **kw)
+
+    @property
+    def rows(self) -> list[list[str | None]]:
+        if self._rows is None:
+            self._rows = [list(r) for r in self.frame.rows()]
+        return self._rows
 
     def excel_row(self, r: int) -> int:
         return r + 1 + self.row0
@@ -44,8 +62,9 @@ class Grid:
         return column_letter(c + 1 + self.col0)
 
     def cell(self, r: int, c: int) -> str | None:
-        if r < len(self.rows) and c < len(self.rows[r]):
-            return self.rows[r][c]
+        rows = self.rows
+        if r < len(rows) and c < len(rows[r]):
+            return rows[r][c]
         return None
 
 
@@ -65,10 +84,24 @@ def _col_number(letters: str) -> int:
 
 
 _CELL_WITH_VALUE = re.compile(rb'<(?:\w+:)?c r="([A-Z]+)(\d+)"[^>]*?>\s*<(?:\w+:)?(?:v|is|f)\b')
+_VALUE_IN_COLUMN_A = re.compile(rb'<(?:\w+:)?c r="A\d+"[^>]*?>\s*<(?:\w+:)?(?:v|is|f)\b')
 
 
-def _sheet_origins(path: Path) -> dict[str, tuple[int, int]]:
-    """Top-left (row0, col0), zero-based, of each sheet's used range, read from the XML."""
+def _origin(xml: bytes) -> tuple[int, int]:
+    """(row0, col0) of the cells with values, as calamine trims them. Rows come in order, so the
+    first value cell gives the row; column A is the usual answer, so look for it before scanning."""
+    first = _CELL_WITH_VALUE.search(xml)
+    if first is None:
+        return 0, 0
+    if _VALUE_IN_COLUMN_A.search(xml):
+        col0 = 0
+    else:
+        col0 = min(_col_number(m.group(1).decode()) for m in _CELL_WITH_VALUE.finditer(xml)) - 1
+    return int(first.group(2)) - 1, col0
+
+
+def _sheet_origins(path: Path, wanted: list[str]) -> dict[str, tuple[int, int]]:
+    """Top-left (row0, col0), zero-based, of the wanted sheets' used ranges, read from the XML."""
     origins: dict[str, tuple[int, int]] = {}
     with zipfile.ZipFile(path) as z:
         wb = z.read("xl/workbook.xml").decode("utf-8")
@@ -79,17 +112,15 @@ def _sheet_origins(path: Path) -> dict[str, tuple[int, int]]:
             r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
         for m in re.finditer(r'<(?:\w+:)?sheet\b[^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', wb):
             name = _xml_unescape(m.group(1))
+            if name not in wanted:
+                continue
             target = targets.get(m.group(2), "")
             member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
             try:
                 xml = z.read(member)
             except KeyError:
                 continue
-            rows, cols = [], []
-            for cm in _CELL_WITH_VALUE.finditer(xml):
-                cols.append(_col_number(cm.group(1).decode()))
-                rows.append(int(cm.group(2)))
-            origins[name] = (min(rows) - 1, min(cols) - 1) if rows else (0, 0)
+            origins[name] = _origin(xml)
     return origins
 
 
@@ -113,7 +144,7 @@ def read_xlsx(path: Path, sheets: list[str]) -> tuple[dict[str, Grid], list[str]
             raise UnreadableFile("filen är inte en xlsx-fil / the file is not an xlsx file")
         reader = fastexcel.read_excel(data)
         names = list(reader.sheet_names)
-        origins = _sheet_origins(path)
+        origins = _sheet_origins(path, sheets)
     except UnreadableFile:
         raise
     except Exception as e:  # calamine/zip raise many types for corrupt files
@@ -129,13 +160,14 @@ def read_xlsx(path: Path, sheets: list[str]) -> tuple[dict[str, Grid], list[str]
             raise UnreadableFile(f"fliken {name} kan inte läsas / sheet {name} cannot be read "
                                  f"({type(e).__name__})") from None
         df = pl.from_arrow(table) if table.num_rows else pl.DataFrame()
-        rows = [list(r) for r in df.rows()] if df.width else []
+        # Trim cells and treat blank strings as empty, column-wise in Polars.
+        df = df.select(pl.col(c).str.strip_chars().replace("", None) for c in df.columns) if df.width else df
         errors = {}
         for err in (errs.errors if errs else []):
             m = re.search(r"Error\((\w+)\)", err.detail)
             errors[tuple(err.position)] = EXCEL_ERRORS.get(m.group(1), "#ERROR") if m else "#ERROR"
         row0, col0 = origins.get(name, (0, 0))
-        grids[name] = Grid(name, [[_clean(v) for v in r] for r in rows], row0, col0, errors)
+        grids[name] = Grid(name, df, row0, col0, errors)
     return grids, names
 
 
@@ -154,7 +186,7 @@ def read_csv_grid(path: Path, name: str) -> Grid:
         raise UnreadableFile(str(e)) from None
     rows = [[_clean(v) for v in r] for r in csv.reader(io.StringIO(text), delimiter=sep)]
     # csv.reader gives [] for blank lines; keep them as blank rows so row numbers stay true.
-    return Grid(name, rows)
+    return Grid.from_rows(name, rows)
 
 
 def read_csv_folder(path: Path, sheets: list[str]) -> tuple[dict[str, Grid], list[str]]:
