@@ -81,12 +81,16 @@ from pathlib import Path
 paths = [Path(p) for p in sys.argv[2:]]
 from folkhalsa.schemas.lansrapport import SHEETS
 names = [s.name for s in SHEETS]
-t0 = time.perf_counter()
+# Import before the clock starts: this compares reading, not importing.
 if sys.argv[1] == "polars":
     from folkhalsa.sources.workbook import read_xlsx
-    rows = sum(len(g.rows) for p in paths for g in read_xlsx(p, names)[0].values())
 else:
-    import pandas as pd
+    import openpyxl, pandas as pd
+t0 = time.perf_counter()
+if sys.argv[1] == "polars":
+    # The pipeline's reader: fastexcel into Polars frames of strings, with true cell positions.
+    rows = sum(g.frame.height for p in paths for g in read_xlsx(p, names)[0].values())
+else:
     rows = sum(len(df) for p in paths for df in pd.read_excel(p, sheet_name=names, header=None, dtype=str, engine="openpyxl").values())
 print(time.perf_counter() - t0, rows)
 """
