@@ -5,7 +5,6 @@ No other module reads os.environ; they take a Settings object.
 from __future__ import annotations
 
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field, SecretStr
