@@ -323,9 +323,10 @@ def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None
             return
         result = state.result()
         stage.detail = result.message
-        if not result.rendered:
+        if result.rendered:
+            summary.files["reports"] = str(settings.report_output_dir)
+        else:
             stage.status = "skipped"
-        summary.files["reports"] = str(settings.report_output_dir)
 
 
 def _input_findings(summary: RunSummary) -> list:
