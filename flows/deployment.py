@@ -61,7 +61,7 @@ def nightly_deployment(name: str = DEPLOYMENT_NAME, **kwargs) -> RunnerDeploymen
     )
 
 
-def serve_nightly(limit: int | None = None) -> None:
+def serve_nightly() -> None:
     """Register the deployment and run its flow runs in this process (Prefect's `serve`).
 
     Needs a Prefect server that stays up (`prefect server start`, PREFECT_API_URL) for the schedule to
@@ -70,8 +70,8 @@ def serve_nightly(limit: int | None = None) -> None:
     from prefect import serve
 
     # The deployment's concurrency limit (held by the server) keeps runs apart, across every process
-    # that serves or works on it; `limit` would only cap this one process.
-    serve(nightly_deployment(), limit=limit)
+    # that serves or works on it.
+    serve(nightly_deployment())
 
 
 def deploy_nightly(work_pool_name: str, image: str | None = None, job_variables: dict | None = None,

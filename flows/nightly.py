@@ -57,7 +57,7 @@ def land_returns_task(settings: Settings) -> LandResult:
 @task(name="land-survey", timeout_seconds=1800)
 @own_time("land survey")
 def land_survey_task(settings: Settings) -> LandResult:
-    from folkhalsa.sources.survey import discover_exports, land_survey
+    from folkhalsa.sources.survey import discover_exports, land_survey, misnamed_exports
 
     total = LandResult("skr_survey")
     for path, year in discover_exports(settings.input_dir):
@@ -65,6 +65,10 @@ def land_survey_task(settings: Settings) -> LandResult:
             continue
         r = land_survey(path, year, settings.codebook_dir, settings.landing_dir, settings.archive_dir)
         _merge(total, r)
+    for path in misnamed_exports(settings.input_dir):
+        total.rejected.append({"file": path.name, "errors": [
+            f"{path.name}: filnamnet anger inget enkätår, döp om till skr_enkat_<år>.csv eller .xlsx / "
+            "the file name gives no survey year; rename it skr_enkat_<year>.csv or .xlsx"]})
     _log_land(total)
     return total
 
@@ -202,8 +206,6 @@ def _run(settings: Settings, progress_stream) -> dict:
         data_docs = quality.data_docs if quality else None
         if summary.published:
             record_build(settings, fp, quality.to_dict(), [asdict(f) for f in findings])
-        # The report's data-quality appendix reads this run's checks from the summary file.
-        summary.write_json(settings.output_dir / "run_summary.json")
         _render(settings, summary, progress)
     _alert(settings, summary, progress, run_id, started, findings, data_docs)
 
@@ -303,7 +305,7 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
             stage.status = "skipped"
             stage.detail = "kritiska fel: senaste godkända lager behålls / critical failures: last good warehouse kept"
         else:
-            publish(build.warehouse, settings)
+            publish(build.warehouse, settings, quality.to_dict())
             summary.published = True
             stage.detail = str(settings.published_warehouse)
     summary.files["warehouse"] = str(settings.published_warehouse)

@@ -15,7 +15,6 @@ import base64
 import json
 import logging
 import os
-import re
 import smtplib
 import socket
 import ssl
@@ -27,6 +26,8 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from folkhalsa.privacy import redact_emails
+
 log = logging.getLogger(__name__)
 
 SEVERITIES = ("critical", "warning")
@@ -35,8 +36,6 @@ STATE_FILE = "alert_state.json"
 MAX_ITEMS_PER_SECTION = 50
 MAX_ERRORS_PER_RETURN = 20
 
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_EMAIL_REDACTED = "[e-postadress borttagen]"
 
 
 @dataclass
@@ -173,7 +172,7 @@ class AlertState:
 
 def _redact(value: Any) -> str:
     """Text from the data may carry a contact's e-mail address; it must not reach the alert."""
-    return _EMAIL_RE.sub(_EMAIL_REDACTED, str(value))
+    return redact_emails(value)
 
 
 def _fmt_value(v: Any) -> str:

@@ -112,7 +112,6 @@ def render_cmd(
     output: Annotated[Path, typer.Option("--output", help="Output folder holding the published warehouse.")] = PROJECT_ROOT / "data" / "output",
 ) -> None:
     """Render the annual-report sections with `quarto render` from the published warehouse."""
-    from folkhalsa.landing import read_dataset_info
     from folkhalsa.render import QuartoMissing, RenderError, render_reports
 
     settings = get_settings(output_dir=output.resolve())
@@ -121,10 +120,10 @@ def render_cmd(
                    "Kör / run `folkhalsa run` först.", err=True)
         raise typer.Exit(2)
     years = [year] if year else settings.years
-    sample = read_dataset_info(settings.input_dir).get("synthetic", False)
     try:
+        # sample=False: the report reads the label from the warehouse (marts.mart_data_version).
         result = render_reports(settings.reports_dir, settings.report_output_dir, settings.published_warehouse,
-                                years, [f for f in to.split(",") if f], "always", sample)
+                                years, [f for f in to.split(",") if f], "always", sample=False)
     except (QuartoMissing, RenderError) as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1)

@@ -27,10 +27,6 @@ PROVENANCE_COLUMNS = {
 }
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     if path.is_dir():

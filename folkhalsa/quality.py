@@ -32,6 +32,7 @@ from typing import Any, Mapping, Sequence
 import duckdb
 
 from folkhalsa.alerts import SEVERITIES, Finding, finding_key
+from folkhalsa.privacy import PERSONAL_COLUMNS
 from folkhalsa.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,6 @@ REQUIRED_MARTS = ["dim_county", "dim_municipality", "mart_national_picture", "fc
                   "mart_county_scorecard"]
 OPTIONAL_MARTS = ["fct_indicator_value"]   # validated when present
 # Never read into a frame, whatever a suite says: they would end up in results and Data Docs.
-PERSONAL_COLUMNS = frozenset({"contact_name", "contact_email", "value_text"})
 
 
 @dataclass

@@ -14,7 +14,8 @@ from folkhalsa.settings import Settings
 
 # Everything that changes what dbt builds or what the checks say.
 CODE_GLOBS = ("dbt/dbt_project.yml", "dbt/models/**/*", "dbt/seeds/*", "dbt/macros/*",
-              "dbt/tests/**/*", "expectations/expectations/*")
+              "dbt/tests/**/*", "expectations/expectations/**/*.json", "folkhalsa/quality.py",
+              "reports/*.qmd", "reports/*.py", "reports/_quarto.yml")
 
 
 class RunLocked(RuntimeError):

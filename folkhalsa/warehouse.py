@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,7 +79,8 @@ def build_candidate(settings: Settings, dataset: dict | None = None, candidate: 
     candidate.unlink(missing_ok=True)
     res = run_dbt(settings, candidate, dataset=dataset)
     result = BuildResult(candidate)
-    for r in (res.result or []) if res.result is not None and hasattr(res.result, "__iter__") else []:
+    # res.result is the run's results, or None when dbt failed before running anything.
+    for r in res.result if isinstance(res.result, Iterable) else []:
         status = str(getattr(r, "status", "")).lower()
         if status in ("error", "fail", "runtime error"):
             result.failed += 1
@@ -100,9 +102,17 @@ def mart_row_counts(warehouse: Path) -> dict[str, int]:
         return {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for (t,) in tables}
 
 
-def publish(candidate: Path, settings: Settings) -> Path:
-    """Swap the candidate in with a rename, keeping the last N published warehouses."""
+CHECKS_FILE = "published_checks.json"
+
+
+def publish(candidate: Path, settings: Settings, checks: dict | None = None) -> Path:
+    """Swap the candidate in with a rename, keeping the last N published warehouses. `checks`,
+    the results that let it through, go beside it for the reports' data-quality appendix."""
     published = settings.published_warehouse
+    if checks is not None:
+        tmp = settings.warehouse_dir / f".{CHECKS_FILE}"
+        tmp.write_text(json.dumps(checks, ensure_ascii=False, indent=2, default=str), "utf-8")
+        os.replace(tmp, settings.warehouse_dir / CHECKS_FILE)
     if published.exists():
         history = settings.warehouse_dir / "history"
         history.mkdir(exist_ok=True)

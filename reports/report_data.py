@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from folkhalsa import SAMPLE_NOTICE
+from folkhalsa.privacy import redact_emails
 
 SUPPRESSED = "–"        # skyddad uppgift (för få svarande)
 MISSING = ".."          # uppgift saknas
@@ -92,12 +93,13 @@ def as_bool(value) -> bool:
 
 
 def run_checks(warehouse: str | Path) -> dict | None:
-    """The 'checks' of the run that published the warehouse: <output>/run_summary.json, if present."""
-    summary = Path(warehouse).resolve().parent.parent / "run_summary.json"
-    if not summary.exists():
+    """The checks of the run that published this warehouse: published_checks.json beside it.
+    (Not run_summary.json: a later run that failed its checks writes that, but publishes nothing.)"""
+    path = Path(warehouse).resolve().with_name("published_checks.json")
+    if not path.exists():
         return None
     try:
-        checks = json.loads(summary.read_text("utf-8")).get("checks")
+        checks = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         return None
     return checks or None
@@ -265,9 +267,4 @@ def show_figure(fig, caption: str) -> None:
     show(caption)
 
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
-def redact(text) -> str:
-    """Check messages may quote input; an e-mail address never reaches the report."""
-    return _EMAIL.sub("[e-postadress borttagen]", str(text))
+redact = redact_emails  # check messages may quote input; an e-mail address never reaches the report

@@ -254,10 +254,11 @@ def test_no_personal_data_reaches_the_report(executed, run, warehouse, year):
     assert "@" not in text
 
 
-def test_quality_appendix_reads_the_run_summary(executed, run):
+def test_quality_appendix_reads_the_publishing_runs_checks(executed, run):
     ns, out, *_ = executed(2023)
     summary = json.loads((run.output_dir / "run_summary.json").read_text("utf-8"))
     assert ns["checks"] == summary["checks"]
+    assert ns["checks"]["run_id"] == summary["run_id"]
     passed = summary["checks"]["passed"]
     assert f"godkändes {rd.num(passed)} kontroller" in out.text
 
@@ -269,9 +270,12 @@ def test_run_checks_reads_json_next_to_the_warehouse_or_says_none(tmp_path):
     wh = tmp_path / "out" / "warehouse" / "folkhalsa.duckdb"
     wh.parent.mkdir(parents=True)
     assert rd.run_checks(wh) is None
-    (tmp_path / "out" / "run_summary.json").write_text(json.dumps({"checks": {"passed": 3, "failed": 1}}), "utf-8")
+    # A later run that failed its checks wrote run_summary.json but published nothing: not read.
+    (tmp_path / "out" / "run_summary.json").write_text(json.dumps({"checks": {"critical": 2}}), "utf-8")
+    assert rd.run_checks(wh) is None
+    (wh.parent / "published_checks.json").write_text(json.dumps({"passed": 3, "failed": 1}), "utf-8")
     assert rd.run_checks(wh) == {"passed": 3, "failed": 1}
-    (tmp_path / "out" / "run_summary.json").write_text(json.dumps({"checks": {}}), "utf-8")
+    (wh.parent / "published_checks.json").write_text(json.dumps({}), "utf-8")
     assert rd.run_checks(wh) is None
 
 

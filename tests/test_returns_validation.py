@@ -122,11 +122,13 @@ CASES = [
     ("text in number cell", _set("Ekonomi", "A2", "sexhundratusen"), "not_a_number", "Ekonomi", 2, "Beviljat (kr)"),
     ("text in cost", _set("Insatser", "G2", "ca 5 tkr"), "not_a_number", "Insatser", 2, "Kostnad (kr)"),
     ("text in year", _set("Uppgifter", "B2", "tjugotjugotvå"), "not_a_number", "Uppgifter", 2, "År"),
+    ("overflowing number", _set("Uppgifter", "B2", "1e400"), "not_a_number", "Uppgifter", 2, "År"),
     ("#REF! error", _error_cell("Ekonomi", "B2", "#REF!"), "excel_error", "Ekonomi", 2, "Förbrukat (kr)"),
     ("#DIV/0! error", _error_cell("Insatser", "G3", "#DIV/0!"), "excel_error", "Insatser", 3, "Kostnad (kr)"),
     ("#N/A in code", _error_cell("Aktörer", "C2", "#N/A"), "excel_error", "Aktörer", 2, "Aktörstyp"),
     ("required empty", _set("Insatser", "D2", None), "required", "Insatser", 2, "Beskrivning"),
     ("required id empty", _set("Aktörer", "A3", None), "required", "Aktörer", 3, "Aktörs-id"),
+    ("bad e-mail", _set("Uppgifter", "B4", "anna.andersson"), "email", "Uppgifter", 4, "E-post"),
     ("required year empty", _set("Uppgifter", "B2", None), "required", "Uppgifter", 2, "År"),
     ("bad actor type", _set("Aktörer", "C2", "Kommunen"), "code_list", "Aktörer", 2, "Aktörstyp"),
     ("bad activity type", _set("Insatser", "C2", "Övrigt"), "code_list", "Insatser", 2, "Insatstyp"),
@@ -195,3 +197,13 @@ def test_csv_folder_reports_csv_row(tmp_path):
     folder = _write_csv_return(tmp_path / "lansrapport_24_2022", filled)
     parsed = check_return(folder)
     assert [(i.rule, i.sheet, i.row) for i in parsed.errors] == [("target_area", "Insatser", 3)]
+
+
+def test_malformed_csv_part_is_unreadable_not_a_crash(tmp_path):
+    from folkhalsa.sample.returns import _write_csv_return
+    from folkhalsa.sources.workbook import UnreadableFile
+
+    folder = _write_csv_return(tmp_path / "lansrapport_24_2022", build_return(random.Random(7), "24", 2022, 1))
+    (folder / "Behov.csv").write_text('Behovs-id;"' + "x" * 200_000 + "\n", "utf-8")
+    with pytest.raises(UnreadableFile, match="Behov.csv"):
+        check_return(folder)

@@ -156,6 +156,7 @@ RULES: dict[str, tuple[str, str]] = {
     "date_format": ("Ogiltigt datum", "Invalid date"),
     "date_range": ("Datumet ligger utanför rapportåret", "Date outside the reporting year"),
     "not_a_number": ("Text i ett sifferfält", "Text in a number cell"),
+    "email": ("Ogiltig e-postadress", "Invalid e-mail address"),
     "negative": ("Beloppet är negativt", "Amount is negative"),
     "excel_error": ("Excel-felvärde i cellen", "Excel error value in cell"),
     "used_exceeds_granted": ("Förbrukat är större än beviljat", "Amount used exceeds amount granted"),

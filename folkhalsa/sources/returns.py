@@ -5,6 +5,7 @@ The format comes from folkhalsa.schemas.lansrapport.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ from folkhalsa.schemas.lansrapport import (
 from folkhalsa.sources.workbook import EXCEL_ERROR_TEXTS, Grid, UnreadableFile, read_csv_folder, read_xlsx
 
 SOURCE = "returns"
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FILENAME_PATTERN = re.compile(r"(?<!\d)(\d{2})[_\- ](20\d{2})(?!\d)")
 
 
@@ -96,10 +98,12 @@ def parse_amount(s: str) -> float | None:
     """Swedish amounts: '1 000 000', '630 000 kr', '1,5', '598500.0'. None if not a number."""
     t = _AMOUNT_JUNK.sub("", s)
     if re.fullmatch(r"-?\d+(,\d+)?", t):
-        return float(t.replace(",", "."))
-    if re.fullmatch(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", t):
-        return float(t)
-    return None
+        v = float(t.replace(",", "."))
+    elif re.fullmatch(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", t):
+        v = float(t)
+    else:
+        return None
+    return v if math.isfinite(v) else None
 
 
 def parse_int(s: str) -> int | None:
@@ -169,6 +173,11 @@ class _Checker:
             return d
         if kind == "code":
             return self._code(sheet, col, raw, row)
+        if kind == "email":
+            if not EMAIL_ADDRESS.fullmatch(raw):
+                self.add("email", sheet, row, col.header, raw_shown)
+                return None
+            return raw
         if kind == "code_list":
             codes = [self._code(sheet, col, c, row) for c in split_codes(raw)]
             return ",".join(str(c) for c in codes if c is not None)
@@ -489,8 +498,9 @@ def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: 
         return
     try:
         parsed = check_return(path)
-    except UnreadableFile as e:
-        issue = Issue(path.name, "unreadable", detail=str(e))
+    except Exception as e:  # UnreadableFile, or a reader bug: either way this file only
+        detail = str(e) if isinstance(e, UnreadableFile) else f"{type(e).__name__}: {e}"
+        issue = Issue(path.name, "unreadable", detail=detail)
         quarantine(path, quarantine_dir, sha, [issue])
         parsed = ParsedReturn(path, sha, issues=[issue])
     archive_original(path, archive_dir, sha)

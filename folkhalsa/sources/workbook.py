@@ -184,7 +184,11 @@ def read_csv_grid(path: Path, name: str) -> Grid:
         sep = sniff_separator(text, path.name)
     except InputFormatError as e:
         raise UnreadableFile(str(e)) from None
-    rows = [[_clean(v) for v in r] for r in csv.reader(io.StringIO(text), delimiter=sep)]
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        rows = [[_clean(v) for v in r] for r in reader]
+    except csv.Error as e:
+        raise UnreadableFile(f"{path.name}, rad/line {reader.line_num}: felaktig csv / malformed csv ({e})") from None
     # csv.reader gives [] for blank lines; keep them as blank rows so row numbers stay true.
     return Grid.from_rows(name, rows)
 
