@@ -15,6 +15,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 
 
+@pytest.fixture
+def http_server():
+    """A real HTTP server on 127.0.0.1 serving recorded API responses and injected faults."""
+    from tests.http_fixture_server import FixtureServer
+
+    with FixtureServer() as srv:
+        yield srv
+
+
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     return SAMPLE_DIR

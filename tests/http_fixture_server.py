@@ -226,3 +226,10 @@ def _product(lists: list[list[str]]):
     for head in lists[0]:
         for tail in _product(lists[1:]):
             yield (head, *tail)
+
+
+class Sleeps(list):
+    """Records the waits instead of sleeping, so retries are instant."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)

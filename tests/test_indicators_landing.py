@@ -15,10 +15,7 @@ from folkhalsa.sample.indicators import write_sample_indicators
 from folkhalsa.sources.indicators import (INDICATOR_SCHEMA, breakdowns, fetch_snapshots, harmonise_snapshot,
                                           land_indicators, load_catalogue)
 
-try:
-    from http_fixture_server import FixtureServer, PxTable, PxVariable, Reply
-except ImportError:  # pragma: no cover
-    from tests.http_fixture_server import FixtureServer, PxTable, PxVariable, Reply
+from tests.http_fixture_server import FixtureServer, PxTable, PxVariable, Reply
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 COUNTIES = pl.read_csv(DBT_DIR / "seeds" / "ref_counties.csv", infer_schema=False)["code"].to_list()

@@ -1,4 +1,4 @@
-"""Kolada v2 client against a real HTTP server on 127.0.0.1, and the page parser."""
+"""Kolada v2 client against a real HTTP http_server on 127.0.0.1, and the page parser."""
 from __future__ import annotations
 
 import polars as pl
@@ -6,11 +6,8 @@ import pytest
 
 from folkhalsa.sources.kolada import KoladaClient, KoladaError, KoladaParseError, area_codes, parse_kolada
 
-try:
-    from http_fixture_server import FixtureServer, Reply, malformed_json, not_found, rate_limited, server_error, slow
-except ImportError:  # pragma: no cover
-    from tests.http_fixture_server import (FixtureServer, Reply, malformed_json, not_found, rate_limited,
-                                           server_error, slow)
+from tests.http_fixture_server import (Reply, Sleeps, malformed_json, not_found, rate_limited,
+                                       server_error, slow)
 
 BASE = "/v2"
 FIRST = f"{BASE}/data/kpi/N15428/municipality/0000,0001,1480/year/2022,2023"
@@ -39,50 +36,39 @@ def pages_for(server_url: str) -> list[dict]:
     return pages
 
 
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-def client(server, sleeps=None, **kw) -> KoladaClient:
-    return KoladaClient(server.url + BASE, timeout=kw.pop("timeout", 2.0), max_retries=kw.pop("max_retries", 2),
+def client(http_server, sleeps=None, **kw) -> KoladaClient:
+    return KoladaClient(http_server.url + BASE, timeout=kw.pop("timeout", 2.0), max_retries=kw.pop("max_retries", 2),
                         backoff_s=0.01, sleep=sleeps if sleeps is not None else Sleeps(), per_page=2, **kw)
 
 
-def serve_pages(server, first_faults=()):
-    pages = pages_for(server.url)
-    server.route("GET", f"{FIRST}?per_page=2", *first_faults, Reply.json(pages[0]))
-    server.route("GET", f"{FIRST}?page=2&per_page=2", Reply.json(pages[1]))
-    server.route("GET", f"{FIRST}?page=3&per_page=2", Reply.json(pages[2]))
+def serve_pages(http_server, first_faults=()):
+    pages = pages_for(http_server.url)
+    http_server.route("GET", f"{FIRST}?per_page=2", *first_faults, Reply.json(pages[0]))
+    http_server.route("GET", f"{FIRST}?page=2&per_page=2", Reply.json(pages[1]))
+    http_server.route("GET", f"{FIRST}?page=3&per_page=2", Reply.json(pages[2]))
 
 
-def test_values_follows_next_page(server):
-    serve_pages(server)
-    with client(server) as kc:
+def test_values_follows_next_page(http_server):
+    serve_pages(http_server)
+    with client(http_server) as kc:
         pages = kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
-    assert len(pages) == 3 and server.count("GET") == 3
-    assert [r.path for r in server.requests] == [f"{FIRST}?per_page=2", f"{FIRST}?page=2&per_page=2",
+    assert len(pages) == 3 and http_server.count("GET") == 3
+    assert [r.path for r in http_server.requests] == [f"{FIRST}?per_page=2", f"{FIRST}?page=2&per_page=2",
                                                  f"{FIRST}?page=3&per_page=2"]
 
 
-def test_long_id_lists_are_split_across_requests(server):
-    server.prefix("GET", f"{BASE}/data/kpi/N15428/municipality/",
+def test_long_id_lists_are_split_across_requests(http_server):
+    http_server.prefix("GET", f"{BASE}/data/kpi/N15428/municipality/",
                   lambda req: Reply.json({"count": 0, "values": [], "next_page": None}))
     ids = ["0000", "0001", "0003", "0114", "0115"]
-    with client(server, ids_per_request=2) as kc:
+    with client(http_server, ids_per_request=2) as kc:
         kc.values("N15428", ids, [2023])
-    assert [r.path.split("/")[6] for r in server.requests] == ["0000,0001", "0003,0114", "0115"]
+    assert [r.path.split("/")[6] for r in http_server.requests] == ["0000,0001", "0003,0114", "0115"]
 
 
-def test_all_areas_and_years_when_none_given(server):
-    server.route("GET", f"{BASE}/data/kpi/N15428?per_page=2", Reply.json({"count": 0, "values": []}))
-    with client(server) as kc:
+def test_all_areas_and_years_when_none_given(http_server):
+    http_server.route("GET", f"{BASE}/data/kpi/N15428?per_page=2", Reply.json({"count": 0, "values": []}))
+    with client(http_server) as kc:
         assert kc.values("N15428") == [{"count": 0, "values": []}]
 
 
@@ -123,42 +109,42 @@ def test_unknown_area_gender_and_period_fail_clearly():
         parse_kolada([{"values": [entry("0001", 2022, [("T", "85,5")])]}])
 
 
-def test_5xx_and_429_are_retried(server):
-    serve_pages(server, first_faults=(server_error(503), rate_limited("4")))
+def test_5xx_and_429_are_retried(http_server):
+    serve_pages(http_server, first_faults=(server_error(503), rate_limited("4")))
     sleeps = Sleeps()
-    with client(server, sleeps) as kc:
+    with client(http_server, sleeps) as kc:
         assert len(kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])) == 3
     assert sleeps == [0.01, 4.0]
 
 
-def test_timeout_is_retried(server):
-    pages = pages_for(server.url)
+def test_timeout_is_retried(http_server):
+    pages = pages_for(http_server.url)
     pages[0]["next_page"] = None
-    server.route("GET", f"{FIRST}?per_page=2", slow(Reply.json(pages[0])), Reply.json(pages[0]))
-    with client(server, timeout=0.2) as kc:
+    http_server.route("GET", f"{FIRST}?per_page=2", slow(Reply.json(pages[0])), Reply.json(pages[0]))
+    with client(http_server, timeout=0.2) as kc:
         assert len(kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])) == 1
 
 
-def test_404_fails_at_once_naming_url(server):
-    server.route("GET", f"{FIRST}?per_page=2", not_found())
-    with client(server) as kc, pytest.raises(KoladaError) as e:
+def test_404_fails_at_once_naming_url(http_server):
+    http_server.route("GET", f"{FIRST}?per_page=2", not_found())
+    with client(http_server) as kc, pytest.raises(KoladaError) as e:
         kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
     msg = str(e.value)
     assert "Kolada svarade 404" in msg and "Kolada responded 404" in msg and FIRST in msg
-    assert server.count("GET") == 1
+    assert http_server.count("GET") == 1
 
 
-def test_malformed_page_fails_clearly(server):
-    server.route("GET", f"{FIRST}?per_page=2", malformed_json())
-    with client(server) as kc, pytest.raises(KoladaError, match="malformed JSON"):
+def test_malformed_page_fails_clearly(http_server):
+    http_server.route("GET", f"{FIRST}?per_page=2", malformed_json())
+    with client(http_server) as kc, pytest.raises(KoladaError, match="malformed JSON"):
         kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
-    server.route("GET", f"{FIRST}?per_page=2", Reply.json({"count": 0}))
-    with client(server) as kc, pytest.raises(KoladaError, match="has no 'values'"):
+    http_server.route("GET", f"{FIRST}?per_page=2", Reply.json({"count": 0}))
+    with client(http_server) as kc, pytest.raises(KoladaError, match="has no 'values'"):
         kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
 
 
-def test_next_page_loop_is_stopped(server):
-    page = {"count": 0, "values": [], "next_page": f"{server.url}{FIRST}?per_page=2"}
-    server.route("GET", f"{FIRST}?per_page=2", Reply.json(page))
-    with client(server) as kc, pytest.raises(KoladaError, match="next_page loops"):
+def test_next_page_loop_is_stopped(http_server):
+    page = {"count": 0, "values": [], "next_page": f"{http_server.url}{FIRST}?per_page=2"}
+    http_server.route("GET", f"{FIRST}?per_page=2", Reply.json(page))
+    with client(http_server) as kc, pytest.raises(KoladaError, match="next_page loops"):
         kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])

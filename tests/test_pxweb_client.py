@@ -1,4 +1,4 @@
-"""PxWeb v1 client against a real HTTP server on 127.0.0.1: chunking, retries and clear failures."""
+"""PxWeb v1 client against a real HTTP http_server on 127.0.0.1: chunking, retries and clear failures."""
 from __future__ import annotations
 
 import math
@@ -9,12 +9,9 @@ import pytest
 from folkhalsa.sources.jsonstat import read_jsonstat
 from folkhalsa.sources.pxweb import PxWebClient, PxWebError, split_selection
 
-try:
-    from http_fixture_server import (FixtureServer, PxTable, PxVariable, Reply, bad_request, malformed_json,
-                                     not_found, rate_limited, server_error, slow, truncated)
-except ImportError:  # pragma: no cover - when tests is imported as a package
-    from tests.http_fixture_server import (FixtureServer, PxTable, PxVariable, Reply, bad_request, malformed_json,
-                                           not_found, rate_limited, server_error, slow, truncated)
+from tests.http_fixture_server import (PxTable, PxVariable, Reply, Sleeps, bad_request,
+                                       malformed_json, not_found, rate_limited, server_error, slow,
+                                       truncated)
 
 BASE = "/api/v1/sv"
 TABLE = "A_Folkhalsodata/B_HLV/aLevvanor/aagLevvanortobak/HLV_Tobak_Daglig.px"
@@ -35,22 +32,9 @@ def table(max_values: int = 1000) -> PxTable:
     ], value_of, max_values)
 
 
-class Sleeps(list):
-    """Records the waits instead of sleeping, so retries are instant."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-def client(server, sleeps=None, **kw) -> PxWebClient:
+def client(http_server, sleeps=None, **kw) -> PxWebClient:
     kw.setdefault("max_retries", 2)
-    return PxWebClient(server.url + BASE, timeout=kw.pop("timeout", 2.0), backoff_s=0.01,
+    return PxWebClient(http_server.url + BASE, timeout=kw.pop("timeout", 2.0), backoff_s=0.01,
                        sleep=sleeps if sleeps is not None else Sleeps(), **kw)
 
 
@@ -58,47 +42,47 @@ FULL = {"Region": ["00", "01", "03", "04"], "Kon": ["1+2", "2", "1"], "Tid": ["2
         "ContentsCode": ["Andel"]}
 
 
-def test_config_reads_max_values(server):
-    server.route("GET", f"{BASE}/?config", Reply.json({"apiVersion": "1.1.0", "maxValues": 150000}))
-    with client(server) as px:
+def test_config_reads_max_values(http_server):
+    http_server.route("GET", f"{BASE}/?config", Reply.json({"apiVersion": "1.1.0", "maxValues": 150000}))
+    with client(http_server) as px:
         assert px.config()["maxValues"] == 150000
         assert px.max_values == 150000
 
 
-def test_config_without_max_values_fails_clearly(server):
-    server.route("GET", f"{BASE}/?config", Reply.json({"apiVersion": "1.1.0"}))
-    with client(server) as px, pytest.raises(PxWebError) as e:
+def test_config_without_max_values_fails_clearly(http_server):
+    http_server.route("GET", f"{BASE}/?config", Reply.json({"apiVersion": "1.1.0"}))
+    with client(http_server) as px, pytest.raises(PxWebError) as e:
         px.config()
     assert "saknar ett giltigt maxValues" in str(e.value) and "has no valid maxValues" in str(e.value)
-    assert server.url in str(e.value)
+    assert http_server.url in str(e.value)
 
 
-def test_metadata_is_a_get_on_the_table(server):
-    table().mount(server, PATH)
-    with client(server) as px:
+def test_metadata_is_a_get_on_the_table(http_server):
+    table().mount(http_server, PATH)
+    with client(http_server) as px:
         meta = px.metadata(TABLE)
     assert [v["code"] for v in meta["variables"]] == ["Region", "Kon", "Tid", "ContentsCode"]
-    assert server.requests[-1].method == "GET"
+    assert http_server.requests[-1].method == "GET"
 
 
-def test_query_posts_json_stat2_request(server):
-    server.route("GET", f"{BASE}/?config", Reply.json({"maxValues": 1000}))
-    table().mount(server, PATH)
-    with client(server) as px:
+def test_query_posts_json_stat2_request(http_server):
+    http_server.route("GET", f"{BASE}/?config", Reply.json({"maxValues": 1000}))
+    table().mount(http_server, PATH)
+    with client(http_server) as px:
         ds = px.query(TABLE, {"Region": ["00", "01"], "Tid": ["2023"], "Kon": ["1+2"], "ContentsCode": ["Andel"]})
-    body = [r for r in server.requests if r.method == "POST"][0].json()
+    body = [r for r in http_server.requests if r.method == "POST"][0].json()
     assert body["response"] == {"format": "json-stat2"}
     assert body["query"][0] == {"code": "Region", "selection": {"filter": "item", "values": ["00", "01"]}}
     df = read_jsonstat(ds)
     assert df["value"].to_list() == [23.0, 123.0]
 
 
-def test_large_query_is_split_within_max_values_and_merged(server):
-    server.route("GET", f"{BASE}/?config", Reply.json({"maxValues": 10}))
-    table(max_values=10).mount(server, PATH)  # the server refuses more than 10 cells (403)
-    with client(server) as px:
+def test_large_query_is_split_within_max_values_and_merged(http_server):
+    http_server.route("GET", f"{BASE}/?config", Reply.json({"maxValues": 10}))
+    table(max_values=10).mount(http_server, PATH)  # the http_server refuses more than 10 cells (403)
+    with client(http_server) as px:
         merged = px.query(TABLE, FULL)
-    posts = [r.json() for r in server.requests if r.method == "POST"]
+    posts = [r.json() for r in http_server.requests if r.method == "POST"]
     assert len(posts) >= 4  # 36 cells in chunks of at most 10
     for body in posts:
         assert math.prod(len(q["selection"]["values"]) for q in body["query"]) <= 10
@@ -117,26 +101,26 @@ def test_split_selection_keeps_every_cell_once():
     assert list(split_selection(FULL, 100)) == [FULL]
 
 
-def test_500_is_retried_with_backoff(server):
-    server.route("GET", PATH, server_error(500), server_error(502), Reply.json({"variables": []}))
+def test_500_is_retried_with_backoff(http_server):
+    http_server.route("GET", PATH, server_error(500), server_error(502), Reply.json({"variables": []}))
     sleeps = Sleeps()
-    with client(server, sleeps) as px:
+    with client(http_server, sleeps) as px:
         assert px.metadata(TABLE) == {"variables": []}
-    assert sleeps == [0.01, 0.02] and server.count("GET") == 3
+    assert sleeps == [0.01, 0.02] and http_server.count("GET") == 3
 
 
-def test_429_waits_for_retry_after(server):
-    server.route("GET", PATH, rate_limited("7"), Reply.json({"variables": []}))
+def test_429_waits_for_retry_after(http_server):
+    http_server.route("GET", PATH, rate_limited("7"), Reply.json({"variables": []}))
     sleeps = Sleeps()
-    with client(server, sleeps) as px:
+    with client(http_server, sleeps) as px:
         px.metadata(TABLE)
     assert sleeps == [7.0]
 
 
-def test_429_retry_after_as_http_date_and_give_up(server):
-    server.route("GET", PATH, rate_limited("Wed, 21 Oct 2015 07:28:00 GMT"))  # in the past: retry at once
+def test_429_retry_after_as_http_date_and_give_up(http_server):
+    http_server.route("GET", PATH, rate_limited("Wed, 21 Oct 2015 07:28:00 GMT"))  # in the past: retry at once
     sleeps = Sleeps()
-    with client(server, sleeps) as px, pytest.raises(PxWebError) as e:
+    with client(http_server, sleeps) as px, pytest.raises(PxWebError) as e:
         px.metadata(TABLE)
     assert sleeps == [0.0, 0.0]
     msg = str(e.value)
@@ -144,78 +128,78 @@ def test_429_retry_after_as_http_date_and_give_up(server):
     assert e.value.status == 429 and e.value.url.endswith(TABLE)
 
 
-def test_persistent_5xx_gives_up_naming_url_and_status(server):
-    server.route("GET", PATH, server_error(503))
-    with client(server) as px, pytest.raises(PxWebError) as e:
+def test_persistent_5xx_gives_up_naming_url_and_status(http_server):
+    http_server.route("GET", PATH, server_error(503))
+    with client(http_server) as px, pytest.raises(PxWebError) as e:
         px.metadata(TABLE)
     msg = str(e.value)
-    assert f"GET {server.url}{PATH}" in msg and "503" in msg
-    assert server.count("GET") == 3
+    assert f"GET {http_server.url}{PATH}" in msg and "503" in msg
+    assert http_server.count("GET") == 3
 
 
-def test_timeout_is_retried(server):
+def test_timeout_is_retried(http_server):
     ok = Reply.json({"variables": []})
-    server.route("GET", PATH, slow(ok, 2.0), ok)
-    with client(server, timeout=0.2) as px:
+    http_server.route("GET", PATH, slow(ok, 2.0), ok)
+    with client(http_server, timeout=0.2) as px:
         assert px.metadata(TABLE) == {"variables": []}
-    assert server.count("GET") == 2
+    assert http_server.count("GET") == 2
 
 
-def test_persistent_timeout_fails_clearly(server):
-    server.route("GET", PATH, slow(Reply.json({}), 2.0))
-    with client(server, timeout=0.2, max_retries=1) as px, pytest.raises(PxWebError) as e:
+def test_persistent_timeout_fails_clearly(http_server):
+    http_server.route("GET", PATH, slow(Reply.json({}), 2.0))
+    with client(http_server, timeout=0.2, max_retries=1) as px, pytest.raises(PxWebError) as e:
         px.metadata(TABLE)
     assert "tidsgränsen överskreds" in str(e.value) and "timed out" in str(e.value)
 
 
-def test_malformed_json_fails_without_retry(server):
-    server.route("GET", PATH, malformed_json())
-    with client(server) as px, pytest.raises(PxWebError) as e:
+def test_malformed_json_fails_without_retry(http_server):
+    http_server.route("GET", PATH, malformed_json())
+    with client(http_server) as px, pytest.raises(PxWebError) as e:
         px.metadata(TABLE)
     msg = str(e.value)
     assert "ogiltig JSON" in msg and "malformed JSON" in msg and PATH in msg and "status 200" in msg
-    assert server.count("GET") == 1
+    assert http_server.count("GET") == 1
 
 
-def test_truncated_body_fails_clearly(server):
-    server.route("GET", PATH, truncated({"title": "x", "variables": [{"code": "Region"}] * 50}))
-    with client(server, max_retries=1) as px, pytest.raises(PxWebError) as e:
+def test_truncated_body_fails_clearly(http_server):
+    http_server.route("GET", PATH, truncated({"title": "x", "variables": [{"code": "Region"}] * 50}))
+    with client(http_server, max_retries=1) as px, pytest.raises(PxWebError) as e:
         px.metadata(TABLE)
     msg = str(e.value)
     assert "avkortad" in msg and "truncated" in msg and PATH in msg
-    assert server.count("GET") == 2
+    assert http_server.count("GET") == 2
 
 
-def test_truncated_then_complete_recovers(server):
+def test_truncated_then_complete_recovers(http_server):
     good = {"title": "x", "variables": []}
-    server.route("GET", PATH, truncated(good), Reply.json(good))
-    with client(server) as px:
+    http_server.route("GET", PATH, truncated(good), Reply.json(good))
+    with client(http_server) as px:
         assert px.metadata(TABLE) == good
 
 
 @pytest.mark.parametrize("fault, status", [(not_found, 404), (bad_request, 400)])
-def test_other_4xx_fail_at_once(server, fault, status):
-    server.route("POST", PATH, fault())
-    with client(server, max_values=1000) as px, pytest.raises(PxWebError) as e:
+def test_other_4xx_fail_at_once(http_server, fault, status):
+    http_server.route("POST", PATH, fault())
+    with client(http_server, max_values=1000) as px, pytest.raises(PxWebError) as e:
         px.query(TABLE, {"Region": ["00"]})
     msg = str(e.value)
-    assert f"svarade {status}" in msg and f"responded {status}" in msg and f"POST {server.url}{PATH}" in msg
-    assert e.value.status == status and server.count("POST") == 1
+    assert f"svarade {status}" in msg and f"responded {status}" in msg and f"POST {http_server.url}{PATH}" in msg
+    assert e.value.status == status and http_server.count("POST") == 1
 
 
-def test_size_not_matching_values_is_rejected(server):
+def test_size_not_matching_values_is_rejected(http_server):
     bad = table().query
-    server.route("POST", PATH, lambda req: _tamper(bad(req), size=[9, 1, 1, 1]))
-    with client(server, max_values=1000) as px, pytest.raises(PxWebError) as e:
+    http_server.route("POST", PATH, lambda req: _tamper(bad(req), size=[9, 1, 1, 1]))
+    with client(http_server, max_values=1000) as px, pytest.raises(PxWebError) as e:
         px.query(TABLE, {"Region": ["00", "01"], "Kon": ["1+2"], "Tid": ["2023"], "ContentsCode": ["Andel"]})
     msg = str(e.value)
     assert "invalid JSON-stat response" in msg and "size" in msg and PATH in msg
 
 
-def test_unknown_dimension_is_rejected(server):
+def test_unknown_dimension_is_rejected(http_server):
     bad = table().query
-    server.route("POST", PATH, lambda req: _tamper(bad(req), id=["Region", "Alder", "Tid", "ContentsCode"]))
-    with client(server, max_values=1000) as px, pytest.raises(PxWebError) as e:
+    http_server.route("POST", PATH, lambda req: _tamper(bad(req), id=["Region", "Alder", "Tid", "ContentsCode"]))
+    with client(http_server, max_values=1000) as px, pytest.raises(PxWebError) as e:
         px.query(TABLE, {"Region": ["00"], "Kon": ["1+2"], "Tid": ["2023"], "ContentsCode": ["Andel"]})
     assert "dimension 'Alder' is listed in 'id' but missing from 'dimension'" in str(e.value)
 
@@ -227,12 +211,12 @@ def _tamper(reply: Reply, **changes) -> Reply:
     return Reply.json(data)
 
 
-def test_chunks_survive_a_fault_midway(server):
+def test_chunks_survive_a_fault_midway(http_server):
     """A 500 on one chunk is retried; the merged answer is still complete."""
-    server.route("GET", f"{BASE}/?config", Reply.json({"maxValues": 12}))
+    http_server.route("GET", f"{BASE}/?config", Reply.json({"maxValues": 12}))
     px_table = table(max_values=12)
-    server.route("POST", PATH, px_table.query, server_error(500), px_table.query)
-    with client(server) as px:
+    http_server.route("POST", PATH, px_table.query, server_error(500), px_table.query)
+    with client(http_server) as px:
         df = read_jsonstat(px.query(TABLE, FULL), labels=False)
     assert df.height == 36 and df["value"].null_count() == 0
     assert df.filter(pl.col("Region") == "04", pl.col("Tid") == "2023", pl.col("Kon") == "2")["value"].item() == 423.5
