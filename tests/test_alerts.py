@@ -17,10 +17,7 @@ from folkhalsa.alerts import (
 )
 from folkhalsa.settings import Settings
 
-try:  # tests/ is not a package; works with and without one
-    from smtp_fixture import closed_port, silent_server, smtp_server
-except ImportError:  # pragma: no cover
-    from tests.smtp_fixture import closed_port, silent_server, smtp_server
+from tests.smtp_fixture import closed_port, silent_server, smtp_server
 
 # aiosmtpd warns about AUTH without TLS; on 127.0.0.1 in a test that is intended.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
