@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from folkhalsa.sample.returns import write_sample_returns
 from folkhalsa.sources.returns import check_return, land_returns
-from folkhalsa.sources.workbook import UnreadableFile
+from folkhalsa.io.workbook import UnreadableFile
 
 
 @pytest.fixture(scope="module")
