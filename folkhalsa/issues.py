@@ -3,7 +3,7 @@
 Each source declares a `Catalogue` of `Rule`s (id, one severity, Swedish and English text).
 Every problem found in an input is an `Issue` made from that catalogue; sources, `LandResult`,
 the run summary and the alert pass `Issue` objects, never strings. docs/rules.md is generated
-from all catalogues (`python -m folkhalsa.issues`), and a test keeps it up to date.
+from all catalogues (`python -m folkhalsa.rules_doc`), and a test keeps it up to date.
 
 Severities:
 - error: the file (or the row, where the source says so) is not used; the file is quarantined
@@ -14,7 +14,6 @@ Severities:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
 from typing import Iterable
 
 import polars as pl
@@ -166,39 +165,3 @@ class IssueCounts:
         for i in issues:
             setattr(c, i.severity, getattr(c, i.severity) + 1)
         return c
-
-
-# --------------------------------------------------------------------------- docs
-
-def load_all_catalogues() -> dict[str, Catalogue]:
-    """Import every source module so its catalogue is registered."""
-    from folkhalsa.sources import indicators, returns, survey  # noqa: F401
-
-    return dict(sorted(CATALOGUES.items()))
-
-
-def rules_markdown() -> str:
-    """docs/rules.md: every rule of every source, with its one severity."""
-    level = {"error": "fel / error", "warning": "varning / warning", "normalised": "normaliserat / normalised"}
-    out = ["# Regler / Rules", "",
-           "Genererad från källornas regelkataloger (`folkhalsa/issues.py`, `python -m folkhalsa.issues`). "
-           "Ändra inte för hand. / Generated from the sources' rule catalogues; do not edit.", "",
-           "Nivåer / severities: **fel / error** – filen (eller raden, där källan säger så) används inte; "
-           "**varning / warning** – används men bör granskas; **normaliserat / normalised** – lästes efter "
-           "en ofarlig rättning, för kännedom.", ""]
-    for source, cat in load_all_catalogues().items():
-        out += [f"## {source}", ""]
-        if cat.doc:
-            out += [cat.doc, ""]
-        out += ["| Regel / rule | Nivå / severity | Svenska | English |", "|---|---|---|---|"]
-        for r in cat.rules.values():
-            out.append(f"| `{r.id}` | {level[r.severity]} | {r.sv} | {r.en} |")
-        out.append("")
-    return "\n".join(out)
-
-
-RULES_DOC = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
-
-if __name__ == "__main__":  # pragma: no cover
-    RULES_DOC.write_text(rules_markdown(), "utf-8")
-    print(RULES_DOC)

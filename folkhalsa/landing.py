@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -241,14 +241,17 @@ class LandingSource:
     empty_tables: Callable[[], dict[str, pl.DataFrame]]
     parser_files: tuple[str, ...]
     rejected_tables: Callable[[Path, str, list[Issue]], dict[str, pl.DataFrame]] | None = None
+    # False: cell values stay in the landed issues table only, out of LandResult, summary and alert
+    # (survey answers can be personal free text).
+    values_in_results: bool = True
 
     def parser_version(self) -> str:
         """A hash of the code and reference files the parser reads: a change re-lands the source."""
         h = hashlib.sha256()
         for pattern in COMMON_PARSER_FILES + self.parser_files:
-            for p in sorted(PROJECT_ROOT.glob(pattern)):
+            for p in sorted([Path(pattern)] if Path(pattern).is_absolute() else PROJECT_ROOT.glob(pattern)):
                 if p.is_file():
-                    h.update(p.relative_to(PROJECT_ROOT).as_posix().encode())
+                    h.update(pattern.encode() + p.name.encode())
                     h.update(p.read_bytes())
         return h.hexdigest()[:16]
 
@@ -315,6 +318,8 @@ def land_file(source: LandingSource, path: Path, parse: Parser, *, landing_dir: 
         result.skipped.append(bid)
         if old.get("status") == "rejected":
             issues = read_issues(pl.read_parquet(batch_dir(landing_dir, source.name, bid) / "issues.parquet"))
+            if not source.values_in_results:
+                issues = [replace(i, value=None) for i in issues]
             result.rejected.append(Rejection(source.name, name, issues, old.get("county_code"), old.get("year")))
         return "skipped"
     try:
@@ -342,10 +347,12 @@ def land_file(source: LandingSource, path: Path, parse: Parser, *, landing_dir: 
         result.relanded.append(bid)
     for t, df in tables.items():
         result.add_rows(t, df.height)
+    if not source.values_in_results:
+        issues = [replace(i, value=None) for i in issues]
     result.issues += issues
     if parsed.is_rejected:
         if quarantine_dir is not None:
-            quarantine_file(path, quarantine_dir, sha, issues, name)
+            quarantine_file(path, quarantine_dir, sha, issues, name)  # values removed above when private
         result.rejected.append(Rejection(source.name, name, issues, parsed.manifest.get("county_code"),
                                          parsed.manifest.get("year")))
         return "rejected"

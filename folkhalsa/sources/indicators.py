@@ -141,10 +141,9 @@ def breakdowns(cat_row: dict) -> set[str]:
 
 def load_areas(dbt_dir: Path) -> tuple[list[str], list[str]]:
     """(länskoder, kommunkoder) from the seeds, for online fetches."""
-    seeds = Path(dbt_dir) / "seeds"
-    counties = pl.read_csv(seeds / "ref_counties.csv", infer_schema=False)["code"].to_list()
-    munis = pl.read_csv(seeds / "ref_municipalities.csv", infer_schema=False)["code"].to_list()
-    return counties, munis
+    from folkhalsa import reference  # code lists are read only through reference.py
+
+    return list(reference.counties()), list(reference.municipalities())
 
 
 # --------------------------------------------------------------------------- dimension roles

@@ -260,10 +260,12 @@ class Respondent:
 
 
 def load_reference(reference_dir: Path = DEFAULT_REFERENCE_DIR) -> Reference:
-    kommuner = pl.read_csv(Path(reference_dir) / "ref_municipalities.csv", schema_overrides={
-        "code": pl.Utf8, "county_code": pl.Utf8})
-    counties = pl.read_csv(Path(reference_dir) / "ref_counties.csv", schema_overrides={"code": pl.Utf8})
-    return Reference(dict(zip(kommuner["code"], kommuner["county_code"])), frozenset(counties["code"]))
+    """Kommun and län codes, read through folkhalsa.reference (the only reader of code lists)."""
+    from folkhalsa import reference
+
+    munis = reference.municipalities(Path(reference_dir))
+    return Reference({code: county for code, (_, county) in munis.items()},
+                     frozenset(reference.counties(Path(reference_dir))))
 
 
 def parse_respondent_code(raw: str | None, reference: Reference) -> Respondent | None:
@@ -659,7 +661,7 @@ def _empty_tables() -> dict[str, pl.DataFrame]:
             "answers": pl.DataFrame(schema=ANSWER_SCHEMA), "codebook": pl.DataFrame(schema=CODEBOOK_SCHEMA)}
 
 
-LANDING = LandingSource(SOURCE, CATALOGUE, _empty_tables, parser_files=(
+LANDING = LandingSource(SOURCE, CATALOGUE, _empty_tables, values_in_results=False, parser_files=(
     "folkhalsa/sources/survey.py", "folkhalsa/io/text.py", "data/codebooks/*.yml",
     "dbt/seeds/ref_counties.csv", "dbt/seeds/ref_municipalities.csv"))
 
