@@ -45,20 +45,22 @@ def own_time(stage: str):
 
 
 
-@task(name="land-returns", timeout_seconds=1800)
+@task(name="land-returns")
 @own_time("land returns")
 def land_returns_task(settings: Settings) -> LandResult:
     return _log_land(pipeline.land_returns_from(settings))
 
 
-@task(name="land-survey", timeout_seconds=1800)
+@task(name="land-survey")
 @own_time("land survey")
 def land_survey_task(settings: Settings) -> LandResult:
     return _log_land(pipeline.land_survey_from(settings))
 
 
 # No task retries: an API error is retried inside the HTTP client; a bad snapshot fails the same way again.
-@task(name="land-indicators", timeout_seconds=3600)
+# No task timeouts on the land tasks: they run in worker threads (.submit()), where Prefect cannot
+# interrupt them; the flow's own timeout bounds the night.
+@task(name="land-indicators")
 @own_time("land indicators")
 def land_indicators_task(settings: Settings) -> LandResult:
     return _log_land(pipeline.land_indicators_from(settings))
@@ -116,11 +118,9 @@ def _log_land(result: LandResult) -> LandResult:
 def run_or_skip(settings: Settings, progress_stream=None) -> dict:
     """`folkhalsa run`: the flow, unless nothing could change. Then the temporary Prefect API server
     is not even started, so a no-change rerun costs little more than hashing the inputs."""
-    from folkhalsa.alerts import AlertState
-
     with run_lock(settings):
         last = nothing_new(settings, pipeline.input_files(settings), parser_versions(pipeline.landing_sources()),
-                           alerts_waiting=bool(AlertState(settings.state_dir).outbox))
+                           alerts_waiting=pipeline.alert_waiting(settings))
     if last is None:
         return run_nightly(settings, progress_stream)
     started = datetime.now(timezone.utc).replace(microsecond=0)

@@ -268,8 +268,10 @@ def _provenance(df: pl.DataFrame, batch_id: str, file: str, sha: str, sheet: str
                 received_at: datetime) -> pl.DataFrame:
     if "_row" not in df.columns:
         df = df.with_columns(pl.lit(None, pl.Int64).alias("_row"))
-    return with_provenance(df, batch_id=batch_id, source_file=file, sha256=sha, sheet=sheet,
-                           received_at=received_at, row_col="_row")
+    df = with_provenance(df, batch_id=batch_id, source_file=file, sha256=sha, sheet=sheet,
+                         received_at=received_at, row_col="_row")
+    # The same column order in every landed table: the source's columns, then provenance.
+    return df.select(*[c for c in df.columns if c not in PROVENANCE_COLUMNS], *PROVENANCE_COLUMNS)
 
 
 def _issue_table(issues: list[Issue], batch_id: str, file: str, sha: str, received_at: datetime) -> pl.DataFrame:

@@ -120,6 +120,14 @@ def alert_issues(summary: RunSummary) -> list[Issue]:
     return [i for i in summary.issues if (i.source, i.file) not in rejected]
 
 
+def alert_waiting(settings: Settings) -> bool:
+    """An undelivered alert that a run now could send. Without an SMTP host nothing can be sent,
+    so a queued alert is no reason to run the whole night again."""
+    from folkhalsa.alerts import AlertState
+
+    return bool(settings.smtp_host) and bool(AlertState(settings.state_dir).outbox)
+
+
 def alert_status(a: dict) -> str:
     if not a.get("attempted"):
         return "inget att larma om / nothing to report"

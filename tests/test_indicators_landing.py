@@ -195,7 +195,7 @@ def test_provenance_and_relanding_is_skipped(landed, sample, catalogue):
 
 def test_missing_snapshot_folder_is_a_warning(catalogue, tmp_path):
     result = land_indicators(tmp_path / "nope", tmp_path / "landing", tmp_path / "archive", catalogue)
-    assert result.landed == [] and "the snapshot folder is missing" in result.warnings[0].message()
+    assert result.landed == [] and "The snapshot folder is missing" in result.warnings[0].message()
 
 
 def _write(path: Path, obj) -> None:

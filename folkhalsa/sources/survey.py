@@ -487,7 +487,7 @@ def _map_columns(columns: list[str], codebook: Codebook, file: str, issues: list
         else:
             issues.append(_issue("unknown_column", file, None, col, year=codebook.year))
     if resp_col is None:
-        raise InputError(_issue("missing_respondent_column", file))
+        raise SurveyError(f"{file}: kolumnen Respondentkod saknas.", f"{file}: the respondent code column is missing.")
     if time_col is None:
         issues.append(_issue("missing_timestamp_column", file))
     for q in codebook.questions:
@@ -634,7 +634,10 @@ def parse_export(path: Path, name: str, *, year: int, codebook_dir: Path, refere
     except SurveyError as e:
         raise InputError(_issue("unreadable", name, detail=e.message_sv, detail_en=e.message_en)) from None
     info.file = name
-    checked = validate(raw, book, load_reference(reference_dir), file=name)
+    try:
+        checked = validate(raw, book, load_reference(reference_dir), file=name)
+    except SurveyError:  # validate raises only when the respondent column is missing
+        raise InputError(_issue("missing_respondent_column", name)) from None
     fmt_sv, fmt_en = info.describe()
     mode_sv = {"labels": "etiketter", "codes": "koder", "mixed": "etiketter och koder", "none": "inga"}
     issues = [_issue("format_detected", name, fmt_sv=fmt_sv, mode_sv=mode_sv[checked.answer_mode],
