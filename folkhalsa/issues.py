@@ -134,14 +134,6 @@ def read_issues(df: pl.DataFrame) -> list[Issue]:
     return [Issue.from_row(r) for r in df.select(list(ISSUE_SCHEMA)).iter_rows(named=True)]
 
 
-def errors(issues: Iterable[Issue]) -> list[Issue]:
-    return [i for i in issues if i.severity == "error"]
-
-
-def warnings(issues: Iterable[Issue]) -> list[Issue]:
-    return [i for i in issues if i.severity == "warning"]
-
-
 class InputError(Exception):
     """An input cannot be used at all. Carries the issues (at least one, severity error) that say why.
 
@@ -151,17 +143,3 @@ class InputError(Exception):
     def __init__(self, issues: Issue | list[Issue]):
         self.issues = [issues] if isinstance(issues, Issue) else list(issues)
         super().__init__("; ".join(f"{i.message_sv} / {i.message_en}" for i in self.issues))
-
-
-@dataclass
-class IssueCounts:
-    error: int = 0
-    warning: int = 0
-    normalised: int = 0
-
-    @classmethod
-    def of(cls, issues: Iterable[Issue]) -> IssueCounts:
-        c = cls()
-        for i in issues:
-            setattr(c, i.severity, getattr(c, i.severity) + 1)
-        return c
