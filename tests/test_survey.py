@@ -264,7 +264,7 @@ def test_duplicates_keep_the_latest_by_timestamp_not_by_row_order(tmp_path, code
     issues = landed(landing, result.landed[0], "issues").filter(pl.col("rule") == "duplicate_respondent")
     assert issues.select("row", "severity").rows() == [(5, "warning")]
     assert "rad 4" in issues["message_sv"][0]
-    assert any("rad 5" in w["message"] and "duplicate_respondent" in w["message"] for w in result.warnings)
+    assert any(w.row == 5 and w.rule == "duplicate_respondent" and "rad/row 5" in w.message() for w in result.warnings)
 
 
 def test_unknown_and_missing_respondents_are_reported_and_good_rows_kept(tmp_path, codebook_dir):
@@ -345,12 +345,15 @@ def test_landing_twice_is_skipped_and_unreadable_files_are_rejected(tmp_path, co
     bad = tmp_path / "skr_enkat_2023.csv"
     bad.write_bytes(b"\x81\x8d\x8f\x90 inte en export")
     rejected, _ = land(bad, tmp_path, codebook_dir, year=2023)   # no 2023 codebook here either
-    assert rejected.rejected and rejected.rejected[0]["file"] == bad.name and not rejected.landed
+    # A rejected export lands its issues only (no exports, respondents or answers rows).
+    assert rejected.rejected and rejected.rejected[0].file == bad.name
+    assert landed(landing, rejected.landed[0], "respondents").height == 0
     bad.write_bytes(b"Namn;Svar\nA;B\n")
     for year in (2022,):
         rejected, _ = land(bad, tmp_path, codebook_dir, year=year)
-        assert "Respondentkod" in rejected.rejected[0]["errors"][0]
-    assert len(list((landing / SOURCE).iterdir())) == 1
+        assert "Respondentkod" in rejected.rejected[0].errors[0].message_sv
+        assert rejected.rejected[0].errors[0].rule == "missing_respondent_column"
+    assert len(list((landing / SOURCE).iterdir())) == 3  # the good export and two rejected ones
 
 
 def test_discover_exports(tmp_path):

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -33,11 +34,9 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import yaml
 
-from folkhalsa.landing import (
-    LandResult, archive_original, batch_exists, batch_id_for, sha256_file, utc_now,
-    with_provenance, write_batch,
-)
-from folkhalsa.sources.text import InputFormatError, decode_text, sniff_separator
+from folkhalsa.issues import Catalogue, InputError, Issue, Rule
+from folkhalsa.landing import LandingSource, LandResult, Parsed, Rejection, archived_path, land_file
+from folkhalsa.io.text import InputFormatError, decode_text, sniff_separator
 from folkhalsa.settings import PROJECT_ROOT
 
 SOURCE = "skr_survey"
@@ -47,6 +46,66 @@ APPLIES_TO = ("kommun", "region", "both")
 MULTI_SEPARATOR = "|"
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 EXPORT_NAME = re.compile(r"^skr_enkat_(\d{4})(?:_[^.]*)?\.(csv|txt|xlsx|xls|ods)$", re.IGNORECASE)
+
+CATALOGUE = Catalogue(SOURCE, [
+    Rule("unreadable", "error", "Filen kan inte läsas", "The file cannot be read"),
+    Rule("codebook", "error", "Kodboken för året saknas eller är felaktig; exporten läses inte",
+         "The year's codebook is missing or invalid; the export is not read"),
+    Rule("misnamed_file", "error", "Filnamnet anger inget enkätår; döp om till skr_enkat_<år>.csv eller .xlsx",
+         "The file name gives no survey year; rename it skr_enkat_<year>.csv or .xlsx"),
+    Rule("missing_respondent_column", "error", "Kolumnen Respondentkod saknas",
+         "The respondent code column is missing"),
+    Rule("format_detected", "normalised", "Läst som {fmt_sv}; svar som {mode_sv}.",
+         "Read as {fmt_en}; answers as {mode_en}."),
+    Rule("ragged_row", "error", "Raden har {fields} fält men rubrikraden {header}; raden läses inte.",
+         "Row has {fields} fields but the header {header}; row skipped."),
+    Rule("short_row", "warning", "Raden har {fields} fält men rubrikraden {header}; resten räknas som obesvarat.",
+         "Row has {fields} fields but the header {header}; the rest counts as unanswered."),
+    Rule("unknown_respondent", "error", "Okänd eller saknad respondentkod: varken en av de 290 kommunkoderna "
+         "eller en regionkod (00 + länskod). Svaret räknas inte.",
+         "Unknown or missing respondent code: neither one of the 290 municipality codes nor a region code "
+         "(00 + county code). Response not counted."),
+    Rule("missing_respondent", "error", "Okänd eller saknad respondentkod: varken en av de 290 kommunkoderna "
+         "eller en regionkod (00 + länskod). Svaret räknas inte.",
+         "Unknown or missing respondent code: neither one of the 290 municipality codes nor a region code "
+         "(00 + county code). Response not counted."),
+    Rule("invalid_timestamp", "warning", "Ogiltig tidpunkt; förväntat ÅÅÅÅ-MM-DD tt:mm.",
+         "Invalid timestamp; expected YYYY-MM-DD hh:mm."),
+    Rule("no_rows", "warning", "Exporten innehåller inga svar.", "The export contains no responses."),
+    Rule("empty_response", "warning", "Inga frågor besvarade; svaret räknas inte.",
+         "No question answered; response not counted."),
+    Rule("partial_response", "warning", "Ofullständigt svar: {answered} av {applicable} frågor besvarade. "
+         "Svaret räknas; obesvarade frågor räknas aldrig som nej.",
+         "Partial response: {answered} of {applicable} questions answered. "
+         "Counted; unanswered questions never count as no."),
+    Rule("unknown_column", "warning", "Kolumnen finns inte i kodboken för {year} och läses inte.",
+         "Column not in the {year} codebook; not read."),
+    Rule("missing_timestamp_column", "warning", "Kolumnen Inskickad saknas; dubbletter avgörs av radordningen.",
+         "No submission time column; duplicates are resolved by row order."),
+    Rule("missing_question", "warning", "Frågan {code} saknas i exporten; den räknas som obesvarad.",
+         "Question {code} is missing from the export; counted as unanswered."),
+    Rule("not_applicable", "warning", "Frågan gäller inte {respondent_type}; svaret läses inte.",
+         "The question does not apply to a {respondent_type}; answer not read."),
+    Rule("invalid_number", "error", "Ogiltigt tal; skriv t.ex. 1,5.", "Invalid number; write e.g. 1.5."),
+    Rule("not_integer", "error", "Frågan kräver ett heltal.", "The question requires a whole number."),
+    Rule("out_of_range", "error", "Talet ligger utanför {min}–{max}.", "The number is outside {min}–{max}."),
+    Rule("answer_not_in_codebook", "error", "Svaret är varken en etikett eller en kod i kodboken för {year}; "
+         "det läses inte.", "The answer is neither a label nor a code in the {year} codebook; not read."),
+    Rule("duplicate_respondent", "warning", "Dubblett: respondenten har svarat flera gånger; det senaste svaret "
+         "(rad {kept_row}) behålls och detta räknas inte.",
+         "Duplicate: the respondent answered more than once; the latest response (row {kept_row}) is kept "
+         "and this one is not counted."),
+], doc="SKR:s enkätexport. Fel på en rad eller ett svar gör att raden/svaret inte läses; resten av filen "
+       "landar. Bara fel på filnivå (unreadable, codebook, misnamed_file, missing_respondent_column) avvisar filen. "
+       "En fråga som saknas i exporten är `missing_question` (varning: räknas som obesvarad), inte returns "
+       "`missing_column` (fel). / Survey export: a row-level error drops that row or answer, the rest lands; "
+       "only file-level errors reject the file. A question missing from the export is `missing_question`, a warning.")
+
+
+def _issue(rule: str, file: str, row: int | None = None, column: str | None = None, value: str | None = None,
+           **params) -> Issue:
+    return CATALOGUE.issue(rule, file=file, row=row, column=column, value=value, **params)
+
 
 # Header names (lower case) of the non-question columns.
 RESPONDENT_COLUMNS = ("respondentkod", "respondent_code", "respondent", "organisationskod", "kod")
@@ -73,29 +132,12 @@ CODEBOOK_SCHEMA = {
     "question_type": pl.Utf8, "applies_to": pl.Utf8, "target_area_code": pl.Int32,
     "answer_order": pl.Int32, "answer_code": pl.Int32, "answer_label": pl.Utf8,
 }
-ISSUE_SCHEMA = {
-    "survey_year": pl.Int32, "file": pl.Utf8, "row": pl.Int64, "column": pl.Utf8, "value": pl.Utf8,
-    "rule": pl.Utf8, "severity": pl.Utf8, "message_sv": pl.Utf8, "message_en": pl.Utf8,
-}
 EXPORT_SCHEMA = {
     "survey_year": pl.Int32, "file_name": pl.Utf8, "format": pl.Utf8, "encoding": pl.Utf8,
     "separator": pl.Utf8, "sheet": pl.Utf8, "decimal_comma": pl.Boolean, "answer_mode": pl.Utf8,
     "codebook_version": pl.Utf8, "n_rows": pl.Int32, "n_counted": pl.Int32,
     "latest_submitted_at": pl.Datetime("us"),
 }
-
-
-def empty_tables() -> dict[str, pl.DataFrame]:
-    """Every landed table with its schema and no rows."""
-    prov = dict(batch_id="0" * 16, source_file="", sha256="0" * 64, sheet=None, received_at=utc_now())
-    issues = pl.DataFrame(schema=ISSUE_SCHEMA).with_columns(_row=pl.col("row"))
-    return {
-        "exports": with_provenance(pl.DataFrame(schema=EXPORT_SCHEMA), **prov),
-        "respondents": with_provenance(pl.DataFrame(schema=RESPONDENT_SCHEMA), **prov, row_col="_row"),
-        "answers": with_provenance(pl.DataFrame(schema=ANSWER_SCHEMA), **prov, row_col="_row"),
-        "codebook": with_provenance(pl.DataFrame(schema=CODEBOOK_SCHEMA), **prov),
-        "issues": with_provenance(issues, **prov, row_col="_row"),
-    }
 
 
 # A file-level problem: the export or codebook cannot be used at all (messages in Swedish and English).
@@ -218,10 +260,12 @@ class Respondent:
 
 
 def load_reference(reference_dir: Path = DEFAULT_REFERENCE_DIR) -> Reference:
-    kommuner = pl.read_csv(Path(reference_dir) / "ref_municipalities.csv", schema_overrides={
-        "code": pl.Utf8, "county_code": pl.Utf8})
-    counties = pl.read_csv(Path(reference_dir) / "ref_counties.csv", schema_overrides={"code": pl.Utf8})
-    return Reference(dict(zip(kommuner["code"], kommuner["county_code"])), frozenset(counties["code"]))
+    """Kommun and län codes, read through folkhalsa.reference (the only reader of code lists)."""
+    from folkhalsa import reference
+
+    munis = reference.municipalities(Path(reference_dir))
+    return Reference({code: county for code, (_, county) in munis.items()},
+                     frozenset(reference.counties(Path(reference_dir))))
 
 
 def parse_respondent_code(raw: str | None, reference: Reference) -> Respondent | None:
@@ -241,23 +285,6 @@ def parse_respondent_code(raw: str | None, reference: Reference) -> Respondent |
 
 
 # --------------------------------------------------------------------------- reading
-
-@dataclass
-class Issue:
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    rule: str
-    severity: str                    # error: not landed | warning: landed, check it | info
-    message_sv: str
-    message_en: str
-
-    def summary(self) -> str:
-        """For logs and alerts: names file, row, column and rule, never the value."""
-        where = ", ".join(p for p in (self.row and f"rad {self.row}", self.column and f"kolumn {self.column}") if p)
-        return f"{self.file}{': ' + where if where else ''} [{self.rule}] {self.message_sv} / {self.message_en}"
-
 
 @dataclass
 class ReadInfo:
@@ -332,16 +359,10 @@ def _read_csv(path: Path, data: bytes) -> tuple[pl.DataFrame, ReadInfo]:
     rows = []
     for line, rec in body:
         if len(rec) > len(names) and any(v.strip() for v in rec[len(names):]):
-            info.issues.append(Issue(path.name, line, None, None, "ragged_row", "error",
-                                     f"Raden har {len(rec)} fält men rubrikraden {len(names)}; raden läses inte.",
-                                     f"Row has {len(rec)} fields but the header {len(names)}; row skipped."))
+            info.issues.append(_issue("ragged_row", path.name, line, fields=len(rec), header=len(names)))
             continue
         if len(rec) < len(names):
-            info.issues.append(Issue(path.name, line, None, None, "short_row", "warning",
-                                     f"Raden har {len(rec)} fält men rubrikraden {len(names)}; "
-                                     "resten räknas som obesvarat.",
-                                     f"Row has {len(rec)} fields but the header {len(names)}; "
-                                     "the rest counts as unanswered."))
+            info.issues.append(_issue("short_row", path.name, line, fields=len(rec), header=len(names)))
         rows.append([*(rec + [""] * len(names))[:len(names)], line])
     df = pl.DataFrame(rows, schema={**{n: pl.Utf8 for n in names}, "_row": pl.Int64}, orient="row")
     info.n_rows = df.height
@@ -416,15 +437,9 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
              "is_known": who is not None, "_row": row}
         if who is None:
             rule = "unknown_respondent" if values[resp_col] else "missing_respondent"
-            issues.append(Issue(file, row, resp_col, values[resp_col] or None, rule, "error",
-                                "Okänd eller saknad respondentkod: varken en av de 290 kommunkoderna eller "
-                                "en regionkod (00 + länskod). Svaret räknas inte.",
-                                "Unknown or missing respondent code: neither one of the 290 municipality "
-                                "codes nor a region code (00 + county code). Response not counted."))
+            issues.append(_issue(rule, file, row, resp_col, values[resp_col] or None))
         if time_col and values.get(time_col) and r["submitted_at"] is None:
-            issues.append(Issue(file, row, time_col, values[time_col], "invalid_timestamp", "warning",
-                                "Ogiltig tidpunkt; förväntat ÅÅÅÅ-MM-DD tt:mm.",
-                                "Invalid timestamp; expected YYYY-MM-DD hh:mm."))
+            issues.append(_issue("invalid_timestamp", file, row, time_col, values[time_col]))
         answered, applicable, texts = 0, 0, 0
         for col, q in qcols.items():
             got = _answers_for(q, values.get(col, ""), r, row, col, codebook.year, file, issues, modes)
@@ -438,21 +453,15 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
                  is_partial=answered < applicable)
         respondents.append(r)
     if not respondents:
-        issues.append(Issue(file, None, None, None, "no_rows", "warning",
-                            "Exporten innehåller inga svar.", "The export contains no responses."))
+        issues.append(_issue("no_rows", file))
     _flag_duplicates(respondents, file, resp_col, issues)
     for r in respondents:
         r["is_counted"] = r["is_known"] and not r["is_duplicate_dropped"] and not r["is_empty"]
         if r["is_empty"] and r["is_known"]:
-            issues.append(Issue(file, r["_row"], None, None, "empty_response", "warning",
-                                "Inga frågor besvarade; svaret räknas inte.",
-                                "No question answered; response not counted."))
+            issues.append(_issue("empty_response", file, r["_row"]))
         elif r["is_counted"] and r["is_partial"]:
-            issues.append(Issue(file, r["_row"], None, None, "partial_response", "warning",
-                                f"Ofullständigt svar: {r['n_answered']} av {r['n_applicable']} frågor besvarade. "
-                                "Svaret räknas; obesvarade frågor räknas aldrig som nej.",
-                                f"Partial response: {r['n_answered']} of {r['n_applicable']} questions answered. "
-                                "Counted; unanswered questions never count as no."))
+            issues.append(_issue("partial_response", file, r["_row"], answered=r["n_answered"],
+                                 applicable=r["n_applicable"]))
     mode = {(True, True): "mixed", (True, False): "labels", (False, True): "codes"}.get(
         (modes["label"] > 0, modes["code"] > 0), "none")
     return Validated(pl.DataFrame(respondents, schema=RESPONDENT_SCHEMA),
@@ -476,20 +485,14 @@ def _map_columns(columns: list[str], codebook: Codebook, file: str, issues: list
         elif (q := codebook.question(code)) and q not in qcols.values():
             qcols[col] = q
         else:
-            issues.append(Issue(file, None, col, None, "unknown_column", "warning",
-                                f"Kolumnen finns inte i kodboken för {codebook.year} och läses inte.",
-                                f"Column not in the {codebook.year} codebook; not read."))
+            issues.append(_issue("unknown_column", file, None, col, year=codebook.year))
     if resp_col is None:
         raise SurveyError(f"{file}: kolumnen Respondentkod saknas.", f"{file}: the respondent code column is missing.")
     if time_col is None:
-        issues.append(Issue(file, None, None, None, "missing_timestamp_column", "warning",
-                            "Kolumnen Inskickad saknas; dubbletter avgörs av radordningen.",
-                            "No submission time column; duplicates are resolved by row order."))
+        issues.append(_issue("missing_timestamp_column", file))
     for q in codebook.questions:
         if q not in qcols.values():
-            issues.append(Issue(file, None, q.code, None, "missing_column", "warning",
-                                f"Frågan {q.code} saknas i exporten; den räknas som obesvarad.",
-                                f"Question {q.code} is missing from the export; counted as unanswered."))
+            issues.append(_issue("missing_question", file, None, q.code, code=q.code))
     return resp_col, time_col, qcols
 
 
@@ -499,9 +502,7 @@ def _answers_for(q: Question, value: str, r: dict, row: int, col: str, year: int
     if not value:
         return []
     if not q.applies(r["respondent_type"]):
-        issues.append(Issue(file, row, col, None, "not_applicable", "warning",
-                            f"Frågan gäller inte {r['respondent_type']}; svaret läses inte.",
-                            f"The question does not apply to a {r['respondent_type']}; answer not read."))
+        issues.append(_issue("not_applicable", file, row, col, respondent_type=r["respondent_type"]))
         return []
     base = {"survey_year": year, "respondent_code": r["respondent_code"], "question_code": q.code,
             "concept_id": q.concept_id, "question_text": q.text_sv, "question_type": q.type,
@@ -512,7 +513,7 @@ def _answers_for(q: Question, value: str, r: dict, row: int, col: str, year: int
     if q.type in ("integer", "decimal"):
         num, problem = _number(value, q)
         if problem:
-            issues.append(Issue(file, row, col, value, problem[0], "error", *problem[1:]))
+            issues.append(_issue(problem[0], file, row, col, value, **problem[1]))
             return []
         return [{**base, "value_numeric": num}]
     out = []
@@ -520,9 +521,7 @@ def _answers_for(q: Question, value: str, r: dict, row: int, col: str, year: int
     for part in dict.fromkeys(p for p in parts if p):
         opt, how = _option(q, part)
         if opt is None:
-            issues.append(Issue(file, row, col, part, "answer_not_in_codebook", "error",
-                                f"Svaret är varken en etikett eller en kod i kodboken för {year}; det läses inte.",
-                                f"The answer is neither a label nor a code in the {year} codebook; not read."))
+            issues.append(_issue("answer_not_in_codebook", file, row, col, part, year=year))
             continue
         modes[how] += 1
         out.append({**base, "answer_code": opt.code, "answer_label": opt.label,
@@ -540,17 +539,17 @@ def _option(q: Question, value: str) -> tuple[AnswerOption | None, str]:
 
 
 def _number(value: str, q: Question) -> tuple[float | None, tuple | None]:
+    """The number, or (rule, params) of the problem."""
     t = re.sub(r"[\s\u00a0\u202f]", "", value)
     if "," in t and "." in t or not re.fullmatch(r"[+-]?\d+([.,]\d+)?", t):
-        return None, ("invalid_number", "Ogiltigt tal; skriv t.ex. 1,5.", "Invalid number; write e.g. 1.5.")
+        return None, ("invalid_number", {})
     num = float(t.replace(",", "."))
     if not math.isfinite(num):
-        return None, ("invalid_number", "Ogiltigt tal.", "Invalid number.")
+        return None, ("invalid_number", {})
     if q.type == "integer" and num != int(num):
-        return None, ("not_integer", "Frågan kräver ett heltal.", "The question requires a whole number.")
+        return None, ("not_integer", {})
     if (q.min is not None and num < q.min) or (q.max is not None and num > q.max):
-        return None, ("out_of_range", f"Talet ligger utanför {q.min}–{q.max}.",
-                      f"The number is outside {q.min}–{q.max}.")
+        return None, ("out_of_range", {"min": q.min, "max": q.max})
     return num, None
 
 
@@ -568,11 +567,8 @@ def _flag_duplicates(respondents: list[dict], file: str, resp_col: str, issues: 
         kept = latest.get(r["respondent_code"])
         if kept is not None and r is not kept and r["is_known"] and not r["is_empty"]:
             r["is_duplicate_dropped"] = True
-            issues.append(Issue(file, r["_row"], resp_col, r["respondent_code"], "duplicate_respondent", "warning",
-                                "Dubblett: respondenten har svarat flera gånger; det senaste svaret "
-                                f"(rad {kept['_row']}) behålls och detta räknas inte.",
-                                f"Duplicate: the respondent answered more than once; the latest response "
-                                f"(row {kept['_row']}) is kept and this one is not counted."))
+            issues.append(_issue("duplicate_respondent", file, r["_row"], resp_col, r["respondent_code"],
+                                 kept_row=kept["_row"]))
 
 
 _STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -621,69 +617,113 @@ def misnamed_exports(input_dir: Path) -> list[Path]:
             if p.is_file() and not p.name.startswith(".") and not EXPORT_NAME.match(p.name)]
 
 
-def land_survey(export_path: Path, year: int, codebook_dir: Path, landing_dir: Path, archive_dir: Path,
-                *, reference_dir: Path = DEFAULT_REFERENCE_DIR, received_at: datetime | None = None) -> LandResult:
-    """Validate one export and land it as source `skr_survey`.
-
-    Tables: exports, respondents, answers, codebook, issues. Landing the same bytes
-    again is a no-op (skipped). A file that cannot be read at all is rejected and
-    nothing is written; row-level problems land in `issues` and are listed, without
-    values, in LandResult.warnings.
-    """
-    export_path = Path(export_path)
-    result = LandResult(source=SOURCE)
-    if not export_path.is_file():
-        result.rejected.append({"file": export_path.name, "errors": [
-            f"Filen finns inte: {export_path.name} / File not found: {export_path.name}"]})
-        return result
-    sha = sha256_file(export_path)
-    batch_id = batch_id_for(sha)
-    if batch_exists(landing_dir, SOURCE, batch_id):
-        result.skipped.append(batch_id)
-        return result
+def parse_export(path: Path, name: str, *, year: int, codebook_dir: Path, reference_dir: Path,
+                 received_at: datetime | None = None) -> Parsed:
+    """The land_file parser: codebook, export, validation, tables. Row-level errors drop the row or
+    answer and never reject the file; a file that cannot be used at all raises InputError."""
     try:
         book = load_codebook(codebook_path(codebook_dir, year))
-        if book.year != year:
-            raise SurveyError(f"Kodboken gäller {book.year}, inte {year}.", f"Codebook is for {book.year}, not {year}.")
-        raw, info = read_export(export_path)
-        checked = validate(raw, book, load_reference(reference_dir), file=export_path.name)
     except (SurveyError, FileNotFoundError) as e:
-        result.rejected.append({"file": export_path.name, "errors": [str(e)]})
-        return result
-
-    received_at = received_at or utc_now()
-    issues = info.issues + checked.issues
+        sv, en = (e.message_sv, e.message_en) if isinstance(e, SurveyError) else (str(e), str(e))
+        raise InputError(_issue("codebook", name, detail=sv, detail_en=en)) from None
+    if book.year != year:
+        raise InputError(_issue("codebook", name, detail=f"kodboken gäller {book.year}, inte {year}",
+                                detail_en=f"the codebook is for {book.year}, not {year}"))
+    try:
+        raw, info = read_export(path)
+    except SurveyError as e:
+        raise InputError(_issue("unreadable", name, detail=e.message_sv, detail_en=e.message_en)) from None
+    info.file = name
+    try:
+        checked = validate(raw, book, load_reference(reference_dir), file=name)
+    except SurveyError:  # validate raises only when the respondent column is missing
+        raise InputError(_issue("missing_respondent_column", name)) from None
     fmt_sv, fmt_en = info.describe()
     mode_sv = {"labels": "etiketter", "codes": "koder", "mixed": "etiketter och koder", "none": "inga"}
-    issues.insert(0, Issue(export_path.name, None, None, None, "format_detected", "info",
-                           f"Läst som {fmt_sv}; svar som {mode_sv[checked.answer_mode]}.",
-                           f"Read as {fmt_en}; answers as {checked.answer_mode}."))
+    issues = [_issue("format_detected", name, fmt_sv=fmt_sv, mode_sv=mode_sv[checked.answer_mode],
+                     fmt_en=fmt_en, mode_en=checked.answer_mode)] + info.issues + checked.issues
+    if info.sheet:  # a spreadsheet export: every located issue is on its one sheet
+        issues = [replace(i, sheet=info.sheet) if i.row or i.column else i for i in issues]
     counted = checked.respondents.filter("is_counted")
-    export = {"survey_year": year, "file_name": export_path.name, "format": info.format,
+    export = {"survey_year": year, "file_name": name, "format": info.format,
               "encoding": info.encoding, "separator": info.separator, "sheet": info.sheet,
               "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode,
               "codebook_version": book.version, "n_rows": info.n_rows, "n_counted": counted.height,
               "latest_submitted_at": counted["submitted_at"].max()}
-    prov = dict(batch_id=batch_id, source_file=export_path.name, sha256=sha, sheet=info.sheet,
-                received_at=received_at)
-    tables = {
-        "exports": with_provenance(pl.DataFrame([export], schema=EXPORT_SCHEMA), **prov),
-        "respondents": with_provenance(checked.respondents, **prov, row_col="_row"),
-        "answers": with_provenance(checked.answers, **prov, row_col="_row"),
-        "codebook": with_provenance(book.to_frame(), **prov),
-        "issues": with_provenance(pl.DataFrame([{**asdict(i), "survey_year": year} for i in issues],
-                                               schema=ISSUE_SCHEMA).with_columns(_row=pl.col("row")),
-                                  **prov, row_col="_row"),
-    }
-    archive_original(export_path, archive_dir, sha)
-    write_batch(landing_dir, SOURCE, batch_id, tables, {
-        "file": export_path.name, "sha256": sha, "survey_year": year, "codebook_version": book.version,
-        "format": info.format, "encoding": info.encoding, "separator": info.separator, "sheet": info.sheet,
-        "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode,
-        "received_at": received_at.isoformat()})
-    result.landed.append(batch_id)
-    for name, df in tables.items():
-        result.add_rows(name, df.height)
-    result.warnings.extend({"file": export_path.name, "message": i.summary()}
-                           for i in issues if i.severity != "info")
+    tables = {"exports": pl.DataFrame([export], schema=EXPORT_SCHEMA), "respondents": checked.respondents,
+              "answers": checked.answers, "codebook": book.to_frame()}
+    return Parsed(tables=tables, issues=issues, sheets=dict.fromkeys(tables, info.sheet), rejected=False,
+                  received_at=received_at, manifest={
+                      "survey_year": year, "codebook_version": book.version, "format": info.format,
+                      "encoding": info.encoding, "separator": info.separator, "sheet": info.sheet,
+                      "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode})
+
+
+def _empty_tables() -> dict[str, pl.DataFrame]:
+    return {"exports": pl.DataFrame(schema=EXPORT_SCHEMA), "respondents": pl.DataFrame(schema=RESPONDENT_SCHEMA),
+            "answers": pl.DataFrame(schema=ANSWER_SCHEMA), "codebook": pl.DataFrame(schema=CODEBOOK_SCHEMA)}
+
+
+LANDING = LandingSource(SOURCE, CATALOGUE, _empty_tables, values_in_results=False, parser_files=(
+    "folkhalsa/sources/survey.py", "folkhalsa/io/text.py", "data/codebooks/*.yml",
+    "dbt/seeds/ref_counties.csv", "dbt/seeds/ref_municipalities.csv"))
+
+
+def _parser(year: int, codebook_dir: Path, reference_dir: Path, received_at: datetime | None = None):
+    return lambda path, name: parse_export(path, name, year=year, codebook_dir=codebook_dir,
+                                           reference_dir=reference_dir, received_at=received_at)
+
+
+def land_survey(export_path: Path, year: int, codebook_dir: Path, landing_dir: Path, archive_dir: Path,
+                *, reference_dir: Path = DEFAULT_REFERENCE_DIR, received_at: datetime | None = None,
+                quarantine_dir: Path | None = None) -> LandResult:
+    """Validate one export and land it as source `skr_survey` (landing.land_file).
+
+    Tables: exports, respondents, answers, codebook, issues. Landing the same bytes again is a
+    no-op (skipped) unless the parser changed. A file that cannot be used at all is rejected: its
+    issues land (and it is quarantined when quarantine_dir is given); row-level problems land in
+    `issues` and are in LandResult.issues as Issue objects.
+    """
+    export_path = Path(export_path)
+    result = LandResult(source=SOURCE)
+    if not export_path.is_file():
+        issue = _issue("unreadable", export_path.name, detail="filen finns inte", detail_en="file not found")
+        result.rejected.append(Rejection(SOURCE, export_path.name, [issue]))
+        result.issues.append(issue)
+        return result
+    land_file(LANDING, export_path, _parser(year, codebook_dir, reference_dir, received_at),
+              landing_dir=landing_dir, archive_dir=archive_dir, quarantine_dir=quarantine_dir, result=result,
+              manifest={"survey_year": year})
     return result
+
+
+def land_surveys(input_dir: Path, years: list[int], codebook_dir: Path, landing_dir: Path, archive_dir: Path,
+                 quarantine_dir: Path | None, *, reference_dir: Path = DEFAULT_REFERENCE_DIR) -> LandResult:
+    """Every export of the configured years, misnamed files reported, stale batches re-landed."""
+    total = LandResult(SOURCE)
+    for path, year in discover_exports(input_dir):
+        if year in years:
+            total.merge(land_survey(path, year, codebook_dir, landing_dir, archive_dir,
+                                    reference_dir=reference_dir, quarantine_dir=quarantine_dir))
+    for path in misnamed_exports(input_dir):
+        issue = _issue("misnamed_file", path.name)
+        total.rejected.append(Rejection(SOURCE, path.name, [issue]))
+        total.issues.append(issue)
+    # Batches whose parser changed and whose export was not offered now: re-land from the archive.
+    version, handled = LANDING.parser_version(), set(total.landed) | set(total.skipped)
+    for m in sorted((Path(landing_dir) / SOURCE).glob("*/_manifest.json")):
+        manifest = json.loads(m.read_text("utf-8"))
+        if m.parent.name in handled or manifest.get("parser") == version or not manifest.get("survey_year"):
+            continue
+        original = archived_path(archive_dir, manifest["sha256"], manifest["file"])
+        if original.exists():
+            year = int(manifest["survey_year"])
+            land_file(LANDING, original, _parser(year, codebook_dir, reference_dir), landing_dir=landing_dir,
+                      archive_dir=archive_dir, quarantine_dir=quarantine_dir, result=total,
+                      display_name=manifest["file"], parser_version=version, manifest={"survey_year": year})
+    return total
+
+
+def empty_tables() -> dict[str, pl.DataFrame]:
+    """Every landed table with provenance and no rows (placeholder batch)."""
+    return LANDING.all_empty_tables()
