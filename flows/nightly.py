@@ -76,7 +76,8 @@ def land_survey_task(settings: Settings) -> LandResult:
 @task(name="land-indicators", timeout_seconds=3600, retries=2, retry_delay_seconds=[10, 60])
 @own_time("land indicators")
 def land_indicators_task(settings: Settings) -> LandResult:
-    from folkhalsa.sources.indicators import fetch_snapshots, load_areas, land_indicators, load_catalogue
+    from folkhalsa.sources.indicators import (fetch_snapshots, land_indicators, load_areas, load_catalogue,
+                                              unverified_sources)
 
     catalogue = load_catalogue(settings.dbt_dir)
     snapshots = settings.input_dir / "indicators"
@@ -91,6 +92,7 @@ def land_indicators_task(settings: Settings) -> LandResult:
         fetch_errors = fetched.errors
     result = land_indicators(snapshots, settings.landing_dir, settings.archive_dir, catalogue)
     result.rejected += [{"file": e["indicator_code"], "errors": [e["error"]]} for e in fetch_errors]
+    result.warnings += unverified_sources(catalogue)  # sources without evidence are never used silently
     _log_land(result)
     return result
 
@@ -150,6 +152,8 @@ def _log_land(result: LandResult) -> None:
              len(result.landed), len(result.skipped), len(result.rejected), result.rows)
     for r in result.rejected:
         log.warning("%s rejected: %s (%d errors)", result.source, r.get("file"), len(r.get("errors", [])))
+    for w in result.warnings:
+        log.warning("%s: %s: %s", result.source, w.get("file"), w.get("message"))
 
 
 # ------------------------------------------------------------------ flow
@@ -261,6 +265,10 @@ def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None
             else:
                 summary.input_errors += [{**r, "source": result.source} for r in result.rejected]
             stage.detail = f"{len(result.landed)} nya, {len(result.skipped)} oförändrade, {len(result.rejected)} avvisade"
+            if result.warnings:
+                stage.detail += f", {len(result.warnings)} varningar"
+                summary.sources[result.source]["warnings"] = [f"{w.get('file')}: {w.get('message')}"
+                                                              for w in result.warnings]
     _ensure_every_source(settings)
     summary.files["landing"] = str(settings.landing_dir)
     summary.files["quarantine"] = str(settings.quarantine_dir)
@@ -341,6 +349,13 @@ def _input_findings(summary: RunSummary) -> list:
                            check="indata avvisade / input rejected", dataset=e["source"], severity="warning",
                            observed=e.get("file") or e["source"], expected="läsbar indata / readable input",
                            rows_affected=None, message="; ".join(e.get("errors", []))[:2000]))
+    unverified = [w for w in summary.sources.get("indicators", {}).get("warnings", []) if "not verified" in w]
+    if unverified:  # the catalogue has no evidence for these sources: say so every night, never silently
+        out.append(Finding(key=finding_key("catalogue", "source_unverified", "indicators"),
+                           check="källa ej verifierad / source not verified", dataset="indicator_catalogue",
+                           severity="warning", observed=f"{len(unverified)} indikatorer / indicators",
+                           expected="belägg för varje källa / evidence for every source", rows_affected=None,
+                           message="; ".join(unverified)[:2000]))
     for s in summary.stages:
         if s.status == "failed" and s.name in ("dbt build", "gx checkpoint"):
             out.append(Finding(key=finding_key("pipeline", "stage_failed", s.name), check=f"steget {s.name} misslyckades",

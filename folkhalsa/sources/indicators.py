@@ -691,12 +691,23 @@ def _check_named_variables(table: str, meta: dict, cat: dict, fixed: dict[str, s
         if name and not any(is_variable(c, t, name) for c, t in names):
             shown = ", ".join(f"'{c}'" for c, _ in names)
             raise TableMismatch(f"tabellen {table}: variabeln '{name}' saknas; tabellen har {shown} / "
-                                f"table {table}: there is no variable '{name}'; the table has {shown}")
+                                f"table {table}: there is no variable '{name}'; the table has {shown}", name)
 
 
 def _end(period: str) -> int | None:
     m = re.search(r"(\d{4})\s*$", period)
     return int(m.group(1)) if m else None
+
+
+def kolada_area_ids(cat: dict, counties: Sequence[str], municipalities: Sequence[str]) -> list[str] | None:
+    """Kolada ids to ask for: riket and regions (unless the KPI is type K: kommun values only), and kommuner
+    when the catalogue breaks down by municipality. None (every area) when no areas are known."""
+    if not counties and not municipalities:
+        return None
+    if cat.get("kpi_type") == "K":
+        return list(municipalities) or None
+    ids = ["0000"] + [f"00{c}" for c in counties]
+    return ids + (list(municipalities) if "municipality" in breakdowns(cat) else [])
 
 
 def fetch_snapshots(
@@ -725,10 +736,7 @@ def fetch_snapshots(
                     env = envelope(source, code, px.table_url(cat["table_path"]), query_body(sel), retrieved,
                                    response=px.query(cat["table_path"], sel))
                 elif source == "kolada":
-                    ids = None
-                    if counties:
-                        ids = ["0000"] + [f"00{c}" for c in counties]
-                        ids += list(municipalities) if "municipality" in breakdowns(cat) else []
+                    ids = kolada_area_ids(cat, counties, municipalities)
                     pages = kc.values(cat["kpi_id"], ids, years)
                     env = envelope(source, code, kc.data_urls(cat["kpi_id"], ids, years)[0],
                                    {"kpi": cat["kpi_id"], "municipality": ids, "years": list(years or [])},

@@ -98,6 +98,14 @@ class KoladaClient:
                 url = urljoin(url, nxt) if nxt else None
         return pages
 
+    def kpi_metadata(self, kpi_id: str) -> dict | None:
+        """GET <base>/kpi/<id> -> {"values": [{"id", "title", "municipality_type", ...}]}; None if Kolada has no such KPI."""
+        url = f"{self.base_url}/kpi/{kpi_id}"
+        page = request_json(self._client, "GET", url, service=SERVICE, policy=self.policy, error_cls=KoladaError)
+        values = page.get("values") if isinstance(page, dict) else None
+        hits = [v for v in values or [] if isinstance(v, dict) and v.get("id") == kpi_id]
+        return hits[0] if hits else None
+
 
 def area_codes(area_id: str) -> tuple[str, str | None]:
     """Kolada area id -> (region_code, municipality_code). Riket is region '00'."""

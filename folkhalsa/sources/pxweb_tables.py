@@ -26,6 +26,10 @@ _MEASURE_VARIABLE = "konfidensintervall"
 class TableMismatch(ValueError):
     """A table lacks what a catalogue row asks for. The message names table, variable and offered values."""
 
+    def __init__(self, message: str, variable: str = ""):
+        super().__init__(message)
+        self.variable = variable
+
 
 def _norm(s: str) -> str:
     return re.sub(r"\s+", " ", str(s)).strip().rstrip("*").strip().lower()
@@ -41,7 +45,7 @@ def mismatch(table: str, variable: str, what_sv: str, what_en: str, values: Sequ
              texts: Sequence[str]) -> TableMismatch:
     shown = offered(values, texts)
     return TableMismatch(f"tabellen {table}, variabeln '{variable}': {what_sv}; tabellen erbjuder {shown} / "
-                         f"table {table}, variable '{variable}': {what_en}; the table offers {shown}")
+                         f"table {table}, variable '{variable}': {what_en}; the table offers {shown}", variable)
 
 
 def parse_fixed_selections(text: str | None) -> dict[str, str]:
