@@ -218,6 +218,9 @@ def _folkhalsodata(cat: dict, spec: Spec, rng: random.Random, county_names: dict
             half = 1.96 * 1.2 * math.sqrt(max(p * (100 - p), 1.0) / n)
             cell += [ind.rounded(max(p - half, 0.0)), ind.rounded(min(p + half, 100.0)), n]
         by_cell[(area, sex, period)] = cell
+    if survey:  # one small group the publisher still shows: the catalogue's disclosure rule must catch it
+        area, (_, _, sex) = areas[rng.randrange(1, len(areas))], sexes[rng.randrange(len(sexes))]
+        by_cell[(area, sex, periods[rng.randrange(len(periods))])][3] = rng.randint(20, 49)
     # json-stat2 order: the last dimension runs fastest (Region, ..., measure, Kön, År, ContentsCode).
     values: list[float | int | None] = []
     n_measures = len(MEASURES) if survey else 1
@@ -276,8 +279,9 @@ def _kolada_pages(cat: dict, spec: Spec, rng: random.Random, counties: list[str]
         e = entries[rng.randrange(len(years), len(entries))]
         for v in e["values"]:
             v["value"] = None
-    e = entries[rng.randrange(len(years), len(entries))]  # and one value Kolada has withdrawn
-    e["values"][0]["isdeleted"] = True
+    if len(genders) > 1:  # and one value Kolada has withdrawn (women's, so the cell keeps T and M)
+        e = entries[rng.randrange(len(years), len(entries))]
+        e["values"][1]["isdeleted"] = True
     ids_part = "" if scale >= 10 and cat["kpi_type"] != "K" else f"/municipality/{','.join(kolada_ids[:25])}"
     first_url = f"{KOLADA_BASE}/data/kpi/{cat['kpi_id']}{ids_part}/year/{','.join(map(str, years))}"
     query = {"kpi": cat["kpi_id"], "municipality": None if scale >= 10 else kolada_ids, "years": years}
