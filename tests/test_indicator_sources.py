@@ -264,3 +264,17 @@ def test_online_run_lands_every_decided_indicator(tmp_path, catalogue):
     assert sexes == {"H2": "KMT", "H4": "KMT"}  # 1+2/1/2 and 00/01/02, both read from valueTexts
     summary = json.loads((tmp_path / "out" / "run_summary.json").read_text("utf-8"))
     assert len([w for w in summary["sources"]["indicators"]["warnings"] if "not verified" in w]) == 13
+
+
+def test_a_response_without_the_category_variable_is_rejected(catalogue, tmp_path):
+    """PxWeb sums over an eliminated variable: a 7.4 answer without *Sociala relationer* is not 7.4."""
+    env = json.loads((SAMPLE / "indicators" / "folkhalsodata" / "7.4.json").read_text("utf-8"))
+    resp = env["response"]
+    i = resp["id"].index("Sociala relationer")
+    del resp["id"][i], resp["size"][i]
+    del resp["dimension"]["Sociala relationer"]
+    (tmp_path / "folkhalsodata").mkdir()
+    (tmp_path / "folkhalsodata" / "7.4.json").write_text(json.dumps(env, ensure_ascii=False), "utf-8")
+    result = land_indicators(tmp_path, tmp_path / "landing", tmp_path / "archive", catalogue)
+    assert result.landed == [] and len(result.rejected) == 1
+    assert "the response lacks the variable 'Sociala relationer'" in result.rejected[0]["errors"][0]

@@ -308,6 +308,12 @@ def harmonise_jsonstat(dataset: dict, cat: dict) -> tuple[pl.DataFrame, list[str
 def _keep_pinned(df: pl.DataFrame, ds: Dataset, cat: dict) -> pl.DataFrame:
     """Keep the catalogue's category and fixed values (a table may hold several indicators)."""
     table = cat.get("table_path") or "?"
+    for name in [cat.get("category_variable"), *parse_fixed_selections(cat.get("fixed_selections"))]:
+        # Without its category or pinned variable the response may sum over them: never land that.
+        if name and not any(is_variable(d.id, d.label, name) for d in ds.dimensions):
+            raise TableMismatch(f"tabellen {table}: svaret saknar variabeln '{name}' (dimensioner {ds.ids}) / "
+                                f"table {table}: the response lacks the variable '{name}' (dimensions {ds.ids})",
+                                name)
     for d in ds.dimensions:
         wanted = _pinned_value(d, cat)
         if wanted is None:
