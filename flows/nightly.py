@@ -349,13 +349,6 @@ def _input_findings(summary: RunSummary) -> list:
                            check="indata avvisade / input rejected", dataset=e["source"], severity="warning",
                            observed=e.get("file") or e["source"], expected="läsbar indata / readable input",
                            rows_affected=None, message="; ".join(e.get("errors", []))[:2000]))
-    unverified = [w for w in summary.sources.get("indicators", {}).get("warnings", []) if "not verified" in w]
-    if unverified:  # the catalogue has no evidence for these sources: say so every night, never silently
-        out.append(Finding(key=finding_key("catalogue", "source_unverified", "indicators"),
-                           check="källa ej verifierad / source not verified", dataset="indicator_catalogue",
-                           severity="warning", observed=f"{len(unverified)} indikatorer / indicators",
-                           expected="belägg för varje källa / evidence for every source", rows_affected=None,
-                           message="; ".join(unverified)[:2000]))
     for s in summary.stages:
         if s.status == "failed" and s.name in ("dbt build", "gx checkpoint"):
             out.append(Finding(key=finding_key("pipeline", "stage_failed", s.name), check=f"steget {s.name} misslyckades",

@@ -99,6 +99,11 @@ def render_table(summary: RunSummary) -> str:
             out.append(f"{source:<28}{table:<26}{n:>12}")
     for source, info in summary.sources.items():
         out.append(f"{source:<28}landade/landed {info.get('landed', 0)}, oförändrade/unchanged {info.get('skipped', 0)}")
+    for source, info in summary.sources.items():
+        warned = info.get("warnings") or []
+        if warned:  # e.g. catalogue rows without evidence: reported on every run, never silent
+            out.append(f"{source:<28}varningar/warnings {len(warned)}")
+            out += [f"  - {w}" for w in warned]
     out.append("")
     c = summary.checks
     if c:
