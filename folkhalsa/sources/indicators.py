@@ -22,8 +22,7 @@ import polars as pl
 from folkhalsa.landing import (LandResult, archive_original, batch_exists, batch_id_for, sha256_file,
                                utc_now, with_provenance, write_batch)
 from folkhalsa.sources.jsonstat import Dataset, Dimension, build_dataset, parse_dataset, to_frame
-from folkhalsa.sources.kolada import KoladaClient, parse_kolada
-from folkhalsa.sources.kolada import drop_deleted
+from folkhalsa.sources.kolada import KoladaClient, drop_deleted, parse_kolada
 from folkhalsa.sources.pxweb import PxWebClient, query_body
 from folkhalsa.sources.pxweb_tables import (TableMismatch, is_measure_variable, is_variable, measure_kinds, mismatch,
                                             parse_fixed_selections, resolve)
