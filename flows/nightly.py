@@ -265,7 +265,7 @@ def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None
             else:
                 summary.input_errors += [{**r, "source": result.source} for r in result.rejected]
             stage.detail = f"{len(result.landed)} nya, {len(result.skipped)} oförändrade, {len(result.rejected)} avvisade"
-            if result.warnings:
+            if result.warnings and result.source == "indicators":  # e.g. sources the catalogue cannot vouch for
                 stage.detail += f", {len(result.warnings)} varningar"
                 summary.sources[result.source]["warnings"] = [f"{w.get('file')}: {w.get('message')}"
                                                               for w in result.warnings]
