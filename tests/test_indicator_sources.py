@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 from folkhalsa.cli import app
 from folkhalsa.settings import PROJECT_ROOT
 from folkhalsa.sources.check import MISSING_CATEGORY, MISSING_TABLE, check_online, exit_code
-from folkhalsa.sources.indicators import (fetch_snapshots, is_unverified, land_indicators, load_catalogue,
-                                          pxweb_selection, unverified_sources)
+from folkhalsa.sources.indicators import (fetch_snapshots, is_unverified, kolada_area_ids, land_indicators,
+                                          load_catalogue, pxweb_selection, unverified_sources)
 from folkhalsa.sources.pxweb_tables import TableMismatch
 from tests.http_fixture_server import FixtureServer, Sleeps
 from tests.indicator_api_fixtures import KOLADA_ROOT, PX_ROOT, serve_folkhalsodata, serve_kolada
@@ -64,6 +64,12 @@ def test_kolada_ids_are_the_verified_ones_and_type_k_has_no_county_value(catalog
                     "3.1": "N03926", "3.2": "N02797", "4.4": "N00989", "7.1": "N05401"}
     r = _row(catalogue, "4.4")
     assert (r["kpi_type"], r["county_value"]) == ("K", "none") and is_unverified(r)
+
+
+def test_type_k_kpis_are_fetched_for_kommuner_only(catalogue):
+    assert kolada_area_ids(_row(catalogue, "4.4"), ["01", "03"], ["0114", "0305"]) == ["0114", "0305"]
+    assert kolada_area_ids(_row(catalogue, "2.2"), ["01", "03"], ["0114"]) == ["0000", "0001", "0003", "0114"]
+    assert kolada_area_ids(_row(catalogue, "3.1"), [], []) is None  # no areas known: every area
 
 
 def test_a_type_k_kpi_with_a_county_value_is_refused(tmp_path):
