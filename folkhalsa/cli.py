@@ -83,6 +83,31 @@ def check_return_cmd(
     raise typer.Exit(0 if parsed.ok else 1)
 
 
+@app.command("check-sources")
+def check_sources_cmd(
+    online: Annotated[bool, typer.Option("--online/--offline", help="Online: fetch each row's metadata from PxWeb and Kolada. Offline: read the snapshots.")] = False,
+    input: Annotated[Path, typer.Option("--input", help="Offline: the folder holding indicators/ snapshots.")] = PROJECT_ROOT / "data" / "sample",
+) -> None:
+    """Check that every catalogue row resolves against its source. Exit 0 all decided rows found, 1 otherwise."""
+    from folkhalsa.sources.check import check_offline, check_online, exit_code
+    from folkhalsa.sources.indicators import load_catalogue
+
+    settings = get_settings()
+    catalogue = load_catalogue(settings.dbt_dir)
+    if online:
+        checks = check_online(catalogue, pxweb_base_url=settings.pxweb_base_url,
+                              kolada_base_url=settings.kolada_base_url, timeout=settings.http_timeout_s)
+    else:
+        checks = check_offline(catalogue, input / "indicators")
+    for c in checks:
+        typer.echo(c.line())
+    failed = [c for c in checks if c.decided and not c.resolves]
+    unverified = [c for c in checks if not c.verified]
+    typer.echo(f"{sum(c.resolves for c in checks)} av / of {len(checks)} rader hittade / rows found; "
+               f"{len(failed)} beslutade saknas / decided missing; {len(unverified)} overifierade / unverified")
+    raise typer.Exit(exit_code(checks))
+
+
 @app.command("sample-data")
 def sample_data(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the sample inputs to.")] = PROJECT_ROOT / "data" / "sample",

@@ -50,7 +50,7 @@ def land_survey_from(settings: Settings) -> LandResult:
 def land_indicators_from(settings: Settings) -> LandResult:
     """Offline: the bundled snapshots. Online: fetch (retries live in the HTTP client), then land."""
     from folkhalsa.sources.indicators import (
-        fetch_issues, fetch_snapshots, land_indicators, load_areas, load_catalogue,
+        fetch_issues, fetch_snapshots, land_indicators, load_areas, load_catalogue, unverified_sources,
     )
 
     catalogue = load_catalogue(settings.dbt_dir)
@@ -68,6 +68,7 @@ def land_indicators_from(settings: Settings) -> LandResult:
                              settings.quarantine_dir)
     result.rejected += failed
     result.issues += [i for r in failed for i in r.issues]
+    result.issues += unverified_sources(catalogue)  # sources without evidence are never used silently
     return result
 
 

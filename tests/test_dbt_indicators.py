@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -98,6 +99,14 @@ def warehouse(tmp_path_factory) -> Path:
     landing = tmp / "landing"
     write_indicator_fixture(landing)
     db = tmp / "indicators.duckdb"
+    # The marts' rules for annual register data are tested on H1 as annual data; the real MedlivsYreg
+    # publishes five-year means (rolling5 in the catalogue), so this copy of the project says annual.
+    project = tmp / "dbt"
+    shutil.copytree(DBT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb", "dbt_packages"))
+    seed = project / "seeds" / "indicator_catalogue.csv"
+    text = seed.read_text("utf-8")
+    assert "\nH1,folkhalsodata," in text and ",sex|county,rolling5,1,,1.0," in text
+    seed.write_text(text.replace(",sex|county,rolling5,1,,1.0,", ",sex|county,annual,1,,1.0,", 1), "utf-8")
     env = {**os.environ, "FOLKHALSA_LANDING": str(landing), "FOLKHALSA_DEV_WAREHOUSE": str(db),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).parent / "dbt"
@@ -105,7 +114,7 @@ def warehouse(tmp_path_factory) -> Path:
            "--log-path", str(tmp / "logs"), "--select",
            "+fct_indicator_value +mart_indicator_county_spread +mart_equity_gap +dim_county +dim_municipality",
            "--indirect-selection", "cautious"]
-    done = subprocess.run(cmd, cwd=DBT_DIR, env=env, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-4000:]
     return db
 

@@ -213,8 +213,9 @@ base as (
     from measures as cur
     inner join measures as prev
         on prev.indicator_code = cur.indicator_code and prev.region_code = cur.region_code
-        and prev.period_end_year between cur.period_end_year - 4
-        and cur.period_end_year - case when cur.period_type = 'rolling4' then 4 else 1 end
+        and prev.period_end_year between cur.period_end_year - case when cur.period_type = 'rolling5' then 5 else 4 end
+        and cur.period_end_year - case when cur.period_type = 'rolling4' then 4
+            when cur.period_type = 'rolling5' then 5 else 1 end
     group by cur.indicator_code, cur.region_code, cur.period
 ),
 

@@ -139,7 +139,7 @@ joined as (
         w0.value as window_first_value,
         w0.ci_low as window_first_ci_low,
         w0.ci_high as window_first_ci_high,
-        -- Rolling four-year means overlap; only the period ending four years earlier is independent.
+        -- Rolling means overlap; only the period ending four (five-year means: five) years earlier is independent.
         r4.period as rolling_base_period,
         r4.value as rolling_base_value,
         r4.ci_low as rolling_base_ci_low,
@@ -162,7 +162,8 @@ joined as (
     left join series as r4
         on r4.report_year = l.report_year and r4.indicator_code = l.indicator_code
         and r4.region_code = l.region_code and r4.sex = l.sex
-        and r4.period_end_year = l.period_end_year - 4 and r4.value is not null
+        and r4.period_end_year = l.period_end_year - case when l.period_type = 'rolling5' then 5 else 4 end
+        and r4.value is not null
 ),
 
 -- Which test applies, its base period and the change it tests.
@@ -171,19 +172,19 @@ trend_setup as (
         *,
         case
             when value is null then 'värde saknas'
-            when period_type = 'rolling4' and rolling_base_value is null then 'för få perioder'
-            when period_type = 'rolling4' then 'icke-överlappande perioder'
+            when period_type in ('rolling4', 'rolling5') and rolling_base_value is null then 'för få perioder'
+            when period_type in ('rolling4', 'rolling5') then 'icke-överlappande perioder'
             when n_periods >= 3 then 'linjär trend'
             when n_periods = 2 then 'två perioder'
             else 'för få perioder'
         end as test_kind,
-        case when period_type = 'rolling4' then rolling_base_period else window_first_period end
+        case when period_type in ('rolling4', 'rolling5') then rolling_base_period else window_first_period end
             as base_period,
-        case when period_type = 'rolling4' then rolling_base_value else window_first_value end
+        case when period_type in ('rolling4', 'rolling5') then rolling_base_value else window_first_value end
             as base_value,
-        case when period_type = 'rolling4' then rolling_base_ci_low else window_first_ci_low end
+        case when period_type in ('rolling4', 'rolling5') then rolling_base_ci_low else window_first_ci_low end
             as base_ci_low,
-        case when period_type = 'rolling4' then rolling_base_ci_high else window_first_ci_high end
+        case when period_type in ('rolling4', 'rolling5') then rolling_base_ci_high else window_first_ci_high end
             as base_ci_high
     from joined
 ),
