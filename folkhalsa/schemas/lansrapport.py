@@ -59,11 +59,27 @@ class Sheet:
     columns: tuple[Column, ...]
     help_sv: str = ""
     unique: tuple[str, ...] = field(default_factory=tuple)  # fields that must be unique per return
-    max_rows: int | None = None
+    max_rows: int | None = None  # data rows (tables) or label rows (form) the template holds
+    must_have_rows: bool = False  # an empty table is an error, not a warning
+
+    @property
+    def last_row(self) -> int:
+        """The last Excel row that may hold a value: the template's rows plus room for a header
+        moved down or a few blank rows, which the validator reports with their own rules."""
+        return 1 + (self.max_rows or len(self.columns)) + ROW_SLACK
 
     def column(self, field_name: str) -> Column:
         return next(c for c in self.columns if c.field == field_name)
 
+
+# Resource limits, applied before a sheet is parsed (folkhalsa/sources/workbook.py).
+ROW_SLACK = 100                 # rows beyond a table's limit still read, so too_many_rows can name a row
+LAST_COLUMN = 26                # column Z: the widest sheet has 7 columns; notes beside it are allowed
+CELL_TEXT_LIMIT = 32_767        # Excel's own limit for the text in one cell
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024   # all parts of the workbook together, unpacked
+MAX_COMPRESSION_RATIO = 200     # per part over 1 MB unpacked; ordinary sheet XML packs 5-30 times
+MAX_PARTS = 2_000               # zip members
+MAX_TABLE_ROWS = 10_000         # actors, activities, needs: 100 times the largest real return
 
 UPPGIFTER = Sheet(
     name="Uppgifter", table="submission", layout="form",
@@ -79,7 +95,7 @@ UPPGIFTER = Sheet(
 )
 
 AKTORER = Sheet(
-    name="Aktörer", table="actors", layout="table",
+    name="Aktörer", table="actors", layout="table", max_rows=MAX_TABLE_ROWS,
     help_sv="Aktörskartan: en rad per aktör som arbetar med folkhälsa i länet.",
     unique=("actor_id",),
     columns=(
@@ -95,7 +111,7 @@ AKTORER = Sheet(
 )
 
 INSATSER = Sheet(
-    name="Insatser", table="activities", layout="table",
+    name="Insatser", table="activities", layout="table", max_rows=MAX_TABLE_ROWS,
     help_sv="Länsstyrelsens insatser: en rad per insats och målområde.",
     unique=("activity_id",),
     columns=(
@@ -111,7 +127,7 @@ INSATSER = Sheet(
 )
 
 BEHOV = Sheet(
-    name="Behov", table="needs", layout="table",
+    name="Behov", table="needs", layout="table", max_rows=MAX_TABLE_ROWS,
     help_sv="Behov som kommuner, regionen och andra har lyft till länsstyrelsen.",
     unique=("need_id",),
     columns=(
@@ -126,7 +142,7 @@ BEHOV = Sheet(
 )
 
 EKONOMI = Sheet(
-    name="Ekonomi", table="finance", layout="table", max_rows=1,
+    name="Ekonomi", table="finance", layout="table", max_rows=1, must_have_rows=True,
     help_sv="Ekonomisk redovisning av statsbidraget. Outnyttjade medel återbetalas senast 31 mars året efter.",
     columns=(
         Column("Beviljat (kr)", "granted_sek", "amount", help_sv="Beviljat belopp.", example="630 000"),
@@ -165,6 +181,31 @@ RULES: dict[str, tuple[str, str]] = {
     "duplicate_id": ("Id förekommer flera gånger", "Duplicate id"),
     "too_many_rows": ("För många rader", "Too many rows"),
     "empty_table": ("Tabellen är tom", "Table is empty"),
+    "empty_required_table": ("Tabellen får inte vara tom", "This table must not be empty"),
+    "year_mismatch": ("Året stämmer inte med filnamnets år", "Year does not match the file name's year"),
+    "ambiguous_amount": ("Beloppet är inte ett entydigt svenskt tal", "Amount is not an unambiguous Swedish number"),
+    "cell_too_long": ("Cellen har mer text än Excel tillåter (32 767 tecken)",
+                      "Cell holds more text than Excel allows (32 767 characters)"),
+    "outside_template": ("Värden utanför mallens område", "Values outside the template's area"),
+    # Normalisations: the value was read as what a person would call the same; a note, not an error.
+    "unicode_nfc": ("Texten normaliserades till Unicode NFC", "Text normalised to Unicode NFC"),
+    "header_whitespace": ("Rubrikens mellanslag/radbrytningar slogs ihop", "Header whitespace/line breaks collapsed"),
+    "code_case": ("Kodvärdet skrevs om till kodlistans form", "Code value rewritten in the code list's form"),
+    "datetime_date": ("Datum och tid: datumet behölls", "Date and time: the date was kept"),
+    "sheet_name": ("Flikens namn lästes i mallens form", "Sheet name read in the template's form"),
 }
 # Rules that only warn; everything else rejects the return.
 WARNING_RULES = frozenset({"repaid_mismatch", "grant_differs", "empty_table"})
+# Notes: a value was normalised. Shown by check-return and landed with the issues; never rejects.
+NORMALISED_RULES = frozenset({"unicode_nfc", "header_whitespace", "code_case", "datetime_date", "sheet_name"})
+
+# Amounts: the forms the validator accepts, for messages and docs.
+AMOUNT_FORMS = ("630 000", "630 000 kr", "630000", "630 000,00", "630 000:-")
+# What is normalised, in the template docs' words.
+NORMALISATIONS = (
+    "All text is read as Unicode NFC (Mac saves names and values decomposed, NFD); sheet names too.",
+    "Whitespace and line breaks in a header collapse to one space; headers match regardless of case.",
+    "Columns are matched by their header, in any order.",
+    "Code-list values match regardless of case and are stored in the code list's form (kommun -> Kommun).",
+    "A date with a time in a date column keeps its date.",
+)

@@ -19,9 +19,12 @@ from folkhalsa.landing import (
     with_provenance, write_batch,
 )
 from folkhalsa.schemas.lansrapport import (
-    ACCEPTED_TEMPLATE_VERSIONS, CODE_LISTS, RULES, SHEETS, UPPGIFTER, WARNING_RULES, Column, Sheet,
+    ACCEPTED_TEMPLATE_VERSIONS, AMOUNT_FORMS, CELL_TEXT_LIMIT, CODE_LISTS, LAST_COLUMN, MAX_COMPRESSION_RATIO,
+    MAX_PARTS, MAX_UNCOMPRESSED_BYTES, NORMALISED_RULES, RULES, SHEETS, UPPGIFTER, WARNING_RULES, Column, Sheet,
 )
-from folkhalsa.sources.workbook import EXCEL_ERROR_TEXTS, Grid, UnreadableFile, read_csv_folder, read_xlsx
+from folkhalsa.sources.workbook import (
+    EXCEL_ERROR_TEXTS, Grid, Limits, SheetLimits, UnreadableFile, nfc, read_csv_folder, read_xlsx,
+)
 
 SOURCE = "returns"
 EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -40,6 +43,8 @@ class Issue:
 
     @property
     def severity(self) -> str:
+        if self.rule in NORMALISED_RULES:
+            return "normalised"
         return "warning" if self.rule in WARNING_RULES else "error"
 
     def location(self) -> str:
@@ -54,16 +59,23 @@ class Issue:
 
     def message(self) -> str:
         sv, en = RULES[self.rule]
-        value = f" värde/value {self.value!r}:" if self.value is not None else ""
+        value = f" värde/value {_shown(self.value)!r}:" if self.value is not None else ""
         detail = f" ({self.detail})" if self.detail else ""
-        kind = "VARNING" if self.severity == "warning" else "FEL"
+        kind = {"warning": "VARNING", "normalised": "NORMALISERAT"}.get(self.severity, "FEL")
         return f"{kind} [{self.rule}] {self.location()}:{value} {sv} / {en}{detail}"
 
     def as_row(self) -> dict:
         sv, en = RULES[self.rule]
         return {"file": self.file, "sheet": self.sheet, "row": self.row, "column": self.column,
-                "value": self.value, "rule": self.rule, "severity": self.severity,
+                "value": _shown(self.value), "rule": self.rule, "severity": self.severity,
                 "message_sv": sv + (f" ({self.detail})" if self.detail else ""), "message_en": en}
+
+
+def _shown(value: str | None, limit: int = 200) -> str | None:
+    """A value as messages show it: never megabytes of text."""
+    if value is None or len(value) <= limit:
+        return value
+    return value[:limit] + f"… ({len(value)} tecken/characters)"
 
 
 @dataclass
@@ -85,21 +97,36 @@ class ParsedReturn:
         return [i for i in self.issues if i.severity == "warning"]
 
     @property
+    def notes(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "normalised"]
+
+    @property
     def ok(self) -> bool:
         return not self.errors
 
 
 # ---------------------------------------------------------------- value parsing
 
-_AMOUNT_JUNK = re.compile(r"(?i)\s|\u00a0|\u202f|kr\.?|sek|:-")
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+# Swedish amounts: space (or none) between thousands, comma before at most two decimals, an optional
+# 'kr', 'SEK' or ':-'. A dot is only a decimal point as a numeric cell writes it (598500.5).
+_SWEDISH_AMOUNT = re.compile(r"(-?)(\d{1,3}(?: \d{3})+|\d+)(?:,(\d{1,2}))?(?: ?(?:kr\.?|sek|:-))?", re.I)
+_CELL_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_THOUSANDS_DOT = re.compile(r"-?\d{1,3}(?:\.\d{3})+")
+# Looks like a number meant as an amount, but not in an accepted form ('630.000', '6,3 mkr', '1.000,5').
+_NUMBER_LIKE = re.compile(r"-?[\d .,]*\d[\d .,]*(?: ?(?:kr\.?|sek|:-|tkr|mkr|miljoner|tusen))?", re.I)
+AMOUNT_HINT = "godkända former/accepted forms: " + "; ".join(AMOUNT_FORMS)
 
 
 def parse_amount(s: str) -> float | None:
-    """Swedish amounts: '1 000 000', '630 000 kr', '1,5', '598500.0'. None if not a number."""
-    t = _AMOUNT_JUNK.sub("", s)
-    if re.fullmatch(r"-?\d+(,\d+)?", t):
-        v = float(t.replace(",", "."))
-    elif re.fullmatch(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", t):
+    """An unambiguous Swedish amount ('630 000', '630 000 kr', '630000', '630 000,00', '630 000:-'),
+    or the text of a numeric cell ('598500.5'). None for anything else, '630.000' included."""
+    t = _SPACES.sub(" ", s).strip()
+    m = _SWEDISH_AMOUNT.fullmatch(t)
+    if m:
+        v = float(m[2].replace(" ", "") + (f".{m[3]}" if m[3] else ""))
+        v = -v if m[1] else v
+    elif _CELL_NUMBER.fullmatch(t) and not _THOUSANDS_DOT.fullmatch(t):
         v = float(t)
     else:
         return None
@@ -111,20 +138,36 @@ def parse_int(s: str) -> int | None:
     return int(v) if v is not None and v == int(v) else None
 
 
-def parse_date(s: str) -> date | None:
-    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00:00(?:\.0+)?)?", s)
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?")
+
+
+def parse_date(s: str) -> tuple[date | None, bool]:
+    """(date, had a time of day). A date-time keeps its date; an Excel serial that lost its date
+    format is a date too."""
+    m = _DATE.fullmatch(s)
     if m:
         try:
-            return date(int(m[1]), int(m[2]), int(m[3]))
+            d = date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
-            return None
-    if re.fullmatch(r"\d{5}(\.0+)?", s):  # an Excel serial that lost its date format
-        return date(1899, 12, 30) + timedelta(days=int(float(s)))
-    return None
+            return None, False
+        return d, any(x not in (None, "00") for x in (m[4], m[5], m[6]))
+    if re.fullmatch(r"\d{5}(\.\d+)?", s):
+        days = float(s)
+        return date(1899, 12, 30) + timedelta(days=int(days)), days != int(days)
+    return None, False
 
 
 def split_codes(s: str) -> list[str]:
     return [p for p in re.split(r"[,;\s]+", s) if p]
+
+
+def header_key(s: str | None) -> str:
+    """A header as compared: NFC, whitespace and line breaks collapsed, case folded."""
+    return " ".join(nfc(s or "").split()).casefold()
+
+
+# Code list -> {folded value: canonical value}, so 'kommun' is read as 'Kommun'.
+_CANONICAL = {name: {nfc(v).casefold(): v for v in values} for name, values in CODE_LISTS.items()}
 
 
 # ---------------------------------------------------------------- validation
@@ -139,37 +182,78 @@ class _Checker:
         self.county: str | None = None
         self.year: int | None = None
         self.form_rows: dict[str, int] = {}  # Uppgifter field -> Excel row, for later messages
+        # Normalisation notes, one per (rule, sheet, column, value): a Mac file's thousand NFD cells
+        # are one note with a count, not a thousand lines.
+        self._notes: dict[tuple, list] = {}
+        # Converted values by (sheet, field, raw): most cells repeat (codes, areas, kommun codes).
+        self._memo: dict[tuple, tuple] = {}
 
     def add(self, rule: str, sheet: Sheet | None = None, row: int | None = None,
             column: str | None = None, value: str | None = None, detail: str = "") -> None:
         self.issues.append(Issue(self.file, rule, sheet.name if sheet else None, row, column, value, detail))
 
+    def note(self, rule: str, sheet: Sheet, row: int | None, column: str | None, value: str, now: str) -> None:
+        key = (rule, sheet.name, column, value)
+        seen = self._notes.get(key)
+        if seen:
+            seen[1] += 1
+            return
+        self._notes[key] = [Issue(self.file, rule, sheet.name, row, column, value, f"läst som/read as {now!r}"), 1]
+        self.issues.append(self._notes[key][0])
+
+    def finish_notes(self) -> None:
+        for issue, count in self._notes.values():
+            if count > 1:
+                issue.detail += f"; {count} celler/cells, första på raden ovan/first on the row above"
+
+    def memo(self, sheet: Sheet, col: Column) -> dict:
+        return self._memo.setdefault((sheet.name, col.field), {})
+
     def convert(self, sheet: Sheet, col: Column, raw: str | None, row: int, error: str | None):
         """Parse one cell by its schema column; returns the value or None after adding an issue."""
-        if col.pii and raw is not None:
-            raw_shown = "(dold personuppgift / hidden personal data)"
-        else:
-            raw_shown = raw
         if error or (raw is not None and raw in EXCEL_ERROR_TEXTS):
-            self.add("excel_error", sheet, row, col.header, error or raw_shown)
+            self.add("excel_error", sheet, row, col.header, error or ("(dold)" if col.pii else raw))
             return None
         if raw is None:
             if col.required:
                 self.add("required", sheet, row, col.header)
             return None
+        memo = self._memo.get((sheet.name, col.field)) or self.memo(sheet, col)
+        hit = memo.get(raw)
+        if hit is not None:
+            value, note = hit
+            if note:
+                self.note(note[0], sheet, row, col.header, raw, note[1])
+            return value
+        before = len(self.issues)
+        self._pending_note = None
+        value = self._convert(sheet, col, raw, row)
+        if all(i.severity == "normalised" for i in self.issues[before:]):
+            memo[raw] = (value, self._pending_note)
+        return value
+
+    def _normalised(self, rule: str, sheet: Sheet, row: int, col: Column, raw: str, now: str) -> None:
+        self._pending_note = (rule, now)
+        self.note(rule, sheet, row, col.header, raw, now)
+
+    def _convert(self, sheet: Sheet, col: Column, raw: str, row: int):
+        raw_shown = "(dold personuppgift / hidden personal data)" if col.pii else raw
         kind = col.kind
         if kind in ("int", "amount"):
             v = parse_int(raw) if kind == "int" else parse_amount(raw)
             if v is None:
-                self.add("not_a_number", sheet, row, col.header, raw)
+                rule = "ambiguous_amount" if kind == "amount" and _NUMBER_LIKE.fullmatch(raw.strip()) else "not_a_number"
+                self.add(rule, sheet, row, col.header, raw, AMOUNT_HINT if kind == "amount" else "")
             elif v < 0:
                 self.add("negative", sheet, row, col.header, raw)
                 return None
             return v
         if kind == "date":
-            d = parse_date(raw)
+            d, had_time = parse_date(raw)
             if d is None:
                 self.add("date_format", sheet, row, col.header, raw, "ÅÅÅÅ-MM-DD")
+            elif had_time:
+                self._normalised("datetime_date", sheet, row, col, raw, d.isoformat())
             return d
         if kind == "code":
             return self._code(sheet, col, raw, row)
@@ -179,8 +263,19 @@ class _Checker:
                 return None
             return raw
         if kind == "code_list":
-            codes = [self._code(sheet, col, c, row) for c in split_codes(raw)]
-            return ",".join(str(c) for c in codes if c is not None)
+            # Lists vary, their codes repeat: remember each code's value (ok codes only).
+            memo = self._memo.setdefault((sheet.name, col.field, "codes"), {})
+            codes = []
+            for c in split_codes(raw):
+                v = memo.get(c)
+                if v is None:
+                    before = len(self.issues)
+                    v = self._code(sheet, col, c, row)
+                    if v is not None and len(self.issues) == before:
+                        memo[c] = v
+                if v is not None:
+                    codes.append(str(v))
+            return ",".join(codes)
         return raw
 
     def _code(self, sheet: Sheet, col: Column, raw: str, row: int):
@@ -204,30 +299,46 @@ class _Checker:
                          f"län/county {self.county}" if self.county else "")
                 return None
             return code
-        if raw not in CODE_LISTS[col.codes]:
+        canonical = _CANONICAL[col.codes].get(" ".join(raw.split()).casefold())
+        if canonical is None:
             self.add("code_list", sheet, row, col.header, raw, "; ".join(CODE_LISTS[col.codes]))
             return None
-        return raw
+        if canonical != raw:
+            self._normalised("code_case", sheet, row, col, raw, canonical)
+        return canonical
 
 
-def _norm(s: str | None) -> str:
-    return (s or "").strip().casefold()
+def _grid_notes(ck: _Checker, sheet: Sheet, grid: Grid) -> None:
+    """Issues the reader found: a sheet name in another form, NFD text, cells over the text limit."""
+    if grid.file_name and grid.file_name != sheet.name:
+        ck.note("sheet_name", sheet, None, None, grid.file_name, sheet.name)
+    for (r, c), before in grid.nfc_changed.items():
+        ck.note("unicode_nfc", sheet, grid.excel_row(r), grid.excel_col(c), before, nfc(before))
+    for (r, c), n in grid.too_long.items():
+        ck.add("cell_too_long", sheet, grid.excel_row(r), grid.excel_col(c), None,
+               f"{n} tecken/characters, högst/at most {CELL_TEXT_LIMIT}")
+
+
+def _header_note(ck: _Checker, sheet: Sheet, grid: Grid, r: int, c: int, col: Column) -> None:
+    raw = grid.cell(r, c) or ""
+    if " ".join(raw.split()) != raw:
+        ck.note("header_whitespace", sheet, grid.excel_row(r), grid.excel_col(c), raw, col.header)
 
 
 def _read_form(ck: _Checker, sheet: Sheet, grid: Grid) -> dict:
-    labels = {_norm(grid.cell(r, 0)): r for r in range(len(grid.rows))}
+    labels = {}
+    for r in range(len(grid.rows)):
+        labels.setdefault(header_key(grid.cell(r, 0)), r)
     out = {}
     if grid.row0 or grid.col0:
         ck.add("shifted_header", sheet, grid.excel_row(0), grid.excel_col(0),
                detail="fälten ska börja i cell A1 / fields must start in cell A1")
-    for i, col in enumerate(sheet.columns):
-        r = labels.get(_norm(col.header))
+    for col in sheet.columns:
+        r = labels.get(header_key(col.header))
         if r is None:
             ck.add("missing_column", sheet, None, col.header)
             continue
-        if r != i:
-            ck.add("shifted_header", sheet, grid.excel_row(r), col.header,
-                   detail=f"väntad rad/expected row {i + 1}")
+        _header_note(ck, sheet, grid, r, 0, col)
         raw = grid.cell(r, 1)
         ck.form_rows[col.field] = grid.excel_row(r)
         value = ck.convert(sheet, col, raw, grid.excel_row(r), grid.errors.get((r, 1)))
@@ -240,9 +351,9 @@ def _read_form(ck: _Checker, sheet: Sheet, grid: Grid) -> dict:
 
 
 def _find_header(sheet: Sheet, grid: Grid) -> int | None:
-    wanted = {_norm(c.header) for c in sheet.columns}
+    wanted = {header_key(c.header) for c in sheet.columns}
     for r, row in enumerate(grid.rows[:10]):
-        if len(wanted & {_norm(v) for v in row}) >= max(1, len(wanted) // 2):
+        if len(wanted & {header_key(v) for v in row}) >= max(1, len(wanted) // 2):
             return r
     return None
 
@@ -253,44 +364,56 @@ def _read_table(ck: _Checker, sheet: Sheet, grid: Grid) -> list[dict]:
         for col in sheet.columns:
             ck.add("missing_column", sheet, 1, col.header)
         return []
-    header = [_norm(v) for v in grid.rows[h]]
+    header = [header_key(v) for v in grid.rows[h]]
     if h != 0 or grid.row0 or grid.col0:
         ck.add("shifted_header", sheet, grid.excel_row(h), grid.excel_col(0),
                detail="rubrikraden ska börja i cell A1 / the header row must start in cell A1")
+    # Columns are matched by header, in any order.
     positions = {}
-    for i, col in enumerate(sheet.columns):
-        name = _norm(col.header)
+    for col in sheet.columns:
+        name = header_key(col.header)
         if name not in header:
             ck.add("missing_column", sheet, grid.excel_row(h), col.header)
             continue
-        j = header.index(name)
-        if j != i:
-            ck.add("shifted_header", sheet, grid.excel_row(h), grid.excel_col(j),
-                   col.header, f"väntad kolumn/expected column {grid.excel_col(i)}")
-        positions[col.field] = j
+        positions[col.field] = j = header.index(name)
+        _header_note(ck, sheet, grid, h, j, col)
     body = grid.rows[h + 1:]
-    filled = [r for r, row in enumerate(body) if any(v is not None for v in row)
-              or any((h + 1 + r, c) in grid.errors for c in range(len(row)))]
+    error_rows = {r - h - 1 for r, _ in grid.errors} | {r - h - 1 for r, _ in grid.too_long}
+    filled = [r for r, row in enumerate(body) if r in error_rows or any(v is not None for v in row)]
+    filled_set = set(filled)
     last = filled[-1] if filled else -1
     rows = []
+    # Per column: where it is, whether it is plain text (kept as read), and its converted values.
+    columns = [(col, col.field, positions.get(col.field),
+                col.kind == "text" and not col.codes, col.required, ck.memo(sheet, col)) for col in sheet.columns]
+    errors, errs = grid.errors, EXCEL_ERROR_TEXTS
     for r in range(last + 1):
         gr = h + 1 + r
         excel_row = grid.excel_row(gr)
-        if r not in filled:
+        if r not in filled_set:
             ck.add("blank_row", sheet, excel_row)
             continue
+        line = body[r]
         rec = {"_row": excel_row}
-        for col in sheet.columns:
-            j = positions.get(col.field)
-            if j is None:
-                rec[col.field] = None
-                continue
-            rec[col.field] = ck.convert(sheet, col, grid.cell(gr, j), excel_row, grid.errors.get((gr, j)))
+        for col, name, j, plain, required, memo in columns:
+            raw = line[j] if j is not None else None
+            if raw is None or raw in errs or (errors and (gr, j) in errors):
+                rec[name] = None if j is None else ck.convert(sheet, col, raw, excel_row, errors.get((gr, j)))
+            elif plain:
+                rec[name] = raw
+            else:
+                hit = memo.get(raw)
+                if hit is None:
+                    rec[name] = ck.convert(sheet, col, raw, excel_row, None)
+                else:
+                    rec[name] = hit[0]
+                    if hit[1]:
+                        ck.note(hit[1][0], sheet, excel_row, col.header, raw, hit[1][1])
         rows.append(rec)
     if sheet.max_rows and len(rows) > sheet.max_rows:
         ck.add("too_many_rows", sheet, rows[sheet.max_rows]["_row"], detail=f"max {sheet.max_rows}")
     if not rows:
-        ck.add("empty_table", sheet)
+        ck.add("empty_required_table" if sheet.must_have_rows else "empty_table", sheet)
     for key in sheet.unique:
         seen: dict = {}
         for rec in rows:
@@ -340,10 +463,27 @@ def _check_finance(ck: _Checker, finance: list[dict]) -> None:
             ck.add("grant_differs", EKONOMI, row, "Beviljat (kr)", f"{g:.0f}", f"beslut/decision {expected}")
 
 
+def file_name_key(path: Path) -> tuple[str | None, int | None]:
+    """(county code, year) as the file name gives them: lansrapport_24_2022.xlsx -> ('24', 2022)."""
+    m = FILENAME_PATTERN.search(path.stem if not path.is_dir() else path.name)
+    return (m.group(1), int(m.group(2))) if m else (None, None)
+
+
 def _check_file_name(ck: _Checker, path: Path, submission: dict) -> None:
-    m = FILENAME_PATTERN.search(path.stem if path.is_file() else path.name)
-    if m and ck.county and m.group(1) != ck.county:
-        ck.add("county_mismatch", UPPGIFTER, ck.form_rows.get("county_code"), "Länskod", ck.county, f"filnamnet anger län/the file name says county {m.group(1)}")
+    county, year = file_name_key(path)
+    if county and ck.county and county != ck.county:
+        ck.add("county_mismatch", UPPGIFTER, ck.form_rows.get("county_code"), "Länskod", ck.county,
+               f"filnamnet anger län/the file name says county {county}")
+    if year and ck.year and year != ck.year:
+        ck.add("year_mismatch", UPPGIFTER, ck.form_rows.get("year"), "År", str(ck.year),
+               f"filnamnet anger år/the file name says year {year}")
+
+
+def read_limits() -> Limits:
+    """The reader's limits, from the schema: each sheet may hold values only inside its area."""
+    return Limits(max_uncompressed=MAX_UNCOMPRESSED_BYTES, max_ratio=MAX_COMPRESSION_RATIO, max_parts=MAX_PARTS,
+                  cell_text=CELL_TEXT_LIMIT,
+                  sheets={s.name: SheetLimits(s.last_row, LAST_COLUMN) for s in SHEETS})
 
 
 def check_return(path: Path, display_name: str | None = None) -> ParsedReturn:
@@ -354,15 +494,21 @@ def check_return(path: Path, display_name: str | None = None) -> ParsedReturn:
         raise UnreadableFile(f"{path} finns inte / does not exist")
     sheet_names = [s.name for s in SHEETS]
     if path.is_dir():
-        grids, _ = read_csv_folder(path, sheet_names)
+        grids, _, refusals = read_csv_folder(path, sheet_names)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        grids, _ = read_xlsx(path, sheet_names)
+        grids, _, refusals = read_xlsx(path, sheet_names, read_limits())
     else:
         raise UnreadableFile(f"{path.name}: varken xlsx eller mapp med csv / neither xlsx nor a folder of csv files")
     parsed = ParsedReturn(path, sha256_file(path))
     ck = _Checker(path, display_name or path.name)
+    refused = {r.sheet for r in refusals}
+    by_name = {s.name: s for s in SHEETS}
+    for r in refusals:
+        ck.add(r.rule, by_name[r.sheet], r.row, r.column, detail=r.detail)
     for sheet in SHEETS:
-        if sheet.name not in grids:
+        if sheet.name in grids:
+            _grid_notes(ck, sheet, grids[sheet.name])
+        elif sheet.name not in refused:
             ck.add("missing_sheet", sheet)
     form = grids.get(UPPGIFTER.name)
     submission = _read_form(ck, UPPGIFTER, form) if form else {}
@@ -375,6 +521,7 @@ def check_return(path: Path, display_name: str | None = None) -> ParsedReturn:
     _check_file_name(ck, path, submission)
     _check_dates(ck, tables, submission)
     _check_finance(ck, tables.get("finance", []))
+    ck.finish_notes()
     parsed.county_code, parsed.year = ck.county, ck.year
     parsed.submission, parsed.tables, parsed.issues = submission, tables, ck.issues
     return parsed
