@@ -60,22 +60,12 @@ def check_return_cmd(
     file: Annotated[Path, typer.Argument(help="A return: .xlsx file, or a folder of CSV files.")],
 ) -> None:
     """Validate one county return exactly as the pipeline does. Exit 0 valid, 1 invalid, 2 unreadable."""
-    from folkhalsa.sources.returns import check_return
-    from folkhalsa.sources.workbook import UnreadableFile
+    from folkhalsa.sources.returns import check_exit_code
 
-    try:
-        parsed = check_return(file)
-    except UnreadableFile as e:
-        typer.echo(f"FEL [unreadable] {file.name}: Filen kan inte läsas / The file cannot be read: {e}", err=True)
-        raise typer.Exit(2)
-    except Exception as e:  # a guard: users get a message, never a traceback
-        typer.echo(f"FEL [unreadable] {file.name}: {type(e).__name__}: {e}", err=True)
-        raise typer.Exit(2)
-    for issue in parsed.issues:
-        typer.echo(issue.message())
-    status = "GODKÄND / VALID" if parsed.ok else "AVVISAD / INVALID"
-    typer.echo(f"{file.name}: {status} – {len(parsed.errors)} fel/errors, {len(parsed.warnings)} varningar/warnings")
-    raise typer.Exit(0 if parsed.ok else 1)
+    code, lines = check_exit_code(file)
+    for line in lines:
+        typer.echo(line, err=code == 2)
+    raise typer.Exit(code)
 
 
 @app.command("sample-data")

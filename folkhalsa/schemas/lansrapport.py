@@ -158,6 +158,8 @@ INSTRUCTIONS_SHEET = "Instruktioner"
 # Rules, named once so messages, docs and tests use the same ids.
 RULES: dict[str, tuple[str, str]] = {
     "unreadable": ("Filen kan inte läsas", "The file cannot be read"),
+    "reader_failed": ("Läsaren kraschade eller nådde minnes- eller tidsgränsen",
+                      "The reader crashed or hit the memory or time limit"),
     "missing_sheet": ("Fliken saknas", "Sheet is missing"),
     "missing_column": ("Kolumnen saknas", "Column is missing"),
     "shifted_header": ("Rubriken är förskjuten eller sammanslagen", "Header cells are shifted or merged"),

@@ -5,8 +5,10 @@ The format comes from folkhalsa.schemas.lansrapport.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
+from typing import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -555,7 +557,8 @@ def return_tables(parsed: ParsedReturn, received_at: datetime) -> dict[str, pl.D
     frames["activity_municipalities"] = _bridge(keep.get("activities", []), "activity_id",
                                                 "municipality_codes", "municipality_code", pl.Utf8)
     sub = {c.field: parsed.submission.get(c.field) for c in UPPGIFTER.columns}
-    sub.update(county_code=parsed.county_code, year=parsed.year, _row=None,
+    file_county, file_year = file_name_key(parsed.path)
+    sub.update(county_code=parsed.county_code or file_county, year=parsed.year or file_year, _row=None,
                status="accepted" if parsed.ok else "rejected",
                error_count=len(parsed.errors), warning_count=len(parsed.warnings))
     frames["submission"] = pl.DataFrame([sub], schema={
@@ -622,14 +625,83 @@ def quarantine(path: Path, quarantine_dir: Path, sha256: str, issues) -> Path:
 
 
 def land_returns(inbox: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: Path) -> LandResult:
-    """Validate and land every return in the inbox. One bad file never stops the rest."""
+    """Validate and land every return in the inbox. One bad file never stops the rest: each new file
+    is parsed in a worker process with a memory and a time limit (folkhalsa.isolation), while this
+    process lands the files already parsed, in inbox order."""
+    from folkhalsa.isolation import WorkerPool
+
     result = LandResult(SOURCE)
-    for path in discover_returns(inbox):
-        _land_one(path, landing_dir, archive_dir, quarantine_dir, result)
+    paths = discover_returns(inbox)
+    if not paths:
+        return result
+    with WorkerPool().start() as pool:
+        new = [p for p in paths if not _already_landed(p, landing_dir)]
+        pending = set(new)
+        done: dict[Path, Callable] = {}
+        outcomes = pool.map(check_return, new)
+        for path in paths:
+            while path in pending and path not in done:
+                finished, outcome = next(outcomes)
+                done[finished] = functools.partial(_outcome_value, outcome)
+            _land_one(path, landing_dir, archive_dir, quarantine_dir, result, parse=done.pop(path, check_return))
     return result
 
 
-def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: Path, result: LandResult) -> None:
+def _already_landed(path: Path, landing_dir: Path) -> bool:
+    try:
+        return batch_exists(landing_dir, SOURCE, batch_id_for(sha256_file(path)))
+    except OSError:
+        return True  # _land_one reports it
+
+
+class ReaderFailed(Exception):
+    """The reader crashed, hit the memory limit or the time limit on this file."""
+
+
+def parse_isolated(paths: list[Path]) -> dict[Path, Callable[[Path], "ParsedReturn"]]:
+    """check_return for each path in the worker pool; path -> a parse function that returns the
+    result or raises what the worker met (UnreadableFile, ReaderFailed)."""
+    from folkhalsa.isolation import WorkerPool
+
+    out: dict[Path, Callable] = {}
+    if not paths:
+        return out
+    with WorkerPool() as pool:
+        for path, outcome in pool.map(check_return, paths):
+            out[path] = functools.partial(_outcome_value, outcome)
+    return out
+
+
+def _outcome_value(outcome, _path: Path) -> "ParsedReturn":
+    if outcome.ok:
+        return outcome.value
+    if isinstance(outcome.value, Exception):
+        raise outcome.value
+    raise ReaderFailed(f"{outcome.reason}: {outcome.detail}")
+
+
+def check_exit_code(file: Path) -> tuple[int, list[str]]:
+    """What `folkhalsa check-return` answers: (0 valid | 1 invalid | 2 unreadable, lines to print).
+    The file is parsed in an isolated worker, so a reader crash is exit 2 with its reason."""
+    parse = parse_isolated([file])[file]
+    try:
+        parsed = parse(file)
+    except UnreadableFile as e:
+        return 2, [f"FEL [unreadable] {file.name}: Filen kan inte läsas / The file cannot be read: {e}"]
+    except ReaderFailed as e:
+        return 2, [f"FEL [reader_failed] {file.name}: {RULES['reader_failed'][0]} / {RULES['reader_failed'][1]}: {e}"]
+    except Exception as e:  # a guard: users get a message, never a traceback
+        return 2, [f"FEL [unreadable] {file.name}: {type(e).__name__}: {e}"]
+    lines = [i.message() for i in parsed.issues]
+    status = "GODKÄND / VALID" if parsed.ok else "AVVISAD / INVALID"
+    lines.append(f"{file.name}: {status} – {len(parsed.errors)} fel/errors, {len(parsed.warnings)} "
+                 f"varningar/warnings, {len(parsed.notes)} normaliserade/normalised")
+    return (0 if parsed.ok else 1), lines
+
+
+def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: Path, result: LandResult,
+              parse: Callable[[Path], "ParsedReturn"] = None) -> None:
+    parse = parse or check_return
     try:
         sha = sha256_file(path)
     except OSError as e:
@@ -637,6 +709,8 @@ def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: 
         return
     bid = batch_id_for(sha)
     if batch_exists(landing_dir, SOURCE, bid):
+        # Landed before, accepted or rejected: a file that crashed the reader stays rejected until
+        # a new version (a new hash) arrives; it is never parsed again.
         result.skipped.append(bid)
         manifest = read_manifest(landing_dir, SOURCE, bid) or {}
         if manifest.get("status") == "rejected":
@@ -644,10 +718,11 @@ def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: 
                                     "year": manifest.get("year"), "errors": manifest.get("errors", [])})
         return
     try:
-        parsed = check_return(path)
-    except Exception as e:  # UnreadableFile, or a reader bug: either way this file only
-        detail = str(e) if isinstance(e, UnreadableFile) else f"{type(e).__name__}: {e}"
-        issue = Issue(path.name, "unreadable", detail=detail)
+        parsed = parse(path)
+    except Exception as e:  # UnreadableFile, a reader crash or limit, or a reader bug: this file only
+        rule = "reader_failed" if isinstance(e, ReaderFailed) else "unreadable"
+        detail = str(e) if isinstance(e, (UnreadableFile, ReaderFailed)) else f"{type(e).__name__}: {e}"
+        issue = Issue(path.name, rule, detail=detail)
         quarantine(path, quarantine_dir, sha, [issue])
         parsed = ParsedReturn(path, sha, issues=[issue])
     archive_original(path, archive_dir, sha)
@@ -664,7 +739,7 @@ def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: 
         result.add_rows(name, df.height)
     result.warnings += [{"file": path.name, "message": i.message()} for i in parsed.warnings]
     if not parsed.ok:
-        if parsed.issues and parsed.issues[0].rule != "unreadable":
+        if parsed.issues and parsed.issues[0].rule not in ("unreadable", "reader_failed"):
             quarantine(path, quarantine_dir, sha, parsed)
         result.rejected.append({"file": path.name, "county_code": parsed.county_code,
                                 "year": parsed.year, "errors": errors})
