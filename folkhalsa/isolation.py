@@ -29,7 +29,8 @@ from typing import Any, Callable, Iterable, Iterator
 MEMORY_LIMIT_BYTES = int(os.environ.get("FOLKHALSA_PARSE_MEMORY_MB", "1024")) * 1024 * 1024
 TIME_LIMIT_S = float(os.environ.get("FOLKHALSA_PARSE_TIMEOUT_S", "30"))
 WORKERS = int(os.environ.get("FOLKHALSA_PARSE_WORKERS", "2"))
-PRELOAD = ["folkhalsa.sources.returns"]
+# Imported before a worker says it is ready, so no file pays for them against its time limit.
+PRELOAD = ["folkhalsa.sources.returns", "fastexcel", "pyarrow"]
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Outcome:
     reason: str = ""           # why not: "crash", "memory", "timeout" or "error"
     detail: str = ""           # a message for the user, Swedish / English
     seconds: float = 0.0
-    peak_rss_mb: float = 0.0   # the worker's peak resident memory so far
+    peak_rss_mb: float = 0.0   # the worker's peak resident memory during this task
 
     def raise_for_failure(self, exc_type: type[Exception] = RuntimeError):
         if not self.ok:
@@ -53,6 +54,7 @@ def _worker_main(conn, memory_limit: int) -> None:
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    conn.send("ready")  # imports done: the time limit counts from here
     while True:
         try:
             task = conn.recv()
@@ -61,6 +63,7 @@ def _worker_main(conn, memory_limit: int) -> None:
         if task is None:
             return
         fn, args = task
+        _reset_peak_rss()
         t0 = time.perf_counter()
         try:
             value = fn(*args)
@@ -69,11 +72,32 @@ def _worker_main(conn, memory_limit: int) -> None:
             reply = ("memory", None, "")
         except Exception as e:  # the parser's own failure: report it, keep the worker
             reply = ("error", e, "".join(traceback.format_exception_only(type(e), e)).strip())
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = _peak_rss_mb()
         try:
             conn.send((*reply, time.perf_counter() - t0, rss))
         except Exception as e:  # an unpicklable result
             conn.send(("error", None, f"{type(e).__name__}: {e}", time.perf_counter() - t0, rss))
+
+
+def _reset_peak_rss() -> None:
+    """Linux: reset this process's peak RSS (VmHWM), so each task's peak is its own."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def _peak_rss_mb() -> float:
+    """Peak RSS since the last reset (VmHWM); else getrusage's peak over the worker's life."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class _Worker:
@@ -86,6 +110,16 @@ class _Worker:
         child.close()
         self.task: tuple | None = None    # (index, item) being parsed
         self.started = 0.0
+        self.ready = False
+
+    def wait_ready(self, timeout: float = 300) -> bool:
+        """Wait for the worker to finish its imports; False if it died or never got there."""
+        if not self.ready and self.conn.poll(timeout):
+            try:
+                self.ready = self.conn.recv() == "ready"
+            except (EOFError, OSError):
+                self.ready = False
+        return self.ready
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -119,11 +153,12 @@ def _describe_death(exitcode: int | None) -> tuple[str, str]:
 class WorkerPool:
     """A few reusable worker processes; one that dies or overruns is replaced."""
 
-    def __init__(self, workers: int = WORKERS, memory_limit: int = MEMORY_LIMIT_BYTES,
-                 time_limit: float = TIME_LIMIT_S, preload: list[str] | None = None):
-        self.size = max(1, workers)
-        self.memory_limit = memory_limit
-        self.time_limit = time_limit
+    def __init__(self, workers: int | None = None, memory_limit: int | None = None,
+                 time_limit: float | None = None, preload: list[str] | None = None):
+        # Defaults are read now, not at import, so settings (and tests) can change them.
+        self.size = max(1, workers or WORKERS)
+        self.memory_limit = MEMORY_LIMIT_BYTES if memory_limit is None else memory_limit
+        self.time_limit = time_limit or TIME_LIMIT_S
         self.preload = preload if preload is not None else PRELOAD
         self.workers: list[_Worker] = []
         self.replaced = 0  # workers that died or were killed and replaced
@@ -161,6 +196,7 @@ class WorkerPool:
         while queue or busy:
             for w in self.workers:
                 if queue and w.task is None:
+                    w.wait_ready()  # a worker that died starting is found dead below
                     w.task = queue.pop()
                     w.started = time.perf_counter()
                     try:

@@ -729,8 +729,9 @@ def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: 
     received_at = utc_now()
     tables = return_tables(parsed, received_at)
     errors = [i.message() for i in parsed.errors]
+    sub = tables["submission"].row(0, named=True)
     manifest = {"file": path.name, "sha256": sha, "received_at": received_at.isoformat(),
-                "county_code": parsed.county_code, "year": parsed.year,
+                "county_code": sub["county_code"], "year": sub["year"],
                 "status": "accepted" if parsed.ok else "rejected", "errors": errors,
                 "warnings": [i.message() for i in parsed.warnings]}
     write_batch(landing_dir, SOURCE, bid, tables, manifest)
@@ -741,5 +742,6 @@ def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: 
     if not parsed.ok:
         if parsed.issues and parsed.issues[0].rule not in ("unreadable", "reader_failed"):
             quarantine(path, quarantine_dir, sha, parsed)
-        result.rejected.append({"file": path.name, "county_code": parsed.county_code,
-                                "year": parsed.year, "errors": errors})
+        file_county, file_year = file_name_key(path)
+        result.rejected.append({"file": path.name, "county_code": parsed.county_code or file_county,
+                                "year": parsed.year or file_year, "errors": errors})
