@@ -257,7 +257,12 @@ def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None
             summary.sources[result.source] = {"landed": len(result.landed), "skipped": len(result.skipped),
                                               "rejected": len(result.rejected)}
             if result.source == "returns":
+                from folkhalsa.sources.returns import pending_reviews
+
                 summary.rejected += result.rejected
+                # Held resubmissions are reported every night until someone accepts them.
+                summary.input_errors += [{"source": "returns", "kind": "pending_review", "file": w["file"],
+                                          "errors": [w["message"]]} for w in pending_reviews(settings.landing_dir)]
             else:
                 summary.input_errors += [{**r, "source": result.source} for r in result.rejected]
             stage.detail = f"{len(result.landed)} nya, {len(result.skipped)} oförändrade, {len(result.rejected)} avvisade"
@@ -337,8 +342,10 @@ def _input_findings(summary: RunSummary) -> list:
 
     out = []
     for e in summary.input_errors:
-        out.append(Finding(key=finding_key("landing", "input_rejected", e["source"], e.get("file") or None),
-                           check="indata avvisade / input rejected", dataset=e["source"], severity="warning",
+        pending = e.get("kind") == "pending_review"
+        out.append(Finding(key=finding_key("landing", e.get("kind") or "input_rejected", e["source"], e.get("file") or None),
+                           check=("länsrapport väntar på granskning / return pending review" if pending
+                                  else "indata avvisade / input rejected"), dataset=e["source"], severity="warning",
                            observed=e.get("file") or e["source"], expected="läsbar indata / readable input",
                            rows_affected=None, message="; ".join(e.get("errors", []))[:2000]))
     for s in summary.stages:

@@ -68,6 +68,25 @@ def check_return_cmd(
     raise typer.Exit(code)
 
 
+@app.command("accept-return")
+def accept_return_cmd(
+    ref: Annotated[str, typer.Argument(help="The held version's hash (first 8+ characters) or file name.")],
+    output: Annotated[Path, typer.Option("--output", help="Output folder holding the landing area.")] = PROJECT_ROOT / "data" / "output",
+) -> None:
+    """Accept a return held as pending_review (it emptied or more than halved a table): it becomes
+    current at the next run."""
+    from folkhalsa.sources.returns import accept_return
+
+    settings = get_settings(output_dir=output.resolve())
+    try:
+        m = accept_return(settings.landing_dir, ref)
+    except LookupError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Godkänd / accepted: {m['file']} ({m['sha256'][:16]}), län/county {m.get('county_code')} "
+               f"{m.get('year')}. Gäller från nästa körning / current from the next run.")
+
+
 @app.command("sample-data")
 def sample_data(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the sample inputs to.")] = PROJECT_ROOT / "data" / "sample",

@@ -6,6 +6,7 @@ The format comes from folkhalsa.schemas.lansrapport.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from typing import Callable
@@ -547,8 +548,9 @@ def _bridge(rows: list[dict], key: str, list_field: str, out_field: str, dtype) 
     return pl.DataFrame(pairs, schema=schema, orient="row") if pairs else pl.DataFrame(schema=schema)
 
 
-def return_tables(parsed: ParsedReturn, received_at: datetime) -> dict[str, pl.DataFrame]:
-    """The landed tables of one return. A rejected return lands its submission row and issues only."""
+def return_tables(parsed: ParsedReturn, received_at: datetime, status: str | None = None) -> dict[str, pl.DataFrame]:
+    """The landed tables of one return. A rejected return lands its submission row and issues only;
+    a return held for review (status pending_review) lands everything, but is not current."""
     from folkhalsa.schemas.lansrapport import AKTORER, BEHOV, EKONOMI, INSATSER
 
     keep = parsed.tables if parsed.ok else {}
@@ -559,7 +561,7 @@ def return_tables(parsed: ParsedReturn, received_at: datetime) -> dict[str, pl.D
     sub = {c.field: parsed.submission.get(c.field) for c in UPPGIFTER.columns}
     file_county, file_year = file_name_key(parsed.path)
     sub.update(county_code=parsed.county_code or file_county, year=parsed.year or file_year, _row=None,
-               status="accepted" if parsed.ok else "rejected",
+               status=status or ("accepted" if parsed.ok else "rejected"),
                error_count=len(parsed.errors), warning_count=len(parsed.warnings))
     frames["submission"] = pl.DataFrame([sub], schema={
         **{c.field: (pl.Date if c.kind == "date" else pl.Int64 if c.kind == "int" else pl.Utf8)
@@ -727,21 +729,114 @@ def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: 
         parsed = ParsedReturn(path, sha, issues=[issue])
     archive_original(path, archive_dir, sha)
     received_at = utc_now()
-    tables = return_tables(parsed, received_at)
+    held = review_reasons(parsed, landing_dir, received_at) if parsed.ok else []
+    status = "pending_review" if held else ("accepted" if parsed.ok else "rejected")
+    tables = return_tables(parsed, received_at, status)
     errors = [i.message() for i in parsed.errors]
     sub = tables["submission"].row(0, named=True)
     manifest = {"file": path.name, "sha256": sha, "received_at": received_at.isoformat(),
                 "county_code": sub["county_code"], "year": sub["year"],
-                "status": "accepted" if parsed.ok else "rejected", "errors": errors,
+                "submitted_on": str(sub["submitted_on"]) if sub["submitted_on"] else None,
+                "status": status, "errors": errors, "review": held,
                 "warnings": [i.message() for i in parsed.warnings]}
     write_batch(landing_dir, SOURCE, bid, tables, manifest)
     result.landed.append(bid)
     for name, df in tables.items():
         result.add_rows(name, df.height)
     result.warnings += [{"file": path.name, "message": i.message()} for i in parsed.warnings]
+    if held:
+        result.warnings.append(pending_warning(path.name, sha, sub["county_code"], sub["year"], held))
     if not parsed.ok:
         if parsed.issues and parsed.issues[0].rule not in ("unreadable", "reader_failed"):
             quarantine(path, quarantine_dir, sha, parsed)
         file_county, file_year = file_name_key(path)
         result.rejected.append({"file": path.name, "county_code": parsed.county_code or file_county,
                                 "year": parsed.year or file_year, "errors": errors})
+
+
+# ---------------------------------------------------------------- review of shrinking resubmissions
+
+REVIEW_TABLES = ("actors", "activities", "needs", "finance")
+ACCEPT_COMMAND = "folkhalsa accept-return {sha}"
+
+
+def _manifests(landing_dir: Path) -> list[dict]:
+    out = []
+    for m in sorted(landing_dir.glob(f"{SOURCE}/*/_manifest.json")):
+        try:
+            out.append(json.loads(m.read_text("utf-8")))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _version_key(m: dict) -> tuple:
+    # As int_returns__versions orders them: submission date, then when received, then file name.
+    return (m.get("submitted_on") or "", m.get("received_at") or "", m.get("file") or "")
+
+
+def current_version(landing_dir: Path, county: str | None, year: int | None) -> dict | None:
+    """The manifest of the county's current (latest accepted) landed version, if any."""
+    versions = [m for m in _manifests(landing_dir) if m.get("status") == "accepted"
+                and m.get("county_code") == county and m.get("year") == year]
+    return max(versions, key=_version_key, default=None)
+
+
+def review_reasons(parsed: ParsedReturn, landing_dir: Path, received_at: datetime) -> list[str]:
+    """Why a valid new version must wait for a person before it becomes current: it would empty a
+    table the current version has, or shrink one by more than half. [] when it may replace it."""
+    current = current_version(landing_dir, parsed.county_code, parsed.year)
+    if current is None:
+        return []
+    submitted = parsed.submission.get("submitted_on")
+    new_key = (str(submitted) if submitted else "", received_at.isoformat(), parsed.path.name)
+    if new_key <= _version_key(current):
+        return []  # an older version: it would not become current anyway
+    reasons = []
+    for table in REVIEW_TABLES:
+        old, new = current.get("rows", {}).get(table, 0), len(parsed.tables.get(table, []))
+        if old and new == 0:
+            reasons.append(f"{table}: {old} → 0 rader/rows")
+        elif old and new < old / 2:
+            reasons.append(f"{table}: {old} → {new} rader/rows (mer än halverad / more than halved)")
+    if reasons:
+        reasons.append(f"jämfört med gällande version / compared with the current version {current.get('file')}")
+    return reasons
+
+
+def pending_warning(file: str, sha: str, county, year, reasons: list[str]) -> dict:
+    return {"file": file, "kind": "pending_review", "county_code": county, "year": year, "sha256": sha,
+            "message": (f"VÄNTAR PÅ GRANSKNING / PENDING REVIEW: {file} (län/county {county}, {year}) blir inte "
+                        f"gällande / does not become current: {'; '.join(reasons)}. Godkänn / accept: "
+                        + ACCEPT_COMMAND.format(sha=sha[:16]))}
+
+
+def pending_reviews(landing_dir: Path) -> list[dict]:
+    """Every landed version still waiting for review, as alert warnings."""
+    return [pending_warning(m["file"], m["sha256"], m.get("county_code"), m.get("year"), m.get("review") or [])
+            for m in _manifests(landing_dir) if m.get("status") == "pending_review"]
+
+
+def accept_return(landing_dir: Path, ref: str) -> dict:
+    """Make a version held for review current: its landed submission row and manifest say
+    'accepted', and a decision batch records who-what-when (and changes the data version, so the
+    next run rebuilds). `ref` is a hash (prefix of at least 8) or a file name."""
+    matches = [m for m in _manifests(landing_dir) if m.get("status") == "pending_review"
+               and (len(ref) >= 8 and m.get("sha256", "").startswith(ref) or m.get("file") == ref)]
+    if len(matches) != 1:
+        waiting = ", ".join(f"{m['file']} ({m['sha256'][:16]})" for m in _manifests(landing_dir)
+                            if m.get("status") == "pending_review") or "inga / none"
+        raise LookupError(f"{len(matches)} versioner väntar som matchar / versions pending that match {ref!r}; "
+                          f"väntar / pending: {waiting}")
+    m = matches[0]
+    bid = batch_id_for(m["sha256"])
+    folder = landing_dir / SOURCE / bid
+    sub = pl.read_parquet(folder / "submission.parquet").with_columns(pl.lit("accepted").alias("status"))
+    sub.write_parquet(folder / "submission.parquet")
+    decided = utc_now().isoformat()
+    m.update(status="accepted", accepted_after_review_at=decided)
+    (folder / "_manifest.json").write_text(json.dumps(m, ensure_ascii=False, indent=2, default=str), "utf-8")
+    write_batch(landing_dir, SOURCE, f"review-{bid}", empty_tables(),
+                {"placeholder": True, "review_of": bid, "file": m["file"], "decision": "accepted",
+                 "decided_at": decided})
+    return m
