@@ -231,7 +231,7 @@ class _Checker:
         before = len(self.issues)
         self._pending_note = None
         value = self._convert(sheet, col, raw, row)
-        if all(i.severity == "normalised" for i in self.issues[before:]):
+        if len(self.issues) == before or all(i.severity == "normalised" for i in self.issues[before:]):
             memo[raw] = (value, self._pending_note)
         return value
 
@@ -385,34 +385,49 @@ def _read_table(ck: _Checker, sheet: Sheet, grid: Grid) -> list[dict]:
     filled = [r for r, row in enumerate(body) if r in error_rows or any(v is not None for v in row)]
     filled_set = set(filled)
     last = filled[-1] if filled else -1
-    rows = []
-    # Per column: where it is, whether it is plain text (kept as read), and its converted values.
-    columns = [(col, col.field, positions.get(col.field),
-                col.kind == "text" and not col.codes, col.required, ck.memo(sheet, col)) for col in sheet.columns]
-    errors, errs = grid.errors, EXCEL_ERROR_TEXTS
+    first_issue = len(ck.issues)
     for r in range(last + 1):
-        gr = h + 1 + r
-        excel_row = grid.excel_row(gr)
         if r not in filled_set:
-            ck.add("blank_row", sheet, excel_row)
+            ck.add("blank_row", sheet, grid.excel_row(h + 1 + r))
+    # Column by column: one C-level lookup of each column's values among those already converted
+    # (codes, areas, dates repeat); only new values and problems go through convert().
+    kept = [r for r in filled if r <= last]
+    grs = [h + 1 + r for r in kept]
+    excel_rows = [grid.excel_row(gr) for gr in grs]
+    lines = [body[r] for r in kept]
+    errors, errs = grid.errors, EXCEL_ERROR_TEXTS
+    names, columns = ["_row"], [excel_rows]
+    for col in sheet.columns:
+        j = positions.get(col.field)
+        names.append(col.field)
+        if j is None:
+            columns.append([None] * len(lines))
             continue
-        line = body[r]
-        rec = {"_row": excel_row}
-        for col, name, j, plain, required, memo in columns:
-            raw = line[j] if j is not None else None
-            if raw is None or raw in errs or (errors and (gr, j) in errors):
-                rec[name] = None if j is None else ck.convert(sheet, col, raw, excel_row, errors.get((gr, j)))
-            elif plain:
-                rec[name] = raw
-            else:
-                hit = memo.get(raw)
-                if hit is None:
-                    rec[name] = ck.convert(sheet, col, raw, excel_row, None)
-                else:
-                    rec[name] = hit[0]
-                    if hit[1]:
-                        ck.note(hit[1][0], sheet, excel_row, col.header, raw, hit[1][1])
-        rows.append(rec)
+        raws = [line[j] if j < len(line) else None for line in lines]
+        bad = {i for i, gr in enumerate(grs) if (gr, j) in errors} if errors else set()
+        if col.kind == "text" and not col.codes:
+            values = raws
+            todo = ([i for i, v in enumerate(raws) if (v is None and col.required) or v in errs]
+                    if (None in raws and col.required) or not errs.isdisjoint(raws) else [])
+        else:
+            memo = ck.memo(sheet, col)
+            hits = list(map(memo.get, raws))
+            values = [hit[0] if hit is not None else None for hit in hits]
+            todo = [i for i, hit in enumerate(hits) if (hit is None and (raws[i] is not None or col.required))
+                    or (hit is not None and hit[1])]
+        for i in sorted(set(todo) | bad):
+            raw, row = raws[i], excel_rows[i]
+            if i not in bad and raw is not None and raw not in errs and values[i] is not None and not (
+                    col.kind == "text" and not col.codes):
+                value, note = memo[raw]  # a hit with a normalisation note: count the note
+                ck.note(note[0], sheet, row, col.header, raw, note[1])
+                continue
+            values[i] = ck.convert(sheet, col, raw, row, errors.get((grs[i], j)) if i in bad else None)
+        columns.append(values)
+    rows = [dict(zip(names, rec)) for rec in zip(*columns)]
+    # Messages in reading order: by row, then by the template's column order.
+    order = {c.header: k for k, c in enumerate(sheet.columns)}
+    ck.issues[first_issue:] = sorted(ck.issues[first_issue:], key=lambda i: (i.row or 0, order.get(i.column, -1)))
     if sheet.max_rows and len(rows) > sheet.max_rows:
         ck.add("too_many_rows", sheet, rows[sheet.max_rows]["_row"], detail=f"max {sheet.max_rows}")
     if not rows:

@@ -70,20 +70,20 @@ class Grid:
     def _tidy_column(self, c: int, values: list, cell_text: int) -> list:
         """Trim, blanks to None, NFC, text limit. The usual column (trimmed ASCII, short) is
         recognised by C-level checks on the joined column, and returned as it is."""
-        present = list(filter(None, values))
+        present = [v for v in values if v is not None]
         if not present:
-            return [None] * len(values)
-        joined = "\x00".join(present)
-        if len(present) != len(values) - values.count(None) or _EDGE_SPACE.search(joined):
-            values = [(v.strip() or None) if v else None for v in values]
-            present = list(filter(None, values))
-            joined = "\x00".join(present)
+            return values
+        stripped = list(map(str.strip, present))
+        if stripped != present or "" in stripped:
+            values = [(v.strip() or None) if v is not None else None for v in values]
+            present = [v for v in values if v is not None]
+        joined = "".join(present)
         if present and max(map(len, present)) > cell_text:
             for r, v in enumerate(values):
                 if v and len(v) > cell_text:
                     self.too_long[(r, c)] = len(v)
                     values[r] = None
-            joined = "\x00".join(v for v in values if v is not None)
+            joined = "".join(v for v in values if v is not None)
         if not joined.isascii():
             for r, v in enumerate(values):
                 if v and not v.isascii():
