@@ -415,12 +415,14 @@ def _read_table(ck: _Checker, sheet: Sheet, grid: Grid) -> list[dict]:
             values = [hit[0] if hit is not None else None for hit in hits]
             todo = [i for i, hit in enumerate(hits) if (hit is None and (raws[i] is not None or col.required))
                     or (hit is not None and hit[1])]
+        plain = col.kind == "text" and not col.codes
         for i in sorted(set(todo) | bad):
             raw, row = raws[i], excel_rows[i]
-            if i not in bad and raw is not None and raw not in errs and values[i] is not None and not (
-                    col.kind == "text" and not col.codes):
-                value, note = memo[raw]  # a hit with a normalisation note: count the note
-                ck.note(note[0], sheet, row, col.header, raw, note[1])
+            hit = None if plain or i in bad or raw is None else memo.get(raw)
+            if hit is not None:  # converted earlier in this column; count its note, if any
+                values[i] = hit[0]
+                if hit[1]:
+                    ck.note(hit[1][0], sheet, row, col.header, raw, hit[1][1])
                 continue
             values[i] = ck.convert(sheet, col, raw, row, errors.get((grs[i], j)) if i in bad else None)
         columns.append(values)
