@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterable, Iterator
 
-MEMORY_LIMIT_BYTES = int(os.environ.get("FOLKHALSA_PARSE_MEMORY_MB", "1024")) * 1024 * 1024
-TIME_LIMIT_S = float(os.environ.get("FOLKHALSA_PARSE_TIMEOUT_S", "30"))
+DEFAULT_MEMORY_MB, DEFAULT_TIME_LIMIT_S = 1024, 30.0
+MEMORY_LIMIT_BYTES = int(os.environ.get("FOLKHALSA_PARSE_MEMORY_MB", DEFAULT_MEMORY_MB)) * 1024 * 1024
+TIME_LIMIT_S = float(os.environ.get("FOLKHALSA_PARSE_TIMEOUT_S", DEFAULT_TIME_LIMIT_S))
 WORKERS = int(os.environ.get("FOLKHALSA_PARSE_WORKERS", "2"))
 # Imported before a worker says it is ready, so no file pays for them against its time limit.
 PRELOAD = ["folkhalsa.sources.returns", "fastexcel", "pyarrow"]

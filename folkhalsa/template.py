@@ -176,6 +176,7 @@ def _limits_docs() -> list[str]:
         AMOUNT_FORMS, CELL_TEXT_LIMIT, LAST_COLUMN, MAX_COMPRESSION_RATIO, MAX_PARTS, MAX_UNCOMPRESSED_BYTES,
         NORMALISATIONS,
     )
+    from folkhalsa.isolation import DEFAULT_MEMORY_MB as MEMORY_MB, DEFAULT_TIME_LIMIT_S as TIME_S
     from folkhalsa.sources.workbook import column_letter
 
     out = ["## Kolumnordning / Column order", "",
@@ -207,4 +208,20 @@ def _limits_docs() -> list[str]:
             "## Normaliseringar / Normalisations", "",
             "Var och en ger en notis med nivån *normaliserat* i `check-return`, aldrig ett fel:", ""]
     out += [f"- {n}" for n in NORMALISATIONS]
-    return out + [""]
+    out += ["", "## Isolering / Isolation", "",
+            f"Varje fil läses i en arbetsprocess med högst {MEMORY_MB} MB minne och {TIME_S:.0f} s "
+            "(ändras med / set by `FOLKHALSA_PARSE_MEMORY_MB`, `FOLKHALSA_PARSE_TIMEOUT_S`). En krasch eller en nådd gräns avvisar "
+            "filen (`reader_failed`) och lägger den i karantän; den läses inte igen förrän en ny version "
+            "(ny hash) kommer. Each file is parsed in a worker process with these limits; a crash or a limit "
+            "rejects and quarantines that file only, and it is not retried until a new version arrives.", "",
+            "## Nya versioner och granskning / New versions and review", "",
+            "En godkänd ny version som tömmer en tabell som den gällande versionen har, eller mer än halverar "
+            "den, blir `pending_review`: den landas men blir inte gällande, och larmet nämner den varje natt. "
+            "Godkänn den med / accept it with:", "",
+            "    folkhalsa accept-return <hash eller filnamn / hash or file name>", "",
+            "Ett län vars gällande rapport bryter en regel över länen (beviljat skiljer sig från beslutet) "
+            "markeras **under granskning** i `mart_grant_reconciliation` och `mart_county_scorecard` och "
+            "räknas inte i de nationella summorna; allt annat publiceras. Varningar stoppar aldrig "
+            "publiceringen. Every file version, rejected ones too, stays in `fct_submission_version`; a file "
+            "whose content cannot be read gets county and year from its name.", ""]
+    return out
