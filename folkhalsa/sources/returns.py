@@ -576,8 +576,12 @@ def return_tables(parsed: ParsedReturn, received_at: datetime, status: str | Non
     frames["activity_municipalities"] = _bridge(keep.get("activities", []), "activity_id",
                                                 "municipality_codes", "municipality_code", pl.Utf8)
     sub = {c.field: parsed.submission.get(c.field) for c in UPPGIFTER.columns}
+    # A rejected version belongs to the county and year it was sent as (its file name) when the name
+    # gives them: a 2022 file for län 24 whose sheet says 25 or 2021 is län 24's rejected 2022 version.
     file_county, file_year = file_name_key(parsed.path)
-    sub.update(county_code=parsed.county_code or file_county, year=parsed.year or file_year, _row=None,
+    county, year = ((file_county or parsed.county_code, file_year or parsed.year) if not parsed.ok
+                    else (parsed.county_code or file_county, parsed.year or file_year))
+    sub.update(county_code=county, year=year, _row=None,
                status=status or ("accepted" if parsed.ok else "rejected"),
                error_count=len(parsed.errors), warning_count=len(parsed.warnings))
     frames["submission"] = pl.DataFrame([sub], schema={
@@ -766,9 +770,8 @@ def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: 
     if not parsed.ok:
         if parsed.issues and parsed.issues[0].rule not in ("unreadable", "reader_failed"):
             quarantine(path, quarantine_dir, sha, parsed)
-        file_county, file_year = file_name_key(path)
-        result.rejected.append({"file": path.name, "county_code": parsed.county_code or file_county,
-                                "year": parsed.year or file_year, "errors": errors})
+        result.rejected.append({"file": path.name, "county_code": sub["county_code"], "year": sub["year"],
+                                "errors": errors})
 
 
 # ---------------------------------------------------------------- review of shrinking resubmissions
