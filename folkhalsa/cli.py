@@ -65,22 +65,31 @@ def check_return_cmd(
     file: Annotated[Path, typer.Argument(help="A return: .xlsx file, or a folder of CSV files.")],
 ) -> None:
     """Validate one county return exactly as the pipeline does. Exit 0 valid, 1 invalid, 2 unreadable."""
-    from folkhalsa.sources.returns import check_return
-    from folkhalsa.io.workbook import UnreadableFile
+    from folkhalsa.sources.returns import check_exit_code
 
+    code, lines = check_exit_code(file)
+    for line in lines:
+        typer.echo(line, err=code == 2)
+    raise typer.Exit(code)
+
+
+@app.command("accept-return")
+def accept_return_cmd(
+    ref: Annotated[str, typer.Argument(help="The held version's hash (first 8+ characters) or file name.")],
+    output: Annotated[Path, typer.Option("--output", help="Output folder holding the landing area.")] = PROJECT_ROOT / "data" / "output",
+) -> None:
+    """Accept a return held as pending_review (it emptied or more than halved a table): it becomes
+    current at the next run."""
+    from folkhalsa.sources.returns import accept_return
+
+    settings = get_settings(output_dir=output.resolve())
     try:
-        parsed = check_return(file)
-    except UnreadableFile as e:
-        typer.echo(f"FEL [unreadable] {file.name}: Filen kan inte läsas / The file cannot be read: {e}", err=True)
-        raise typer.Exit(2)
-    except Exception as e:  # a guard: users get a message, never a traceback
-        typer.echo(f"FEL [unreadable] {file.name}: {type(e).__name__}: {e}", err=True)
-        raise typer.Exit(2)
-    for issue in parsed.issues:
-        typer.echo(issue.message())
-    status = "GODKÄND / VALID" if parsed.ok else "AVVISAD / INVALID"
-    typer.echo(f"{file.name}: {status} – {len(parsed.errors)} fel/errors, {len(parsed.warnings)} varningar/warnings")
-    raise typer.Exit(0 if parsed.ok else 1)
+        m = accept_return(settings.landing_dir, ref)
+    except LookupError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Godkänd / accepted: {m['file']} ({m['sha256'][:16]}), län/county {m.get('county_code')} "
+               f"{m.get('year')}. Gäller från nästa körning / current from the next run.")
 
 
 @app.command("check-sources")
