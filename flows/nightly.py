@@ -95,6 +95,16 @@ def land_indicators_task(settings: Settings) -> LandResult:
     return result
 
 
+@task(name="land-population", timeout_seconds=1800)
+@own_time("land population")
+def land_population_task(settings: Settings) -> LandResult:
+    from folkhalsa.sources.population import land_population
+
+    result = land_population(settings.input_dir / "population", settings.landing_dir, settings.archive_dir)
+    _log_land(result)
+    return result
+
+
 @task(name="dbt-build", timeout_seconds=3600)
 @own_time("dbt build")
 def dbt_build_task(settings: Settings, dataset: dict):
@@ -244,7 +254,7 @@ def _reuse_last_build(settings, summary, progress, last) -> tuple[list, Path | N
 
 def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None:
     for name, fn in (("land returns", land_returns_task), ("land survey", land_survey_task),
-                     ("land indicators", land_indicators_task)):
+                     ("land indicators", land_indicators_task), ("land population", land_population_task)):
         with progress.stage(name) as stage:
             # One failing source must not stop the others: record it and go on.
             state = fn(settings, return_state=True)
@@ -268,9 +278,10 @@ def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None
 
 def _ensure_every_source(settings: Settings) -> None:
     from folkhalsa.landing import ensure_source
-    from folkhalsa.sources import indicators, returns, survey
+    from folkhalsa.sources import indicators, population, returns, survey
 
-    for source, module in (("returns", returns), ("skr_survey", survey), ("indicators", indicators)):
+    for source, module in (("returns", returns), ("skr_survey", survey), ("indicators", indicators),
+                           ("population", population)):
         if ensure_source(settings.landing_dir, source, module.empty_tables()):
             get_run_logger().warning("%s: inga indata ännu, tom platshållare landad / no input yet, "
                                      "empty placeholder landed", source)
