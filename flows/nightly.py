@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from folkhalsa import SAMPLE_NOTICE
-from folkhalsa.landing import LandResult, data_version, read_dataset_info
+from folkhalsa.landing import LandResult, data_version, read_dataset_info, record_dataset_info
 from folkhalsa.runstate import fingerprint, nothing_new, record_build, run_lock, unchanged_since_last_build
 from folkhalsa.settings import Settings
 from folkhalsa.summary import Progress, RunSummary, render_table
@@ -204,6 +204,7 @@ def _run(settings: Settings, progress_stream) -> dict:
         progress.line(f"{SAMPLE_NOTICE} ({settings.input_dir})")
 
     _ingest(settings, summary, progress)
+    record_dataset_info(settings.landing_dir, dataset)
     dataset["data_version"] = data_version(settings.landing_dir)
     fp = fingerprint(settings, dataset["data_version"])
     last = unchanged_since_last_build(settings, fp)

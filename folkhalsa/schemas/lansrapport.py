@@ -163,8 +163,10 @@ RULES: dict[str, tuple[str, str]] = {
     "repaid_mismatch": ("Återbetalas stämmer inte med beviljat − förbrukat", "Repaid does not equal granted minus used"),
     "grant_differs": ("Beviljat skiljer sig från regeringsbeslutet", "Granted differs from the government decision"),
     "duplicate_id": ("Id förekommer flera gånger", "Duplicate id"),
+    "duplicate_actor": ("Samma aktör (namn och kommun) under flera id; räknas en gång i riksbilden",
+                        "Same actor (name and kommun) under several ids; counted once in the national picture"),
     "too_many_rows": ("För många rader", "Too many rows"),
     "empty_table": ("Tabellen är tom", "Table is empty"),
 }
 # Rules that only warn; everything else rejects the return.
-WARNING_RULES = frozenset({"repaid_mismatch", "grant_differs", "empty_table"})
+WARNING_RULES = frozenset({"repaid_mismatch", "grant_differs", "empty_table", "duplicate_actor"})
