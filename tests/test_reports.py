@@ -248,7 +248,7 @@ def test_no_personal_data_reaches_the_report(executed, run, warehouse, year):
     personal = set(contacts["contact_name"].drop_nulls()) | set(contacts["contact_email"].drop_nulls())
     with con(warehouse) as c:
         personal |= {r[0] for r in c.execute(
-            "select free_text from marts.fct_survey_free_text where free_text is not null").fetchall()}
+            "select free_text from restricted.fct_survey_free_text where free_text is not null").fetchall()}
     assert personal, "the sample should contain contact details and free text to check against"
     assert not [p for p in personal if p in text]
     assert "@" not in text

@@ -191,6 +191,8 @@ CATALOGUE = Catalogue("returns", [
     Rule("repaid_mismatch", "warning", "Återbetalas stämmer inte med beviljat − förbrukat", "Repaid does not equal granted minus used"),
     Rule("grant_differs", "warning", "Beviljat skiljer sig från regeringsbeslutet", "Granted differs from the government decision"),
     Rule("duplicate_id", "error", "Id förekommer flera gånger", "Duplicate id"),
+    Rule("duplicate_actor", "warning", "Samma aktör (namn och kommun) under flera id; räknas en gång i riksbilden",
+         "Same actor (name and kommun) under several ids; counted once in the national picture"),
     Rule("too_many_rows", "error", "För många rader", "Too many rows"),
     Rule("empty_table", "warning", "Tabellen är tom", "Table is empty"),
     Rule("empty_required_table", "error", "Tabellen får inte vara tom", "This table must not be empty"),

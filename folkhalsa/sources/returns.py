@@ -10,6 +10,7 @@ import json
 import math
 import re
 from typing import Callable
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -447,6 +448,26 @@ def file_name_key(path: Path) -> tuple[str | None, int | None]:
     """(county code, year) as the file name gives them: lansrapport_24_2022.xlsx -> ('24', 2022)."""
     m = FILENAME_PATTERN.search(path.stem if not path.is_dir() else path.name)
     return (m.group(1), int(m.group(2))) if m else (None, None)
+def actor_identity(name: str | None) -> str:
+    """Normalised actor name: Unicode NFKC, case-folded, punctuation and runs of space as one space.
+    mart_national_picture (fct_actor.actor_identity) normalises the same way."""
+    return " ".join(re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", name or "").casefold()).split())
+
+
+def _check_actor_duplicates(ck: _Checker, actors: list[dict]) -> None:
+    """One organisation in one kommun listed under several ids: a warning (it may be two units),
+    and the national picture counts it once."""
+    from folkhalsa.schemas.lansrapport import AKTORER
+
+    first: dict[tuple[str, str], dict] = {}
+    for rec in actors:
+        key = (actor_identity(rec.get("actor_name")), rec.get("municipality_code") or "")
+        if not key[0]:
+            continue
+        if key in first and first[key].get("actor_id") != rec.get("actor_id"):
+            ck.add("duplicate_actor", AKTORER, rec.get("_row"), "Aktör", str(rec.get("actor_name")),
+                   f"som id/as id {first[key].get('actor_id')} på rad/on row {first[key].get('_row')}")
+        first.setdefault(key, rec)
 
 
 def _check_file_name(ck: _Checker, path: Path, submission: dict) -> None:
@@ -502,6 +523,7 @@ def check_return(path: Path, display_name: str | None = None) -> ParsedReturn:
     _check_dates(ck, tables, submission)
     _check_finance(ck, tables.get("finance", []))
     ck.finish_notes()
+    _check_actor_duplicates(ck, tables.get("actors", []))
     parsed.county_code, parsed.year = ck.county, ck.year
     parsed.submission, parsed.tables, parsed.issues = submission, tables, ck.issues
     return parsed
