@@ -351,7 +351,7 @@ def _input_findings(summary: RunSummary) -> list:
 
 def _alert(settings, summary, progress, run_id, started, findings, data_docs) -> None:
     # Called on every run: it forgets fixed failures and sends what an earlier run could not.
-    findings = list(findings) + _input_findings(summary)
+    findings = list(findings) + _input_findings(summary) + _crash_findings(settings)
     with progress.stage("alert") as stage:
         state = alert_task(settings, run_id, started, findings, summary.rejected, data_docs,
                            summary.sample, return_state=True)
@@ -363,6 +363,15 @@ def _alert(settings, summary, progress, run_id, started, findings, data_docs) ->
         stage.detail = summary.alert["status"]
         if not summary.alert.get("attempted"):
             stage.status = "skipped"
+
+
+def _crash_findings(settings: Settings) -> list:
+    # Earlier runs of this deployment that died (host, worker, process) sent no e-mail: report them.
+    from prefect.runtime import deployment, flow_run
+
+    from folkhalsa.crashes import new_crash_findings
+
+    return new_crash_findings(settings.state_dir, deployment.id, flow_run.id)
 
 
 def _alert_status(a: dict) -> str:
