@@ -123,7 +123,7 @@ def ensure_zombie_automation(deployment_id: UUID, deployment_name: str,
     with get_client(sync_client=True) as client:
         for old in client.read_automations_by_name(automation.name):
             client.delete_automation(old.id)
-        return client.create_automation(automation)
+    return automation.create().id  # as in Prefect's recipe
 
 
 def serve_nightly(heartbeat_seconds: int = HEARTBEAT_SECONDS, zombie_after: timedelta = ZOMBIE_AFTER) -> None:
