@@ -51,10 +51,12 @@ def crash_finding(run) -> Finding:
         check="körningen kraschade / the run crashed", dataset="nightly", severity="warning",
         observed=f"körning {run.name} ({run.id}), start {started}: Crashed", expected="Completed",
         message=(f"Körningen {run.name} som startade {started} avbröts (värddator, worker eller process "
-                 f"dog) och markerades Crashed: {message} Den publicerade ingenting och skickade inget larm; "
-                 "den här körningen har läst in allt som inte redan var inläst."),
+                 f"dog) och markerades Crashed: {message} Den skickade inget larm. Publiceringen är atomisk: "
+                 "lagret är det senast godkända eller ett nytt helt lager, aldrig ett halvfärdigt. Den här "
+                 "körningen har läst in allt som inte redan var inläst."),
         message_en=(f"Run {run.name} started {started} died (host, worker or process) and was marked "
-                    f"Crashed: {message} It published nothing; this run landed whatever it had not."))
+                    f"Crashed: {message} It sent no alert. Publishing is atomic: the warehouse is the last good one "
+                    "or a complete new one, never half-built. This run landed whatever was not landed yet."))
 
 
 def _load(path: Path) -> set[str]:

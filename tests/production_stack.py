@@ -243,7 +243,7 @@ def new_pg_cluster() -> PgCluster:
     # Not under pytest's tmp_path: as root that is mode 0700, and the postgres user must get in.
     root = Path(tempfile.mkdtemp(prefix="folkhalsa-pg-"))
     os.chmod(root, 0o755)
-    return PgCluster(root=root / "cluster", bin=bin_dir)
+    return PgCluster(root=root, bin=bin_dir)
 
 
 # --------------------------------------------------------------------------- Prefect API
