@@ -32,6 +32,7 @@ def test_the_command_refuses_empty_stdin_without_calling_the_api(monkeypatch):
 
 def test_an_unreachable_api_is_a_message_not_a_traceback(monkeypatch):
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    monkeypatch.setenv("PREFECT_CLIENT_MAX_RETRIES", "0")  # fail at once, not after the client's retries
     result = CliRunner().invoke(app, ["secret", "set-smtp-password", "--block", "b"], input="pw-xyz\n")
     assert result.exit_code == 1
     assert "could not save Secret block 'b'" in result.output
