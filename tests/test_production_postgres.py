@@ -28,8 +28,8 @@ import pytest
 
 from flows.deployment import FULL_NAME, ZOMBIE_MESSAGE, zombie_automation_name
 from folkhalsa.sample.generate import write_sample_data
-from tests.production_stack import (Api, PgCluster, Proc, StackError, healthy, new_pg_cluster, start, tail,
-                                    wait_for)
+from tests.production_stack import (Api, PgCluster, Proc, StackError, free_port, healthy, new_pg_cluster, start,
+                                    tail, wait_for)
 from tests.smtp_fixture import smtp_server
 
 pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(1500)]
@@ -97,7 +97,7 @@ class Stack:
                               capture_output=True, text=True, timeout=180)
 
     def start_server(self) -> None:
-        self.port = self.port or _free_port()
+        self.port = self.port or free_port()
         self.server = start("server", [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
                             self.server_env(), self.tmp / "server.log", self.tmp)
         wait_for(lambda: healthy(self.api_url) or not self.server.alive(), "Prefect server", logs=(self.server.log,))
@@ -129,12 +129,6 @@ class Stack:
 
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-
-
-def _free_port() -> int:
-    from tests.production_stack import free_port
-
-    return free_port()
 
 
 def _write_env_file(stack: Stack, years: str) -> None:
