@@ -308,7 +308,7 @@ def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None
 
 def _alert(settings, summary, progress, run_id, started, findings, data_docs) -> None:
     # Called on every run: it forgets fixed failures and sends what an earlier run could not.
-    findings = list(findings) + pipeline.input_findings(summary)
+    findings = list(findings) + pipeline.input_findings(summary) + _crash_findings(settings)
     with progress.stage("alert") as stage:
         state = alert_task(settings, run_id, started, findings, summary.rejected, pipeline.alert_issues(summary),
                            data_docs, summary.sample, return_state=True)
@@ -320,6 +320,15 @@ def _alert(settings, summary, progress, run_id, started, findings, data_docs) ->
         stage.detail = summary.alert["status"]
         if not summary.alert.get("attempted"):
             stage.status = "skipped"
+
+
+def _crash_findings(settings: Settings) -> list:
+    # Earlier runs of this deployment that died (host, worker, process) sent no e-mail: report them.
+    from prefect.runtime import deployment, flow_run
+
+    from folkhalsa.crashes import new_crash_findings
+
+    return new_crash_findings(settings.state_dir, deployment.id, flow_run.id)
 
 
 def _state_message(state) -> str:

@@ -178,5 +178,31 @@ def serve() -> None:
     serve_nightly()
 
 
+secret_app = typer.Typer(help="Secrets kept in the Prefect server (Secret blocks).", no_args_is_help=True)
+app.add_typer(secret_app, name="secret")
+
+
+@secret_app.command("set-smtp-password")
+def set_smtp_password(
+    block: Annotated[Optional[str], typer.Option("--block", help="Secret block name; default FOLKHALSA_SMTP_PASSWORD_BLOCK or folkhalsa-smtp-password.")] = None,
+) -> None:
+    """Save the SMTP password, read from stdin (first line), as a Prefect Secret block."""
+    from folkhalsa.smtp_secret import DEFAULT_BLOCK, EmptyPassword, read_password, save_smtp_password
+
+    name = block or get_settings().smtp_password_block or DEFAULT_BLOCK
+    try:
+        password = read_password(sys.stdin)
+    except EmptyPassword as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2)
+    try:
+        save_smtp_password(password, name)
+    except Exception as e:  # unreachable API, 401: a message, never a traceback (nor the password)
+        typer.echo(f"Kunde inte spara / could not save Secret block {name!r}: {type(e).__name__}: "
+                   f"{str(e).replace(password, '***')}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Secret block {name!r} sparat / saved. Sätt / set FOLKHALSA_SMTP_PASSWORD_BLOCK={name}")
+
+
 def main() -> None:  # pragma: no cover
     sys.exit(app())
