@@ -264,10 +264,11 @@ def test_labels_decide_sex_and_unknown_education_groups_are_skipped(catalogue):
                                                     "label": {"x": "Förgymnasial utbildning", "y": "Uppgift saknas"}}},
         "Tid": {"label": "år", "category": {"index": ["2019–2022"]}},
     }
-    env = {"source": "folkhalsodata", "indicator_code": "6.1", "retrieved_at": "2024-01-02T03:04:05Z",
+    env = {"source": "folkhalsodata", "indicator_code": "8.1", "retrieved_at": "2024-01-02T03:04:05Z",
            "response": {"class": "dataset", "version": "2.0", "id": ["Region", "Kon", "Utb", "Tid"],
                         "size": [1, 3, 2, 1], "dimension": dims, "value": [7.0, 1.0, 5.0, 1.0, 6.0, 1.0]}}
-    df, warnings = harmonise_snapshot(env, {"6.1": cat["6.1"]})  # no content dimension: the values are the measure
+    # 8.1: a survey row without a category variable; no content dimension: the values are the measure
+    df, warnings = harmonise_snapshot(env, {"8.1": cat["8.1"]})
     assert dict(df.select("sex", "value").iter_rows()) == {"K": 7.0, "M": 5.0, "T": 6.0}
     assert set(df["education"]) == {"förgymnasial"} and set(df["period"]) == {"2019-2022"}
     assert "Uppgift saknas" in warnings[0].value and warnings[0].rule == "education_dropped"
@@ -276,14 +277,14 @@ def test_labels_decide_sex_and_unknown_education_groups_are_skipped(catalogue):
     twice = json.loads(json.dumps(env))
     twice["response"]["dimension"]["Kon"]["category"]["label"]["a"] = "Totalt"  # two categories mean T
     with pytest.raises(ValueError, match="2 rows share region/period/sex/education"):
-        harmonise_snapshot(twice, {"6.1": cat["6.1"]})
+        harmonise_snapshot(twice, {"8.1": cat["8.1"]})
 
     resp = env["response"]
     resp["id"].append("ContentsCode")
     resp["size"].append(1)
     resp["dimension"]["ContentsCode"] = {"label": "tabellinnehåll", "category": {"index": ["Antal"]}}
     with pytest.raises(ValueError) as e:
-        harmonise_snapshot(env, {"6.1": cat["6.1"]})
+        harmonise_snapshot(env, {"8.1": cat["8.1"]})
     assert "måttet '01' saknas" in str(e.value) and "measure '01' is not in the response" in str(e.value)
 
 
