@@ -268,6 +268,7 @@ def scan_sheet(open_part, limits: SheetLimits | None = None) -> SheetScan:
 
     `open_part()` opens the part for reading; it is called again for the exact pass."""
     scan = SheetScan()
+    lim = limits or SheetLimits(10**7, 16384)
     last_row, row0, col_a, unusual, first = 0, None, False, False, True
     with open_part() as f:
         for buf in _chunks(f):
@@ -286,10 +287,11 @@ def scan_sheet(open_part, limits: SheetLimits | None = None) -> SheetScan:
             if (_WIDE_CELL.search(buf) or _CELL_REF_NOT_FIRST.search(buf) or b":c " in buf
                     or b"<row" in buf and buf.count(b"<row ") != len(rows)):
                 unusual = True
-    lim = limits or SheetLimits(10**7, 16384)
+            if unusual or last_row > lim.last_row:
+                break  # the exact pass decides
     if unusual or not col_a or last_row > lim.last_row:
         with open_part() as f:
-            return _exact_scan(f, scan)
+            return _exact_scan(f, scan, lim)
     scan.row0, scan.col0 = row0 or 0, 0
     scan.last_row = last_row
     return scan
@@ -304,10 +306,13 @@ def _read_dimension(scan: SheetScan, buf: bytes) -> None:
         scan.declared_rows = int(end_row) if end_row else 0
 
 
-def _exact_scan(f, scan: SheetScan) -> SheetScan:
-    """Every value cell, wherever its reference stands in the tag."""
+def _exact_scan(f, scan: SheetScan, lim: SheetLimits) -> SheetScan:
+    """Every value cell, wherever its reference stands in the tag; stops at the first chunk with a
+    value outside the limits, since the sheet is refused then anyway."""
     rows_min, cols_min = None, None
     for buf in _chunks(f):
+        if scan.last_row > lim.last_row or scan.last_col > lim.last_column:
+            break
         cells = [(c, r) for c, r, closed in _CELL_TAG.findall(buf) if not closed]
         if not cells:
             continue
@@ -340,7 +345,7 @@ def refusal_for(name: str, scan: SheetScan, lim: SheetLimits) -> Refusal | None:
                        f"cell {scan.wide_cell} ligger utanför mallens område {area} / lies outside the template's area")
     if scan.last_row > lim.last_row:
         return Refusal(name, "too_many_rows", scan.last_row, None,
-                       f"värden ända ned till rad/values down to row {scan.last_row} (cell {scan.last_cell}); "
+                       f"värden minst ned till rad/values at least down to row {scan.last_row} (cell {scan.last_cell}); "
                        f"mallen rymmer rad/the template holds rows 1–{lim.last_row}")
     if scan.declared_rows > 2 * lim.last_row or scan.declared_cols > 2 * lim.last_column:
         return Refusal(name, "outside_template", None, None,
