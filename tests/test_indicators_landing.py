@@ -254,8 +254,6 @@ def test_bad_snapshots_are_rejected_and_the_rest_lands(sample, catalogue, tmp_pa
 
 def test_labels_decide_sex_and_unknown_education_groups_are_skipped(catalogue):
     cat = {r["code"]: r for r in catalogue.iter_rows(named=True)}
-    # A table of its own: no category variable or pinned variable to select.
-    cat["6.1"] = {**cat["6.1"], "category_variable": None, "category_code": None, "fixed_selections": None}
     dims = {
         "Region": {"label": "region", "category": {"index": ["00"], "label": {"00": "Riket"}}},
         "Kon": {"label": "kön", "category": {"index": ["a", "b", "c"],
