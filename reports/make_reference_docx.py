@@ -119,6 +119,11 @@ def styles_xml() -> str:
         _paragraph_style("CaptionedFigure", "Captioned Figure", based_on="Figure"),
         _paragraph_style("TOCHeading", "TOC Heading", based_on="Heading1", next_style="BodyText",
                          ppr=_para_props(before=240, after=120, keep_next=True)),
+        # The sample-data notice at the top of the report (reports/report.lua: custom-style "Sample Notice").
+        _paragraph_style("SampleNotice", "Sample Notice", based_on="BodyText",
+                         ppr=('<w:pPr><w:pBdr><w:left w:val="single" w:sz="24" w:space="8" w:color="B35900"/>'
+                              '</w:pBdr><w:shd w:val="clear" w:color="auto" w:fill="FCEFDC"/>'
+                              '<w:spacing w:before="120" w:after="120"/><w:ind w:left="170" w:right="113"/></w:pPr>')),
         _paragraph_style("SourceCode", "Source Code", ppr=_para_props(after=0), rpr=_run_props(9, font="Consolas")),
     ]
     for level, size in headings.items():

@@ -203,7 +203,7 @@ def test_target_area_and_actor_tables_show_the_marts_totals(executed, warehouse,
 @pytest.mark.parametrize("year", [2022, 2023])
 def test_sample_notice_is_at_the_top_and_on_every_figure(executed, year):
     _, out, *_ = executed(year)
-    assert SAMPLE_NOTICE in out.markdown[0] and "callout-warning" in out.markdown[0]
+    assert SAMPLE_NOTICE in out.markdown[0] and ".sample-notice" in out.markdown[0]
     captions = [m for m in out.markdown if m.startswith("*Figur")]
     assert len(captions) == len(out.figures)
     assert all(SAMPLE_NOTICE in c for c in captions)
@@ -288,7 +288,7 @@ def test_swedish_number_formats():
     assert rd.value(7.25, "ok", 1) == "7,3" and rd.num(2.5) == "3" and rd.num(-0.04, 1) == "0,0"
     assert rd.value(7.2, "suppressed") == "–" and rd.value(None, "missing") == ".."
     assert rd.with_ci(72.5, 72.2, 72.9) == "72,5 (72,2–72,9)"
-    assert rd.with_ci(-2.8, -3.4, -2.2) == "\u22122,8 (\u22123,4 till \u22122,2)"
+    assert rd.with_ci(-2.8, -3.4, -2.2) == f"\u22122,8 (\u22123,4{NBSP}till{NBSP}\u22122,2)"
     assert rd.with_ci(3.6, None, None) == "3,6"
     assert rd.yes_no(True) == "Ja" and rd.yes_no(None) == ".."
     assert rd.redact("fel i rad 3 (kontakt: anna.a@lst.se)") == "fel i rad 3 (kontakt: [e-postadress borttagen])"
