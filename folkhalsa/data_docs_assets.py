@@ -79,9 +79,10 @@ ASSETS = [
 # Files the stylesheets load by relative URL (Font Awesome's ../webfonts/; every current browser takes woff2).
 EXTRA = [("@fortawesome/fontawesome-free", "6.6.0", f"webfonts/{name}.woff2")
          for name in ("fa-brands-400", "fa-regular-400", "fa-solid-900", "fa-v4compatibility")]
-# The GX logo in the page style is an image on S3: GX ships the same logo in the site's static/images.
-LOGO_URL = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/full_logo_dark.png"
+# GX's logos are images on S3 (with a cache-busting query); GX ships the logo in the site's static/images.
+_LOGO = re.compile(r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/[\w.-]+\.png(?:\?[^\"')\s]*)?")
 LOGO_LOCAL = "static/images/logo-long.png"
+_FAVICON = re.compile(r'href="(?:\.\./|\./)*static/images/favicon\.ico"')
 
 _SRI = re.compile(r'\s+(?:integrity|crossorigin)="[^"]*"')
 _REMOTE = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="(https?:)?//[^"]+"[^>]*>', re.IGNORECASE)
@@ -123,7 +124,9 @@ def rewrite(html: str, to_site: str) -> str:
     for asset in sorted(ASSETS, key=lambda a: len(a.url), reverse=True):
         local = f"{prefix}{SITE_VENDOR.as_posix()}/{asset.local}"
         html = re.sub(re.escape(asset.url) + r'(?=["\'])', local, html)
-    html = html.replace(LOGO_URL, f"{prefix}{LOGO_LOCAL}")
+    html = _LOGO.sub(f"{prefix}{LOGO_LOCAL}", html)
+    # GX links the favicon one folder too shallow from validation pages (a load error in the console).
+    html = _FAVICON.sub(f'href="{prefix}static/images/favicon.ico"', html)
     # Subresource integrity and CORS mode do not apply to local files (and block file:// pages in Chrome).
     return re.sub(r'(<(?:script|link)\b[^>]*)>', lambda m: _SRI.sub("", m.group(1)) + ">", html)
 

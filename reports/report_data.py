@@ -215,7 +215,8 @@ def markdown_table(df: pd.DataFrame, phrases: tuple[str, ...] = ()) -> str:
     for name, col in zip(header, cells.columns):
         values = [v for v in cells[col] if v not in (SUPPRESSED, MISSING, "")]
         width = min(max([3, len(name), *(len(v) for v in cells[col])]), 60)
-        numeric = values and all(_NUMERIC.match(v) for v in values)
+        # An interval with "till" (negative ends) is a number too, for alignment.
+        numeric = values and all(_NUMERIC.match(v.replace(f"{THOUSANDS}till{THOUSANDS}", "–")) for v in values)
         rule.append("-" * (width - 1) + ":" if numeric else ":" + "-" * (width - 1))
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in cells.itertuples(index=False, name=None)]
