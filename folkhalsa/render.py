@@ -83,10 +83,13 @@ def render_reports(reports_dir: Path, out_dir: Path, warehouse: Path, years: lis
     result = RenderResult(True)
     out_dir.mkdir(parents=True, exist_ok=True)
     for year in years:
-        with tempfile.TemporaryDirectory(prefix=f".rendering-{year}-", dir=out_dir) as tmp:
+        # The project copy in the system's temp folder (Quarto treats a project under a hidden folder
+        # differently); the finished files are staged beside the published ones, then swapped in.
+        with tempfile.TemporaryDirectory(prefix=f"folkhalsa-render-{year}-") as tmp, \
+                tempfile.TemporaryDirectory(prefix=f".rendering-{year}-", dir=out_dir) as staging:
             project = Path(tmp) / "reports"
             shutil.copytree(reports_dir, project, ignore=_NOT_COPIED)
-            staged = Path(tmp) / "out"
+            staged = Path(staging) / "out"
             staged.mkdir()
             for fmt in formats:
                 started = time.perf_counter()
@@ -109,21 +112,22 @@ def _render_one(quarto: str, project: Path, fmt: str, year: int, warehouse: Path
     # Quarto must run the document with this environment's Python, not whatever python3 is on PATH.
     env = {**os.environ, "QUARTO_PYTHON": os.environ.get("QUARTO_PYTHON") or sys.executable}
     proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True, env=env)
-    output = project / "_output"   # the project's output-dir (_quarto.yml)
-    made = output / f"{Path(REPORT).stem}{SUFFIX[fmt]}"
+    name = f"{Path(REPORT).stem}{SUFFIX[fmt]}"
+    output = project / "_output"   # the project's output-dir (_quarto.yml), else beside the document
+    made = next((d / name for d in (output, project) if (d / name).exists()), output / name)
     if proc.returncode != 0 or not made.exists():
         raise RenderError(f"quarto render --to {fmt} misslyckades för {year} / failed for {year} "
                           f"(senaste godkända rapporter behålls / last good reports kept):\n{_tail(proc)}")
     if fmt == "typst":
-        typ = next(iter(output.glob("*.typ")), None) or project / f"{Path(REPORT).stem}.typ"
-        imports = TYPST_PACKAGE_IMPORT.findall(typ.read_text("utf-8")) if typ.exists() else []
+        typ = next(iter([*output.glob("*.typ"), *project.glob("*.typ")]), None)
+        imports = TYPST_PACKAGE_IMPORT.findall(typ.read_text("utf-8")) if typ else []
         if imports:
             raise RenderError(f"PDF för {year}: Typst-källan importerar paket som hämtas från internet / "
                               f"the Typst source imports packages fetched from the internet: "
                               f"{'; '.join(i.strip() for i in imports)}. Använd inte callouts i rapporten.")
     if fmt == "docx":
         fit_docx_tables(made)
-    os.replace(made, staged / made.name)
+    shutil.move(made, staged / made.name)
 
 
 _SECTION = re.compile(r"<w:sectPr\b.*?</w:sectPr>", re.S)

@@ -196,7 +196,7 @@ def md_escape(text) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
-KEEP_TOGETHER = ("95 % KI", "K − M")   # in column headers
+KEEP_TOGETHER = ("95 % KI", "K − M", "I tid")   # in column headers
 
 
 def keep_together(text: str, phrases: tuple[str, ...] = ()) -> str:
@@ -228,12 +228,12 @@ def markdown_table(df: pd.DataFrame, phrases: tuple[str, ...] = ()) -> str:
 # Every table gets explicit column widths (Quarto's tbl-colwidths), so Word and Typst use the full text
 # width and no column is narrower than its longest word: a line breaks only at an ordinary space, never
 # inside a word, a code, a period ("2020–2023"), a number ("13 970 000") or a county name. The widths are
-# measured with Arial's glyph widths at the tables' 9 pt (reference.docx; Libertinus Serif in the PDF is
+# measured with Arial's glyph widths at the tables' 8,5 pt (reference.docx; Libertinus Serif in the PDF is
 # narrower) against the narrower of the two pages: Word's 16 cm text width (A4, 2.5 cm margins).
 
-TABLE_FONT_PT = 9.0
+TABLE_FONT_PT = 8.5
 TEXT_WIDTH_PT = 453.5          # 16,0 cm
-CELL_PADDING_PT = 8.0          # Word 2 × 4 pt (reference.docx), Typst 2 × 4 pt (_quarto.yml)
+CELL_PADDING_PT = 11.0         # Word 2 × 4 pt (reference.docx; LibreOffice uses 2 × 5,4 pt), Typst 2 × 4 pt
 MAX_WORD_SHARE = 0.45          # a column's longest word may take at most this share (free text)
 _ARIAL = {  # advance widths in 1/1000 em (Arial = Liberation Sans)
     **dict.fromkeys("0123456789", 556), " ": 278, "\u00a0": 278, ",": 278, ".": 278, ":": 278, ";": 278,
@@ -247,9 +247,9 @@ _ARIAL = {  # advance widths in 1/1000 em (Arial = Liberation Sans)
 
 
 def text_width_pt(text: str, bold: bool = False) -> float:
-    """Printed width of text at the table font size (bold headers: Arial Bold is up to 12 % wider)."""
+    """Printed width of text at the table font size (bold headers: Arial Bold is up to 15 % wider)."""
     em = sum(_ARIAL.get(ch, 556) for ch in text) / 1000
-    return em * TABLE_FONT_PT * (1.12 if bold else 1.0)
+    return em * TABLE_FONT_PT * (1.15 if bold else 1.0)
 
 
 def _words(text: str) -> list[str]:
@@ -273,7 +273,8 @@ def column_widths(df: pd.DataFrame, phrases: tuple[str, ...] = ()) -> list[int]:
         narrowest.append(low)
         natural.append(max(max(lines) + CELL_PADDING_PT, low))
     # Whole percentages (Quarto rounds to them): each column at least its longest word, rounded up.
-    floor = [math.ceil(100 * w / TEXT_WIDTH_PT) for w in narrowest]
+    # (Rounding down by up to 0,3 % = 1,4 pt is within the slack of the width estimate.)
+    floor = [math.ceil(100 * w / TEXT_WIDTH_PT - 0.3) for w in narrowest]
     if sum(floor) > 100:   # too wide even so: shrink in proportion (words may break; split the table)
         return _percentages([100 * w / sum(narrowest) for w in narrowest])
     wish = [max(n - w, 0) for n, w in zip(natural, narrowest)]
@@ -300,7 +301,7 @@ def table_fits(df: pd.DataFrame, phrases: tuple[str, ...] = ()) -> bool:
     for pct_, name in zip(widths, df.columns):
         longest = max([text_width_pt(w) for v in cells[name] for w in _words(v)]
                       + [text_width_pt(w, bold=True) for w in _words(keep_together(str(name)))], default=0)
-        if pct_ / 100 * TEXT_WIDTH_PT - CELL_PADDING_PT < longest - 0.5:
+        if pct_ / 100 * TEXT_WIDTH_PT - CELL_PADDING_PT < longest - 1.5:
             return False
     return True
 
