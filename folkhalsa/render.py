@@ -98,7 +98,8 @@ def render_reports(reports_dir: Path, out_dir: Path, warehouse: Path, years: lis
             dest = out_dir / str(year)
             _swap_in(staged, dest)
         result.files += [dest / f"{Path(REPORT).stem}{SUFFIX[f]}" for f in formats]
-    result.message = f"{len(result.files)} filer renderade / files rendered"
+    times = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
+    result.message = f"{len(result.files)} filer renderade / files rendered ({times})"
     return result
 
 

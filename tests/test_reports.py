@@ -605,3 +605,12 @@ def test_html_first_screen_in_chromium_has_no_console_errors(rendered, tmp_path)
     assert 0 <= page.values["notice_top"] < page.values["height"], "the sample notice is not on the first screen"
     assert page.values["tables"] >= 12 and page.values["images"] >= 4
     assert page.screenshot.startswith(b"\x89PNG") and len(page.screenshot) > 20_000
+
+
+def test_quarto_finds_its_gitignore_entry_already_there():
+    """Quarto appends `/.quarto/` to a project's .gitignore when that exact line is missing, which
+    leaves a clone's working tree modified after a render by hand."""
+    lines = [l.strip() for l in (REPORTS / ".gitignore").read_text("utf-8").splitlines()]
+    assert "/.quarto/" in lines
+    root = [l.strip() for l in (REPORTS.parent / ".gitignore").read_text("utf-8").splitlines()]
+    assert "*.egg-info/" in root
