@@ -470,7 +470,7 @@ def test_each_format_shows_the_notice_counties_codes_and_grant_total(rendered, f
     codes = _codes_in_tables(rendered[year], kind, text)
     assert set(facts["codes"]) <= codes, f"{kind} {year}: codes missing: {set(facts['codes']) - codes}"
     total = rd.num(facts["granted"][year]).replace(NBSP, " ")
-    assert f"totalt {total} kr" in text and total in text
+    assert total in text, f"{kind} {year}: the grant total {total} is missing or split"
     if year == 2022:
         assert "13 970 000" in text
 
