@@ -369,16 +369,17 @@ def rendered(request, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     result = render_reports(REPORTS, out, warehouse, list(YEARS), mode="always", sample=True)
     files = {y: {f.suffix.lstrip("."): f for f in result.files if f.parent.name == str(y)} for y in YEARS}
-    log = request.config.pluginmanager.get_plugin("terminalreporter")
+    lines = []
     for y in YEARS:
         for kind, f in sorted(files[y].items()):
             pages = _pdf_pages(f) if kind == "pdf" else None
-            line = (f"rendered {y} {kind}: {f.stat().st_size / 1024:.0f} kB"
-                    + (f", {pages} pages" if pages else "")
-                    + f", {result.seconds.get(f'{y} ' + ('typst' if kind == 'pdf' else kind), 0):.0f} s")
-            if log:
-                log.write_line(line)
-            print(line)
+            lines.append(f"rendered {y} {kind}: {f.stat().st_size / 1024:.0f} kB"
+                         + (f", {pages} pages" if pages else "")
+                         + f", {result.seconds.get(f'{y} ' + ('typst' if kind == 'pdf' else kind), 0):.0f} s")
+    # Into the test log even when output is captured (so CI shows what was rendered).
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print("\n" + "\n".join(lines), flush=True)
     return files
 
 
