@@ -87,9 +87,9 @@ def render(rows=ROWS, *, labels: bool, sep: str, decimal_comma: bool, encoding: 
     return buf.getvalue().encode(encoding)
 
 
-def land(path: Path, tmp_path: Path, codebook_dir: Path, year: int = 2022):
+def land(path: Path, tmp_path: Path, codebook_dir: Path, year: int = 2022, **kwargs):
     landing = tmp_path / "landing"
-    result = land_survey(path, year, codebook_dir, landing, tmp_path / "archive", received_at=RECEIVED)
+    result = land_survey(path, year, codebook_dir, landing, tmp_path / "archive", received_at=RECEIVED, **kwargs)
     return result, landing
 
 
@@ -301,7 +301,11 @@ def test_bad_answers_are_reported_and_the_rest_of_the_row_kept(tmp_path, codeboo
             "0120;2022-10-02T09:00:00+02:00;Vet ej;;3,0;;\n")
     p = tmp_path / "skr_enkat_2022.csv"
     p.write_bytes(text.encode("utf-8"))
-    result, landing = land(p, tmp_path, codebook_dir)
+    # 4 of 9 answers fail: above the 5 % limit the whole file is rejected ...
+    rejected, _ = land(p, tmp_path / "strict", codebook_dir)
+    assert not rejected.landed and "4 av 9 svar" in rejected.rejected[0]["errors"][0]
+    # ... with the limit lifted, each bad answer is reported and the rest of its row kept.
+    result, landing = land(p, tmp_path, codebook_dir, max_failed_share=1.0)
     issues = landed(landing, result.landed[0], "issues")
     found = set(issues.select("row", "column", "rule").rows())
     assert {(2, "RES1", "answer_not_in_codebook"), (2, "SAM1", "answer_not_in_codebook"),
@@ -322,10 +326,13 @@ def test_free_text_never_reaches_messages_or_the_land_result(tmp_path, codebook_
     rows = [(c, t, {**a, "FRI1": SECRET, "RES2": SECRET if c == "1480" else a["RES2"]}) for c, t, a in ROWS]
     p = tmp_path / "skr_enkat_2022.csv"
     p.write_bytes(render(rows, labels=True, sep=";", decimal_comma=True, encoding="cp1252"))
-    result, landing = land(p, tmp_path, codebook_dir)
+    strict, _ = land(p, tmp_path / "strict", codebook_dir)   # 1 of 11 answers fails: over 5 %, rejected
+    assert strict.rejected and not strict.landed
+    result, landing = land(p, tmp_path, codebook_dir, max_failed_share=1.0)
     issues = landed(landing, result.landed[0], "issues")
     assert "invalid_number" in issues["rule"].to_list()
     dumped = json.dumps(result.__dict__, ensure_ascii=False, default=str)
+    dumped += json.dumps(strict.__dict__, ensure_ascii=False, default=str)
     dumped += json.dumps(read_manifest(landing, SOURCE, result.landed[0]), ensure_ascii=False)
     dumped += " ".join(issues["message_sv"].to_list() + issues["message_en"].to_list())
     for fragment in ("särskilt", "Åsa", "Östra"):

@@ -20,9 +20,8 @@ message or a LandResult: messages name file, row, column and rule, never a value
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
+from collections import Counter
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -37,11 +36,18 @@ from folkhalsa.landing import (
     LandResult, archive_original, batch_exists, batch_id_for, sha256_file, utc_now,
     with_provenance, write_batch,
 )
-from folkhalsa.sources.text import InputFormatError, decode_text, sniff_separator
+from folkhalsa.sources import questionnaire, respondent_names, survey_layout, survey_review
+from folkhalsa.sources.encoding import decode_survey_bytes, vocabulary
+from folkhalsa.sources.text import InputFormatError, decode_text, sniff_separator  # noqa: F401 (re-exported)
 from folkhalsa.settings import PROJECT_ROOT
 
 SOURCE = "skr_survey"
 DEFAULT_REFERENCE_DIR = PROJECT_ROOT / "dbt" / "seeds"
+DEFAULT_CODEBOOK_DIR = PROJECT_ROOT / "data" / "codebooks"
+# A file where more than this share of the answers fails the codebook is rejected as a whole
+# (Settings.survey_max_failed_answer_share overrides it).
+MAX_FAILED_ANSWER_SHARE = 0.05
+FAILED_ANSWER_RULES = ("answer_not_in_codebook", "invalid_number", "not_integer", "out_of_range")
 QUESTION_TYPES = ("single", "multi", "integer", "decimal", "text")
 APPLIES_TO = ("kommun", "region", "both")
 MULTI_SEPARATOR = "|"
@@ -81,7 +87,7 @@ EXPORT_SCHEMA = {
     "survey_year": pl.Int32, "file_name": pl.Utf8, "format": pl.Utf8, "encoding": pl.Utf8,
     "separator": pl.Utf8, "sheet": pl.Utf8, "decimal_comma": pl.Boolean, "answer_mode": pl.Utf8,
     "codebook_version": pl.Utf8, "n_rows": pl.Int32, "n_counted": pl.Int32,
-    "latest_submitted_at": pl.Datetime("us"),
+    "latest_submitted_at": pl.Datetime("us"), "header_row": pl.Int32, "review_status": pl.Utf8,
 }
 
 
@@ -207,6 +213,8 @@ def _question(d: dict) -> Question:
 class Reference:
     municipalities: dict[str, str]   # kommunkod -> länskod
     counties: frozenset[str]         # länskoder
+    names: dict[str, str] = field(default_factory=dict)   # normalised official name -> respondent code
+    official_names: tuple[str, ...] = ()                   # for hints
 
 
 @dataclass(frozen=True)
@@ -221,7 +229,11 @@ def load_reference(reference_dir: Path = DEFAULT_REFERENCE_DIR) -> Reference:
     kommuner = pl.read_csv(Path(reference_dir) / "ref_municipalities.csv", schema_overrides={
         "code": pl.Utf8, "county_code": pl.Utf8})
     counties = pl.read_csv(Path(reference_dir) / "ref_counties.csv", schema_overrides={"code": pl.Utf8})
-    return Reference(dict(zip(kommuner["code"], kommuner["county_code"])), frozenset(counties["code"]))
+    regions = respondent_names.load_region_names()
+    kommun_names = dict(zip(kommuner["code"], kommuner["name"]))
+    return Reference(dict(zip(kommuner["code"], kommuner["county_code"])), frozenset(counties["code"]),
+                     respondent_names.name_index(kommun_names, regions),
+                     tuple(kommun_names.values()) + tuple(regions))
 
 
 def parse_respondent_code(raw: str | None, reference: Reference) -> Respondent | None:
@@ -238,6 +250,15 @@ def parse_respondent_code(raw: str | None, reference: Reference) -> Respondent |
         return Respondent(s, "region", county, None) if county in reference.counties else None
     county = reference.municipalities.get(s)
     return Respondent(s, "kommun", county, s) if county else None
+
+
+def parse_respondent(raw: str | None, reference: Reference) -> tuple[Respondent | None, bool]:
+    """A code, or an official kommun or region name; (respondent, given by name)."""
+    who = parse_respondent_code(raw, reference)
+    if who is not None or not raw or not any(ch.isalpha() for ch in raw):
+        return who, False
+    code = respondent_names.code_for_name(raw, reference.names)
+    return (parse_respondent_code(code, reference), True) if code else (None, False)
 
 
 # --------------------------------------------------------------------------- reading
@@ -268,28 +289,69 @@ class ReadInfo:
     sheet: str | None = None
     decimal_comma: bool = False
     n_rows: int = 0
+    header_row: int | None = None    # line (CSV) or row (sheet) of the header
+    encoding_scores: str = ""        # every encoding tried with its score
     issues: list[Issue] = field(default_factory=list)
 
     def describe(self) -> tuple[str, str]:
+        at = f", rubrikrad {self.header_row}" if self.header_row else ""
+        at_en = f", header row {self.header_row}" if self.header_row else ""
         if self.format != "csv":
-            return (f"kalkylblad, flik '{self.sheet}'", f"spreadsheet, sheet '{self.sheet}'")
+            return (f"kalkylblad, flik '{self.sheet}'{at}", f"spreadsheet, sheet '{self.sheet}'{at_en}")
         sep = {";": "semikolon", ",": "komma", "\t": "tabb"}[self.separator]
         dec = "komma" if self.decimal_comma else "punkt"
-        return (f"CSV, teckenkodning {self.encoding}, avgränsare {sep}, decimaltecken {dec}",
-                f"CSV, encoding {self.encoding}, separator {self.separator!r}, "
-                f"decimal {'comma' if self.decimal_comma else 'point'}")
+        tried = f" (provade / tried: {self.encoding_scores})" if self.encoding_scores else ""
+        return (f"CSV, teckenkodning {self.encoding}{tried}, avgränsare {sep}, decimaltecken {dec}{at}",
+                f"CSV, encoding {self.encoding}{tried}, separator {self.separator!r}, "
+                f"decimal {'comma' if self.decimal_comma else 'point'}{at_en}")
+
+
+@dataclass(frozen=True)
+class ExportVocabulary:
+    """What the reader knows before it reads: every codebook's question codes and words, the
+    official names. Used to find the header and to score encodings."""
+    codes: frozenset[str]
+    words: frozenset[str]
+
+    @classmethod
+    def build(cls, books: list[Codebook], reference: Reference | None = None) -> ExportVocabulary:
+        texts = [q.text_sv for b in books for q in b.questions]
+        texts += [a.label for b in books for q in b.questions for a in q.answers]
+        texts += list(reference.official_names) if reference else []
+        return cls(frozenset(q.code for b in books for q in b.questions), vocabulary(texts))
+
+
+def load_codebooks(codebook_dir: Path = DEFAULT_CODEBOOK_DIR) -> list[Codebook]:
+    """Every readable codebook skr_<year>.yml in the folder, by year."""
+    books = []
+    for p in sorted(Path(codebook_dir).glob("skr_*.yml")):
+        try:
+            books.append(load_codebook(p))
+        except SurveyError:
+            continue   # a broken codebook is reported when its own year is landed
+    return books
 
 
 _DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
+_DEFAULT_VOCAB: list[ExportVocabulary] = []
 
 
-def read_export(path: Path) -> tuple[pl.DataFrame, ReadInfo]:
+def default_vocabulary() -> ExportVocabulary:
+    if not _DEFAULT_VOCAB:
+        _DEFAULT_VOCAB.append(ExportVocabulary.build(load_codebooks(), load_reference()))
+    return _DEFAULT_VOCAB[0]
+
+
+def read_export(path: Path, vocab: ExportVocabulary | None = None) -> tuple[pl.DataFrame, ReadInfo]:
     """Read an export as all-text columns plus `_row` (the row or line number in the file).
 
-    Raises SurveyError for a file that cannot be read at all; row-level problems are
-    in ReadInfo.issues.
+    The table is found by the codebooks' question codes (vocab; default: every codebook in
+    data/codebooks): a `sep=` line, title rows above the header, footer lines and empty columns are
+    dropped and reported. Raises SurveyError for a file that cannot be read at all; row-level
+    problems are in ReadInfo.issues.
     """
     path = Path(path)
+    vocab = vocab or default_vocabulary()
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -297,71 +359,91 @@ def read_export(path: Path) -> tuple[pl.DataFrame, ReadInfo]:
                           f"File {path.name} cannot be read ({type(e).__name__}).") from None
     is_zip_or_ole = data[:4] == b"PK\x03\x04" or data[:4] == b"\xd0\xcf\x11\xe0"
     if path.suffix.lower() in SPREADSHEET_SUFFIXES or is_zip_or_ole:
-        return _read_spreadsheet(path, data)
-    return _read_csv(path, data)
+        return _read_spreadsheet(path, data, vocab)
+    return _read_csv(path, data, vocab)
 
 
-def _read_spreadsheet(path: Path, data: bytes) -> tuple[pl.DataFrame, ReadInfo]:
+def _read_spreadsheet(path: Path, data: bytes, vocab: ExportVocabulary) -> tuple[pl.DataFrame, ReadInfo]:
     import fastexcel
 
     try:
         sheet = fastexcel.read_excel(data).sheet_names[0]
-        df = pl.read_excel(data, sheet_name=sheet, infer_schema_length=0, drop_empty_rows=False,
-                           drop_empty_cols=False, raise_if_empty=False)
+        df = pl.read_excel(data, sheet_name=sheet, has_header=False, infer_schema_length=0,
+                           drop_empty_rows=False, drop_empty_cols=False, raise_if_empty=False)
     except BaseException as e:  # noqa: BLE001 - any parser failure (even a Rust panic) is one file error
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
         raise SurveyError(f"Filen {path.name} är inget läsbart kalkylblad ({type(e).__name__}).",
                           f"File {path.name} is not a readable spreadsheet ({type(e).__name__}).") from None
-    df = df.select(pl.all().cast(pl.Utf8))
-    df.columns = _unique([_clean_header(c, i) for i, c in enumerate(df.columns)])
-    df = df.with_columns(pl.int_range(2, df.height + 2, dtype=pl.Int64).alias("_row"))  # header is row 1
-    info = ReadInfo(path.name, "xlsx", sheet=sheet, n_rows=df.height)
+    cells = df.select(pl.all().cast(pl.Utf8)).rows()
+    records = [(i, ["" if v is None else v for v in r]) for i, r in enumerate(cells, start=1)
+               if any(v is not None and v.strip() for v in r)]
+    table = survey_layout.locate_table(records, path.name, vocab.codes, RESPONDENT_COLUMNS)
+    info = ReadInfo(path.name, "xlsx", sheet=sheet, header_row=table.header_row)
+    return _table_frame(table, info), info
+
+
+def _read_csv(path: Path, data: bytes, vocab: ExportVocabulary) -> tuple[pl.DataFrame, ReadInfo]:
+    decoded = decode_survey_bytes(data, path.name, vocab.words)
+    text, sep = survey_layout.strip_sep_line(decoded.text)
+    sep_line = sep is not None
+    sep = sep or survey_layout.choose_separator(text, path.name, vocab.codes, RESPONDENT_COLUMNS) \
+        or sniff_separator(text, path.name)
+    records = survey_layout.csv_records(text, sep, path.name)
+    table = survey_layout.locate_table(records, path.name, vocab.codes, RESPONDENT_COLUMNS)
+    table.sep_line = sep_line
+    scores = decoded.describe() if len(decoded.candidates) > 1 else ""
+    info = ReadInfo(path.name, "csv", encoding=decoded.encoding, separator=sep, header_row=table.header_row,
+                    encoding_scores=scores)
+    df = _table_frame(table, info)
+    info.decimal_comma = any(_DECIMAL_COMMA.match(v or "") for col in df.columns[:-1] for v in df[col])
     return df, info
 
 
-def _read_csv(path: Path, data: bytes) -> tuple[pl.DataFrame, ReadInfo]:
-    text, encoding = decode_text(data, path.name)
-    sep = sniff_separator(text, path.name)
-    info = ReadInfo(path.name, "csv", encoding=encoding, separator=sep)
-    records = _csv_records(text, sep, path.name)
-    if not records:
-        raise SurveyError(f"Filen {path.name} är tom.", f"File {path.name} is empty.")
-    (_, header), body = records[0], records[1:]
-    names = _unique([_clean_header(h, i) for i, h in enumerate(header)])
+def _table_frame(table: survey_layout.Table, info: ReadInfo) -> pl.DataFrame:
+    """The located table as a frame; what the layout dropped goes to info.issues (for the record)."""
+    file = info.file
+    names = _unique([_clean_header(h, i) for i, h in enumerate(table.header)])
+    dropped = []
+    if table.sep_line:
+        dropped.append(("Excel-raden sep= på rad 1", "the Excel sep= line on row 1"))
+    if table.skipped_above:
+        rows = _ranges(table.skipped_above)
+        dropped.append((f"{len(table.skipped_above)} rubrikrad(er) ovanför tabellen (rad {rows})",
+                        f"{len(table.skipped_above)} title row(s) above the table (rows {rows})"))
+    if table.footer:
+        rows = _ranges(table.footer)
+        dropped.append((f"{len(table.footer)} fotrad(er) under tabellen (rad {rows})",
+                        f"{len(table.footer)} footer line(s) below the table (rows {rows})"))
+    if table.dropped_columns:
+        cols = ", ".join(map(str, table.dropped_columns))
+        dropped.append((f"tomma kolumner {cols}", f"empty columns {cols}"))
+    if dropped:
+        info.issues.append(Issue(file, None, None, None, "layout_normalised", "info",
+                                 f"Rubrikraden är rad {table.header_row}; hoppade över " +
+                                 "; ".join(d[0] for d in dropped) + ".",
+                                 f"The header is row {table.header_row}; skipped " +
+                                 "; ".join(d[1] for d in dropped) + "."))
     rows = []
-    for line, rec in body:
+    for line, rec in table.rows:
         if len(rec) > len(names) and any(v.strip() for v in rec[len(names):]):
-            info.issues.append(Issue(path.name, line, None, None, "ragged_row", "error",
+            info.issues.append(Issue(file, line, None, None, "ragged_row", "error",
                                      f"Raden har {len(rec)} fält men rubrikraden {len(names)}; raden läses inte.",
                                      f"Row has {len(rec)} fields but the header {len(names)}; row skipped."))
             continue
-        if len(rec) < len(names):
-            info.issues.append(Issue(path.name, line, None, None, "short_row", "warning",
+        if len(rec) < len(names) and info.format == "csv":
+            info.issues.append(Issue(file, line, None, None, "short_row", "warning",
                                      f"Raden har {len(rec)} fält men rubrikraden {len(names)}; "
                                      "resten räknas som obesvarat.",
                                      f"Row has {len(rec)} fields but the header {len(names)}; "
                                      "the rest counts as unanswered."))
         rows.append([*(rec + [""] * len(names))[:len(names)], line])
-    df = pl.DataFrame(rows, schema={**{n: pl.Utf8 for n in names}, "_row": pl.Int64}, orient="row")
-    info.n_rows = df.height
-    info.decimal_comma = any(_DECIMAL_COMMA.match(v or "") for r in rows for v in r[:-1])
-    return df, info
+    info.n_rows = len(rows)
+    return pl.DataFrame(rows, schema={**{n: pl.Utf8 for n in names}, "_row": pl.Int64}, orient="row")
 
 
-def _csv_records(text: str, sep: str, file: str) -> list[tuple[int, list[str]]]:
-    """Non-blank records with the line number they start on."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    out, start = [], 1
-    try:
-        for rec in reader:
-            if any(v.strip() for v in rec):
-                out.append((start, rec))
-            start = reader.line_num + 1
-    except csv.Error as e:
-        raise SurveyError(f"{file}: CSV-fel på rad {reader.line_num} ({e}).",
-                          f"{file}: CSV error on line {reader.line_num} ({e}).") from None
-    return out
+def _ranges(rows: list[int]) -> str:
+    return f"{rows[0]}–{rows[-1]}" if len(rows) > 1 else str(rows[0])
 
 
 def _clean_header(h: str | None, i: int) -> str:
@@ -390,6 +472,12 @@ class Validated:
     answers: pl.DataFrame
     issues: list[Issue]
     answer_mode: str                 # labels | codes | mixed | none
+    n_answers: int = 0               # answers read against the codebook (free text not included)
+    n_failed_answers: int = 0        # of those, answers the codebook does not read
+
+    @property
+    def failed_share(self) -> float:
+        return self.n_failed_answers / self.n_answers if self.n_answers else 0.0
 
 
 def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, file: str) -> Validated:
@@ -397,30 +485,28 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
 
     Every row is kept in `respondents` with flags; answers that are not in the
     codebook or do not apply to the respondent are reported and left out; the
-    rest of the row is kept. Raises SurveyError only when the respondent column is missing.
+    rest of the row is kept. Raises SurveyError when the respondent column is missing
+    or the export has no data rows.
     """
     issues: list[Issue] = []
     resp_col, time_col, qcols = _map_columns(raw.columns, codebook, file, issues)
-    modes: dict[str, int] = {"label": 0, "code": 0}
+    modes: dict[str, int] = {"label": 0, "code": 0, "cells": 0, "failed": 0}
     respondents, answers = [], []
+    by_name = 0
     for rec in raw.iter_rows(named=True):
         values = {k: (v or "").strip() for k, v in rec.items() if k != "_row"}
         if not any(values.values()):
             continue
         row = rec["_row"]
-        who = parse_respondent_code(values[resp_col], reference)
+        who, named = parse_respondent(values[resp_col], reference)
+        by_name += named
         r = {"survey_year": codebook.year, "respondent_code": who and who.code,
              "respondent_code_raw": values[resp_col] or None, "respondent_type": who and who.type,
              "county_code": who and who.county_code, "municipality_code": who and who.municipality_code,
              "submitted_at": _parse_time(values.get(time_col, "")) if time_col else None,
              "is_known": who is not None, "_row": row}
         if who is None:
-            rule = "unknown_respondent" if values[resp_col] else "missing_respondent"
-            issues.append(Issue(file, row, resp_col, values[resp_col] or None, rule, "error",
-                                "Okänd eller saknad respondentkod: varken en av de 290 kommunkoderna eller "
-                                "en regionkod (00 + länskod). Svaret räknas inte.",
-                                "Unknown or missing respondent code: neither one of the 290 municipality "
-                                "codes nor a region code (00 + county code). Response not counted."))
+            issues.append(_unknown_respondent(file, row, resp_col, values[resp_col], reference))
         if time_col and values.get(time_col) and r["submitted_at"] is None:
             issues.append(Issue(file, row, time_col, values[time_col], "invalid_timestamp", "warning",
                                 "Ogiltig tidpunkt; förväntat ÅÅÅÅ-MM-DD tt:mm.",
@@ -438,8 +524,19 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
                  is_partial=answered < applicable)
         respondents.append(r)
     if not respondents:
-        issues.append(Issue(file, None, None, None, "no_rows", "warning",
-                            "Exporten innehåller inga svar.", "The export contains no responses."))
+        raise SurveyError(f"{file}: exporten har en rubrikrad men inga svarsrader; den ersätter inte årets export.",
+                          f"{file}: the export has a header but no data rows; it does not replace the year's export.")
+    if by_name:
+        issues.append(Issue(file, None, resp_col, None, "respondent_by_name", "info",
+                            f"{by_name} respondenter angavs med officiellt namn i stället för kod och har fått sin kod.",
+                            f"{by_name} respondents were given by official name instead of code and got their code."))
+    outside = dates_outside_survey_year([r["submitted_at"] for r in respondents], codebook.year)
+    if outside:
+        issues.append(Issue(file, None, time_col, None, "submitted_outside_survey_year", "warning",
+                            f"{outside} svar har en inskickningstid utanför enkätåret {codebook.year} och året efter; "
+                            "kontrollera att exporten gäller rätt år.",
+                            f"{outside} responses were submitted outside the survey year {codebook.year} and the "
+                            "year after; check that the export is for the right year."))
     _flag_duplicates(respondents, file, resp_col, issues)
     for r in respondents:
         r["is_counted"] = r["is_known"] and not r["is_duplicate_dropped"] and not r["is_empty"]
@@ -456,7 +553,30 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
     mode = {(True, True): "mixed", (True, False): "labels", (False, True): "codes"}.get(
         (modes["label"] > 0, modes["code"] > 0), "none")
     return Validated(pl.DataFrame(respondents, schema=RESPONDENT_SCHEMA),
-                     pl.DataFrame(answers, schema=ANSWER_SCHEMA), issues, mode)
+                     pl.DataFrame(answers, schema=ANSWER_SCHEMA), issues, mode, modes["cells"], modes["failed"])
+
+
+def dates_outside_survey_year(times: list[datetime | None], year: int) -> int:
+    """How many submission times fall outside the survey year and the year after."""
+    return sum(1 for t in times if t is not None and t.year not in (year, year + 1))
+
+
+def _unknown_respondent(file: str, row: int, col: str, raw: str, reference: Reference) -> Issue:
+    if raw and any(ch.isalpha() for ch in raw):
+        hint = respondent_names.closest_name(raw, list(reference.official_names))
+        hint_sv = f" Närmaste officiella namn: {hint}." if hint else ""
+        hint_en = f" Closest official name: {hint}." if hint else ""
+        return Issue(file, row, col, raw, "unknown_respondent_name", "error",
+                     "Namnet är varken ett officiellt kommun- eller regionnamn eller en kod; svaret räknas inte."
+                     + hint_sv,
+                     "The name is neither an official kommun or region name nor a code; response not counted."
+                     + hint_en)
+    rule = "unknown_respondent" if raw else "missing_respondent"
+    return Issue(file, row, col, raw or None, rule, "error",
+                 "Okänd eller saknad respondentkod: varken en av de 290 kommunkoderna eller "
+                 "en regionkod (00 + länskod). Svaret räknas inte.",
+                 "Unknown or missing respondent code: neither one of the 290 municipality "
+                 "codes nor a region code (00 + county code). Response not counted.")
 
 
 def _map_columns(columns: list[str], codebook: Codebook, file: str, issues: list[Issue]):
@@ -466,7 +586,7 @@ def _map_columns(columns: list[str], codebook: Codebook, file: str, issues: list
         if col == "_row":
             continue
         low = col.lower()
-        code = re.split(r"[\s.:)\-–]", col, maxsplit=1)[0].upper()
+        code = survey_layout.split_header(col)[0]
         if low in RESPONDENT_COLUMNS and resp_col is None:
             resp_col = col
         elif low in SUBMITTED_COLUMNS and time_col is None:
@@ -510,16 +630,20 @@ def _answers_for(q: Question, value: str, r: dict, row: int, col: str, year: int
     if q.type == "text":
         return [{**base, "value_text": value}]
     if q.type in ("integer", "decimal"):
+        modes["cells"] += 1
         num, problem = _number(value, q)
         if problem:
+            modes["failed"] += 1
             issues.append(Issue(file, row, col, value, problem[0], "error", *problem[1:]))
             return []
         return [{**base, "value_numeric": num}]
     out = []
     parts = [p.strip() for p in value.split(MULTI_SEPARATOR)] if q.type == "multi" else [value]
     for part in dict.fromkeys(p for p in parts if p):
+        modes["cells"] += 1
         opt, how = _option(q, part)
         if opt is None:
+            modes["failed"] += 1
             issues.append(Issue(file, row, col, part, "answer_not_in_codebook", "error",
                                 f"Svaret är varken en etikett eller en kod i kodboken för {year}; det läses inte.",
                                 f"The answer is neither a label nor a code in the {year} codebook; not read."))
@@ -621,35 +745,71 @@ def misnamed_exports(input_dir: Path) -> list[Path]:
             if p.is_file() and not p.name.startswith(".") and not EXPORT_NAME.match(p.name)]
 
 
+@dataclass
+class ExportReport:
+    """What happened to one export this run, for the run summary and the alert."""
+    file: str
+    year: int
+    outcome: str                     # landed | landed_with_warnings | pending_review | rejected | skipped | outside_years
+    respondents: int = 0             # counted respondents
+    counts: dict[str, int] = field(default_factory=dict)   # rule -> issues (warnings and errors)
+    encoding: str | None = None
+    separator: str | None = None
+    header_row: int | None = None
+    message: str = ""
+
+
 def land_survey(export_path: Path, year: int, codebook_dir: Path, landing_dir: Path, archive_dir: Path,
-                *, reference_dir: Path = DEFAULT_REFERENCE_DIR, received_at: datetime | None = None) -> LandResult:
-    """Validate one export and land it as source `skr_survey`.
+                *, reference_dir: Path = DEFAULT_REFERENCE_DIR, received_at: datetime | None = None,
+                max_failed_share: float = MAX_FAILED_ANSWER_SHARE) -> LandResult:
+    """Validate one export and land it as source `skr_survey` (see land_survey_export)."""
+    return land_survey_export(export_path, year, codebook_dir, landing_dir, archive_dir, reference_dir=reference_dir,
+                              received_at=received_at, max_failed_share=max_failed_share)[0]
+
+
+def land_survey_export(export_path: Path, year: int, codebook_dir: Path, landing_dir: Path, archive_dir: Path,
+                       *, reference_dir: Path = DEFAULT_REFERENCE_DIR, received_at: datetime | None = None,
+                       max_failed_share: float = MAX_FAILED_ANSWER_SHARE) -> tuple[LandResult, ExportReport]:
+    """Validate one export and land it as source `skr_survey`; also say what happened to it.
 
     Tables: exports, respondents, answers, codebook, issues. Landing the same bytes
-    again is a no-op (skipped). A file that cannot be read at all is rejected and
-    nothing is written; row-level problems land in `issues` and are listed, without
-    values, in LandResult.warnings.
+    again is a no-op (skipped). Rejected, nothing written: a file that cannot be read, has no
+    header or no data rows, whose encoding is not clearly one, that looks like another year's
+    questionnaire, or where more than `max_failed_share` of the answers fail the codebook.
+    A new export with fewer than half the respondents of the year's current export lands as
+    `pending_review` (see survey_review). Row-level problems land in `issues` and are listed,
+    without values, in LandResult.warnings.
     """
     export_path = Path(export_path)
     result = LandResult(source=SOURCE)
+    report = ExportReport(export_path.name, year, "rejected")
+
+    def reject(message: str):
+        result.rejected.append({"file": export_path.name, "errors": [message]})
+        report.message = message
+        return result, report
+
     if not export_path.is_file():
-        result.rejected.append({"file": export_path.name, "errors": [
-            f"Filen finns inte: {export_path.name} / File not found: {export_path.name}"]})
-        return result
+        return reject(f"Filen finns inte: {export_path.name} / File not found: {export_path.name}")
     sha = sha256_file(export_path)
     batch_id = batch_id_for(sha)
     if batch_exists(landing_dir, SOURCE, batch_id):
         result.skipped.append(batch_id)
-        return result
+        report.outcome = "skipped"
+        return result, report
     try:
         book = load_codebook(codebook_path(codebook_dir, year))
         if book.year != year:
             raise SurveyError(f"Kodboken gäller {book.year}, inte {year}.", f"Codebook is for {book.year}, not {year}.")
-        raw, info = read_export(export_path)
-        checked = validate(raw, book, load_reference(reference_dir), file=export_path.name)
+        books = load_codebooks(codebook_dir)
+        reference = load_reference(reference_dir)
+        raw, info = read_export(export_path, ExportVocabulary.build(books or [book], reference))
+        report.encoding, report.separator, report.header_row = info.encoding, info.separator, info.header_row
+        check_questionnaire(raw, book, books, export_path.name)
+        checked = validate(raw, book, reference, file=export_path.name)
+        check_failed_share(checked, export_path.name, max_failed_share)
     except (SurveyError, FileNotFoundError) as e:
-        result.rejected.append({"file": export_path.name, "errors": [str(e)]})
-        return result
+        return reject(str(e))
 
     received_at = received_at or utc_now()
     issues = info.issues + checked.issues
@@ -659,11 +819,22 @@ def land_survey(export_path: Path, year: int, codebook_dir: Path, landing_dir: P
                            f"Läst som {fmt_sv}; svar som {mode_sv[checked.answer_mode]}.",
                            f"Read as {fmt_en}; answers as {checked.answer_mode}."))
     counted = checked.respondents.filter("is_counted")
+    current = survey_review.current_export(landing_dir, year)
+    review = survey_review.review_status_for(counted.height, current)
+    if review == survey_review.PENDING:
+        issues.append(Issue(export_path.name, None, None, None, "partial_resubmission", "warning",
+                            f"Exporten har {counted.height} räknade svar, färre än hälften av {current.n_counted} i årets "
+                            f"nuvarande export {current.file}; den ersätter den inte förrän den godkänts med "
+                            f"`folkhalsa accept-survey {export_path.name}`.",
+                            f"The export has {counted.height} counted responses, fewer than half of the "
+                            f"{current.n_counted} in the year's current export {current.file}; it does not replace it "
+                            f"until accepted with `folkhalsa accept-survey {export_path.name}`."))
     export = {"survey_year": year, "file_name": export_path.name, "format": info.format,
               "encoding": info.encoding, "separator": info.separator, "sheet": info.sheet,
               "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode,
               "codebook_version": book.version, "n_rows": info.n_rows, "n_counted": counted.height,
-              "latest_submitted_at": counted["submitted_at"].max()}
+              "latest_submitted_at": counted["submitted_at"].max(), "header_row": info.header_row,
+              "review_status": review}
     prov = dict(batch_id=batch_id, source_file=export_path.name, sha256=sha, sheet=info.sheet,
                 received_at=received_at)
     tables = {
@@ -678,12 +849,56 @@ def land_survey(export_path: Path, year: int, codebook_dir: Path, landing_dir: P
     archive_original(export_path, archive_dir, sha)
     write_batch(landing_dir, SOURCE, batch_id, tables, {
         "file": export_path.name, "sha256": sha, "survey_year": year, "codebook_version": book.version,
-        "format": info.format, "encoding": info.encoding, "separator": info.separator, "sheet": info.sheet,
-        "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode,
+        "format": info.format, "encoding": info.encoding, "encoding_scores": info.encoding_scores,
+        "separator": info.separator, "sheet": info.sheet, "header_row": info.header_row,
+        "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode, "review_status": review,
         "received_at": received_at.isoformat()})
     result.landed.append(batch_id)
     for name, df in tables.items():
         result.add_rows(name, df.height)
     result.warnings.extend({"file": export_path.name, "message": i.summary()}
                            for i in issues if i.severity != "info")
-    return result
+    report.respondents = counted.height
+    report.counts = dict(sorted(Counter(i.rule for i in issues if i.severity != "info").items()))
+    report.outcome = review if review == survey_review.PENDING else (
+        "landed_with_warnings" if report.counts else "landed")
+    return result, report
+
+
+def check_questionnaire(raw: pl.DataFrame, book: Codebook, books: list[Codebook], file: str) -> None:
+    """Reject an export that another year's codebook reads clearly better than its own year's."""
+    qcols = questionnaire.question_columns(raw.columns, RESPONDENT_COLUMNS + SUBMITTED_COLUMNS + IGNORED_COLUMNS)
+    rows = raw.to_dicts()
+    fits = [questionnaire.fit_codebook(qcols, rows, b, _answer_readable) for b in books]
+    if book.year not in {b.year for b in books}:
+        fits.append(questionnaire.fit_codebook(qcols, rows, book, _answer_readable))
+    other = questionnaire.clearly_other_year(fits, book.year)
+    if other is not None:
+        detail = "; ".join(f.describe() for f in sorted(fits, key=lambda f: f.year))
+        raise SurveyError(
+            f"{file}: exporten ser ut som {other.year} års enkät, inte {book.year} års ({detail}). "
+            f"Kontrollera filnamnet (skr_enkat_<år>).",
+            f"{file}: this looks like the {other.year} questionnaire, not the {book.year} one ({detail}). "
+            f"Check the file name (skr_enkat_<year>).")
+
+
+def _answer_readable(q: Question, value: str, row: dict) -> bool:
+    if q.type == "text":
+        return True
+    if q.type in ("integer", "decimal"):
+        return _number(value, q)[1] is None
+    parts = [p.strip() for p in value.split(MULTI_SEPARATOR)] if q.type == "multi" else [value]
+    return all(_option(q, p)[0] is not None for p in parts if p)
+
+
+def check_failed_share(checked: Validated, file: str, max_share: float) -> None:
+    """Reject the whole file when more than max_share of its answers fail the codebook."""
+    if checked.n_answers and checked.failed_share > max_share:
+        by_rule = Counter(i.rule for i in checked.issues if i.rule in FAILED_ANSWER_RULES)
+        rules = ", ".join(f"{r} {n}" for r, n in sorted(by_rule.items()))
+        raise SurveyError(
+            f"{file}: {checked.n_failed_answers} av {checked.n_answers} svar ({checked.failed_share:.1%}) "
+            f"går inte att läsa med kodboken, mer än gränsen {max_share:.0%} ({rules}); "
+            "hela filen avvisas och inget landas.",
+            f"{file}: {checked.n_failed_answers} of {checked.n_answers} answers ({checked.failed_share:.1%}) fail the "
+            f"codebook, more than the limit of {max_share:.0%} ({rules}); the whole file is rejected, nothing landed.")
