@@ -102,7 +102,8 @@ def _decode_strict(data: bytes, encoding: str, file: str) -> str:
         _fail(file, f"ogiltig {encoding} på rad {line}.", f"invalid {encoding} on line {line}.")
 
 
-def _eight_bit_candidates(data: bytes) -> list[Candidate]:
+def _eight_bit_candidates(data: bytes, failed: list[str]) -> list[Candidate]:
+    """Every decoding that succeeds; `failed` gets the encodings that cannot decode the bytes."""
     out: list[Candidate] = []
     for enc in EIGHT_BIT:
         if enc == "iso-8859-1" and any(c.encoding == "windows-1252" for c in out):
@@ -110,6 +111,7 @@ def _eight_bit_candidates(data: bytes) -> list[Candidate]:
         try:
             text = data.decode(enc)
         except UnicodeDecodeError:
+            failed.append(enc)
             continue
         if enc == "utf-8" and MOJIBAKE.search(text):
             # Valid UTF-8 that an earlier tool read as Windows-1252 and saved again: undo it.
@@ -154,7 +156,8 @@ def decode_survey_bytes(data: bytes, file: str, vocab: frozenset[str]) -> Decode
         return _single(_decode_strict(data, enc, file), enc, file)
     if data.isascii():
         return _single(data.decode("ascii"), "utf-8", file)
-    cands = _eight_bit_candidates(data)
+    failed: list[str] = []
+    cands = _eight_bit_candidates(data, failed)
     if not cands:
         _fail(file, f"ingen teckenkodning kunde avkoda filen (provade {', '.join(EIGHT_BIT)}).",
               f"no encoding could decode the file (tried {', '.join(EIGHT_BIT)}).")
@@ -172,7 +175,8 @@ def decode_survey_bytes(data: bytes, file: str, vocab: frozenset[str]) -> Decode
     best, runner = cands[0], cands[1] if len(cands) > 1 else None
     decided = best.score >= MIN_SCORE and (runner is None or best.score - runner.score >= CLEAR_MARGIN)
     if not decided:
-        tried = ", ".join(f"{c.encoding} ({c.score:.2f})" for c in cands)
+        tried = ", ".join([f"{c.encoding} ({c.score:.2f})" for c in cands] +
+                          [f"{enc} (avkodar inte / does not decode)" for enc in failed])
         sample = _garbled_sample(cands, vocab)
         _fail(file, f"teckenkodningen går inte att avgöra säkert; provade {tried}. Exempel: {sample}. "
                     "Spara om filen som UTF-8.",

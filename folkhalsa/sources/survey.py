@@ -388,7 +388,7 @@ def _read_csv(path: Path, data: bytes, vocab: ExportVocabulary) -> tuple[pl.Data
     text, sep = survey_layout.strip_sep_line(decoded.text)
     sep_line = sep is not None
     sep = sep or survey_layout.choose_separator(text, path.name, vocab.codes, RESPONDENT_COLUMNS) \
-        or sniff_separator(text, path.name)
+        or _sniff_or_default(text, path.name)
     records = survey_layout.csv_records(text, sep, path.name)
     table = survey_layout.locate_table(records, path.name, vocab.codes, RESPONDENT_COLUMNS)
     table.sep_line = sep_line
@@ -398,6 +398,14 @@ def _read_csv(path: Path, data: bytes, vocab: ExportVocabulary) -> tuple[pl.Data
     df = _table_frame(table, info)
     info.decimal_comma = any(_DECIMAL_COMMA.match(v or "") for col in df.columns[:-1] for v in df[col])
     return df, info
+
+
+def _sniff_or_default(text: str, file: str) -> str:
+    # No header matched under any separator: locate_table reports the rows searched.
+    try:
+        return sniff_separator(text, file)
+    except InputFormatError:
+        return ";"
 
 
 def _table_frame(table: survey_layout.Table, info: ReadInfo) -> pl.DataFrame:
