@@ -347,8 +347,8 @@ def test_landing_twice_is_skipped_and_unreadable_files_are_rejected(tmp_path, co
     again, _ = land(p, tmp_path, codebook_dir)
     assert again.skipped == first.landed and not again.landed
     assert sorted(f.name for f in (landing / SOURCE / first.landed[0]).iterdir()) == [
-        "_manifest.json", "answers.parquet", "codebook.parquet", "exports.parquet", "issues.parquet",
-        "respondents.parquet"]
+        "_manifest.json", "answers.parquet", "codebook.parquet", "decisions.parquet", "exports.parquet",
+        "issues.parquet", "respondents.parquet"]
     bad = tmp_path / "skr_enkat_2023.csv"
     bad.write_bytes(b"\x81\x8d\x8f\x90 inte en export")
     rejected, _ = land(bad, tmp_path, codebook_dir, year=2023)   # no 2023 codebook here either

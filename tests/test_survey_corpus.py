@@ -12,7 +12,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from folkhalsa.sources.survey import SOURCE, land_survey_export
+from folkhalsa.sources.survey import SOURCE, empty_tables, land_survey_export
 from folkhalsa.sources.survey_review import accept_export, current_export, pending_exports
 from tests.survey_exports import CODEBOOKS, export_bytes, export_text, respondents, table
 
@@ -254,6 +254,6 @@ def test_pending_export_is_accepted_by_command_and_then_current(tmp_path):
     assert rep.outcome == "pending_review"
     assert current_export(landing, 2023).file == full.name
     assert [e.file for e in pending_exports(landing)] == [part.name]
-    accepted = accept_export(landing, part.name)
+    accepted = accept_export(landing, part.name, empty_tables())
     assert accepted.review_status == "accepted" and pending_exports(landing) == []
     assert current_export(landing, 2023).file == part.name   # its answers are later

@@ -101,6 +101,7 @@ def empty_tables() -> dict[str, pl.DataFrame]:
         "answers": with_provenance(pl.DataFrame(schema=ANSWER_SCHEMA), **prov, row_col="_row"),
         "codebook": with_provenance(pl.DataFrame(schema=CODEBOOK_SCHEMA), **prov),
         "issues": with_provenance(issues, **prov, row_col="_row"),
+        "decisions": with_provenance(survey_review.empty_decisions(), **prov),
     }
 
 
@@ -853,6 +854,7 @@ def land_survey_export(export_path: Path, year: int, codebook_dir: Path, landing
         "issues": with_provenance(pl.DataFrame([{**asdict(i), "survey_year": year} for i in issues],
                                                schema=ISSUE_SCHEMA).with_columns(_row=pl.col("row")),
                                   **prov, row_col="_row"),
+        "decisions": with_provenance(survey_review.empty_decisions(), **prov),
     }
     archive_original(export_path, archive_dir, sha)
     write_batch(landing_dir, SOURCE, batch_id, tables, {

@@ -7,8 +7,9 @@ has checked the file accepts it with
 
     folkhalsa accept-survey <file name or sha256 (prefix)> [--output data/output]
 
-which lands a decision in landing/skr_survey_review/<id>/decisions.parquet (a new batch, so the
-next run rebuilds). The naming follows the county returns: status `pending_review`, command
+which lands a decision batch in landing/skr_survey/<id>/ (its `decisions` table holds the one
+decision, every other table is empty; a new batch, so the next run rebuilds). Every survey batch has
+a `decisions` table, empty for exports. The naming follows the county returns: status `pending_review`, command
 `folkhalsa accept-<source>`.
 """
 from __future__ import annotations
@@ -21,19 +22,18 @@ from pathlib import Path
 
 import polars as pl
 
-from folkhalsa.landing import PLACEHOLDER_BATCH, read_manifest, utc_now, with_provenance, write_batch
+from folkhalsa.landing import utc_now, with_provenance, write_batch
 
 SOURCE = "skr_survey"
-REVIEW_SOURCE = "skr_survey_review"
 PARTIAL_SHARE = 0.5
 PENDING, ACCEPTED = "pending_review", "accepted"
 DECISION_SCHEMA = {"target_batch_id": pl.Utf8, "survey_year": pl.Int32, "file_name": pl.Utf8,
                    "decision": pl.Utf8, "decided_at": pl.Datetime("us", "UTC")}
 
 
-def empty_tables() -> dict[str, pl.DataFrame]:
-    prov = dict(batch_id=PLACEHOLDER_BATCH, source_file="", sha256="0" * 64, sheet=None, received_at=utc_now())
-    return {"decisions": with_provenance(pl.DataFrame(schema=DECISION_SCHEMA), **prov)}
+def empty_decisions() -> pl.DataFrame:
+    """The `decisions` table of an export batch: no rows (provenance columns added by the caller)."""
+    return pl.DataFrame(schema=DECISION_SCHEMA)
 
 
 @dataclass
@@ -50,7 +50,7 @@ class LandedExport:
 
 def _decisions(landing_dir: Path) -> dict[str, str]:
     out = {}
-    for p in sorted((landing_dir / REVIEW_SOURCE).glob("*/decisions.parquet")):
+    for p in sorted((landing_dir / SOURCE).glob("*/decisions.parquet")):
         for r in pl.read_parquet(p).iter_rows(named=True):
             out[r["target_batch_id"]] = r["decision"]
     return out
@@ -62,7 +62,8 @@ def landed_exports(landing_dir: Path) -> list[LandedExport]:
     out = []
     for m in sorted((landing_dir / SOURCE).glob("*/_manifest.json")):
         man = json.loads(m.read_text("utf-8"))
-        if man.get("placeholder") or man.get("status") == "rejected" or not (m.parent / "exports.parquet").exists():
+        if man.get("placeholder") or man.get("decision") or man.get("status") == "rejected" \
+                or not (m.parent / "exports.parquet").exists():
             continue
         ex = pl.read_parquet(m.parent / "exports.parquet")
         if ex.height == 0:
@@ -97,8 +98,10 @@ class ReviewError(Exception):
     pass
 
 
-def accept_export(landing_dir: Path, ref: str, *, decided_at: datetime | None = None) -> LandedExport:
-    """Accept a pending export named by file name, batch id or sha256 prefix. Returns it."""
+def accept_export(landing_dir: Path, ref: str, empty_tables: dict[str, pl.DataFrame], *,
+                  decided_at: datetime | None = None) -> LandedExport:
+    """Accept a pending export named by file name, batch id or sha256 prefix. Returns it.
+    empty_tables: every table of a survey batch, empty (the decision batch lands them all)."""
     ref = ref.strip()
     name = Path(ref).name
     pending = pending_exports(landing_dir)
@@ -115,10 +118,9 @@ def accept_export(landing_dir: Path, ref: str, *, decided_at: datetime | None = 
                         "decision": ACCEPTED, "decided_at": decided_at}], schema=DECISION_SCHEMA)
     bid = hashlib.sha256(f"{e.batch_id}:{ACCEPTED}".encode()).hexdigest()[:16]
     df = with_provenance(df, batch_id=bid, source_file=e.file, sha256=e.sha256, sheet=None, received_at=decided_at)
-    write_batch(landing_dir, REVIEW_SOURCE, bid, {"decisions": df},
-                {"target_batch_id": e.batch_id, "file": e.file, "decision": ACCEPTED,
+    # No sha256 in the manifest: the decision is not an input file and is never re-landed.
+    write_batch(landing_dir, SOURCE, bid, {**empty_tables, "decisions": df},
+                {"decision": ACCEPTED, "target_batch_id": e.batch_id, "target_sha256": e.sha256, "file": e.file,
                  "decided_at": decided_at.isoformat()})
-    if read_manifest(landing_dir, REVIEW_SOURCE, bid) is None:  # pragma: no cover - write_batch is atomic
-        raise ReviewError("decision not written")
     e.review_status = ACCEPTED
     return e
