@@ -78,8 +78,11 @@ def _words_found(text: str, vocab: frozenset[str]) -> int:
     return len(vocab & set(_WORD.findall(text.casefold())))
 
 
-def _fail(file: str, sv: str, en: str):
-    raise InputFormatError(f"{file}: {sv}", f"{file}: {en}")
+def _fail(file: str, sv: str, en: str, rule: str = "unreadable"):
+    """Raise the file error; `rule` names the check (unreadable, encoding_uncertain)."""
+    e = InputFormatError(f"{file}: {sv}", f"{file}: {en}")
+    e.rule = rule
+    raise e
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -181,7 +184,7 @@ def decode_survey_bytes(data: bytes, file: str, vocab: frozenset[str]) -> Decode
         _fail(file, f"teckenkodningen går inte att avgöra säkert; provade {tried}. Exempel: {sample}. "
                     "Spara om filen som UTF-8.",
               f"the encoding cannot be determined with confidence; tried {tried}. Sample: {sample}. "
-              "Save the file again as UTF-8.")
+              "Save the file again as UTF-8.", rule="encoding_uncertain")
     if "\x00" in best.text:
         _fail(file, "filen är ingen textfil (innehåller nolltecken).", "not a text file (contains NUL characters).")
     return Decoded(best.text, best.encoding, cands)

@@ -109,6 +109,13 @@ def empty_tables() -> dict[str, pl.DataFrame]:
 SurveyError = InputFormatError
 
 
+def file_error(rule: str, sv: str, en: str) -> SurveyError:
+    """A SurveyError that names the check that rejected the file (e.rule)."""
+    e = SurveyError(sv, en)
+    e.rule = rule
+    return e
+
+
 # --------------------------------------------------------------------------- codebook
 
 @dataclass(frozen=True)
@@ -533,8 +540,9 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
                  is_partial=answered < applicable)
         respondents.append(r)
     if not respondents:
-        raise SurveyError(f"{file}: exporten har en rubrikrad men inga svarsrader; den ersätter inte årets export.",
-                          f"{file}: the export has a header but no data rows; it does not replace the year's export.")
+        raise file_error("no_data_rows",
+                         f"{file}: exporten har en rubrikrad men inga svarsrader; den ersätter inte årets export.",
+                         f"{file}: the export has a header but no data rows; it does not replace the year's export.")
     if by_name:
         issues.append(Issue(file, None, resp_col, None, "respondent_by_name", "info",
                             f"{by_name} respondenter angavs med officiellt namn i stället för kod och har fått sin kod.",
@@ -885,8 +893,8 @@ def check_questionnaire(raw: pl.DataFrame, book: Codebook, books: list[Codebook]
     other = questionnaire.clearly_other_year(fits, book.year)
     if other is not None:
         detail = "; ".join(f.describe() for f in sorted(fits, key=lambda f: f.year))
-        raise SurveyError(
-            f"{file}: exporten ser ut som {other.year} års enkät, inte {book.year} års ({detail}). "
+        raise file_error(
+            "wrong_questionnaire", f"{file}: exporten ser ut som {other.year} års enkät, inte {book.year} års ({detail}). "
             f"Kontrollera filnamnet (skr_enkat_<år>).",
             f"{file}: this looks like the {other.year} questionnaire, not the {book.year} one ({detail}). "
             f"Check the file name (skr_enkat_<year>).")
@@ -906,8 +914,8 @@ def check_failed_share(checked: Validated, file: str, max_share: float) -> None:
     if checked.n_answers and checked.failed_share > max_share:
         by_rule = Counter(i.rule for i in checked.issues if i.rule in FAILED_ANSWER_RULES)
         rules = ", ".join(f"{r} {n}" for r, n in sorted(by_rule.items()))
-        raise SurveyError(
-            f"{file}: {checked.n_failed_answers} av {checked.n_answers} svar ({checked.failed_share:.1%}) "
+        raise file_error(
+            "too_many_failed_answers", f"{file}: {checked.n_failed_answers} av {checked.n_answers} svar ({checked.failed_share:.1%}) "
             f"går inte att läsa med kodboken, mer än gränsen {max_share:.0%} ({rules}); "
             "hela filen avvisas och inget landas.",
             f"{file}: {checked.n_failed_answers} of {checked.n_answers} answers ({checked.failed_share:.1%}) fail the "

@@ -112,16 +112,16 @@ def locate_table(recs: list[tuple[int, list[str]]], file: str, codes: frozenset[
                  respondent_columns: tuple[str, ...]) -> Table:
     """Header, data rows and what was dropped; raises InputFormatError naming the rows searched."""
     if not recs:
-        raise InputFormatError(f"Filen {file} är tom.", f"File {file} is empty.")
+        raise _rule(InputFormatError(f"Filen {file} är tom.", f"File {file} is empty."), "no_header")
     i = _header_index(recs, codes, respondent_columns)
     if i is None:
         searched = recs[:HEADER_SEARCH_ROWS]
         first, last = searched[0][0], searched[-1][0]
-        raise InputFormatError(
+        raise _rule(InputFormatError(
             f"{file}: hittar ingen rubrikrad med kolumnen Respondentkod och kodbokens frågekoder "
             f"(sökte på rad {first}–{last}).",
             f"{file}: no header row with the respondent code column (Respondentkod) and the codebook's "
-            f"question codes (searched rows {first}–{last}).")
+            f"question codes (searched rows {first}–{last})."), "no_header")
     header_row, header = recs[i]
     body = list(recs[i + 1:])
     footer: list[int] = []
@@ -136,6 +136,11 @@ def locate_table(recs: list[tuple[int, list[str]]], file: str, codes: frozenset[
     return Table(header=header, header_row=header_row, rows=body,
                  skipped_above=[line for line, _ in recs[:i]], footer=footer,
                  dropped_columns=[j + 1 for j in dropped])
+
+
+def _rule(e: InputFormatError, rule: str) -> InputFormatError:
+    e.rule = rule   # the check that rejected the file, for the issue catalogue
+    return e
 
 
 def _is_footer(rec: list[str]) -> bool:
