@@ -257,3 +257,17 @@ def test_pending_export_is_accepted_by_command_and_then_current(tmp_path):
     accepted = accept_export(landing, part.name, empty_tables())
     assert accepted.review_status == "accepted" and pending_exports(landing) == []
     assert current_export(landing, 2023).file == part.name   # its answers are later
+
+
+def test_last_years_file_copied_under_this_years_name_is_rejected_not_skipped(tmp_path):
+    """The same bytes already landed for 2022: content addressing must not skip it as 'unchanged'."""
+    landing, archive = tmp_path / "landing", tmp_path / "archive"
+    data = export_bytes(2022, respondents(2022, N, seed=40))
+    old, new = tmp_path / "skr_enkat_2022.csv", tmp_path / "skr_enkat_2023.csv"
+    old.write_bytes(data)
+    new.write_bytes(data)
+    assert land_survey_export(old, 2022, CODEBOOKS, landing, archive)[1].outcome == "landed"
+    result, report = land_survey_export(new, 2023, CODEBOOKS, landing, archive)
+    assert report.outcome == "rejected" and not result.skipped
+    assert "this looks like the 2022 questionnaire" in result.rejected[0]["errors"][0]
+    assert land_survey_export(old, 2022, CODEBOOKS, landing, archive)[1].outcome == "skipped"

@@ -31,9 +31,10 @@ def survey_marts(warehouse) -> dict[str, list[tuple]]:
 
 
 def wrong_year(survey_dir):
-    """Last year's export (2022 questionnaire) saved under this year's name."""
+    """Last year's export (2022 questionnaire) exported again from the tool, as UTF-8 this time,
+    and saved under this year's name."""
     dest = survey_dir / "skr_enkat_2023_omleverans.csv"
-    shutil.copy(survey_dir / "skr_enkat_2022.csv", dest)
+    dest.write_bytes((survey_dir / "skr_enkat_2022.csv").read_bytes().decode("cp1252").encode("utf-8-sig"))
     return dest
 
 

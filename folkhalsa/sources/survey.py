@@ -33,7 +33,7 @@ import polars as pl
 import yaml
 
 from folkhalsa.landing import (
-    LandResult, archive_original, batch_exists, batch_id_for, sha256_file, utc_now,
+    LandResult, archive_original, batch_exists, batch_id_for, read_manifest, sha256_file, utc_now,
     with_provenance, write_batch,
 )
 from folkhalsa.sources import questionnaire, respondent_names, survey_layout, survey_review
@@ -811,6 +811,14 @@ def land_survey_export(export_path: Path, year: int, codebook_dir: Path, landing
     sha = sha256_file(export_path)
     batch_id = batch_id_for(sha)
     if batch_exists(landing_dir, SOURCE, batch_id):
+        landed_as = same_bytes_other_year(landing_dir, batch_id, year)
+        if landed_as:
+            return reject(str(file_error(
+                "wrong_questionnaire",
+                f"{export_path.name}: filen är byte för byte samma som {landed_as[1]}, som landades för "
+                f"{landed_as[0]}; exporten ser ut som {landed_as[0]} års enkät, inte {year} års.",
+                f"{export_path.name}: the file is byte for byte the same as {landed_as[1]}, landed for "
+                f"{landed_as[0]}; this looks like the {landed_as[0]} questionnaire, not the {year} one.")))
         result.skipped.append(batch_id)
         report.outcome = "skipped"
         return result, report
@@ -881,6 +889,15 @@ def land_survey_export(export_path: Path, year: int, codebook_dir: Path, landing
     report.outcome = review if review == survey_review.PENDING else (
         "landed_with_warnings" if report.counts else "landed")
     return result, report
+
+
+def same_bytes_other_year(landing_dir: Path, batch_id: str, year: int) -> tuple[int, str] | None:
+    """(year, file) when these exact bytes already landed for another survey year."""
+    manifest = read_manifest(landing_dir, SOURCE, batch_id) or {}
+    landed_year = manifest.get("survey_year")
+    if landed_year is not None and int(landed_year) != year:
+        return int(landed_year), str(manifest.get("file", ""))
+    return None
 
 
 def check_questionnaire(raw: pl.DataFrame, book: Codebook, books: list[Codebook], file: str) -> None:
