@@ -12,7 +12,7 @@ import polars as pl
 
 from folkhalsa.settings import PROJECT_ROOT
 
-REGION_NAMES = PROJECT_ROOT / "data" / "reference" / "region_names.csv"
+REGION_NAMES = PROJECT_ROOT / "dbt" / "seeds" / "ref_region_names.csv"
 _DASHES = re.compile(r"[\u2010-\u2015\-]+")
 
 
@@ -31,7 +31,7 @@ def name_index(municipalities: dict[str, str], region_names: dict[str, str]) -> 
         for form in (base, f"{base} kommun", f"{base}s kommun", f"{base} stad"):
             index.setdefault(form, code)
     for name, code in region_names.items():
-        index[normalise_name(name)] = code      # "Region Gotland" is the region, see data/reference
+        index[normalise_name(name)] = code      # "Region Gotland" is the region (docs/survey_exports.md)
     return index
 
 
