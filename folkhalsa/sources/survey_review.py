@@ -76,9 +76,11 @@ def landed_exports(landing_dir: Path) -> list[LandedExport]:
     return out
 
 
-def current_export(landing_dir: Path, year: int) -> LandedExport | None:
-    """The year's current export as dbt picks it: not pending, latest answer, then latest landed."""
-    cands = [e for e in landed_exports(landing_dir) if e.year == year and e.review_status != PENDING]
+def current_export(landing_dir: Path, year: int, exclude: str | None = None) -> LandedExport | None:
+    """The year's current export as dbt picks it: not pending, latest answer, then latest landed.
+    exclude: a batch id to leave out (the export being re-landed)."""
+    cands = [e for e in landed_exports(landing_dir) if e.year == year and e.review_status != PENDING
+             and e.batch_id != exclude]
     cands.sort(key=lambda e: (e.latest_submitted_at or datetime.min, e.received_at, e.batch_id), reverse=True)
     return cands[0] if cands else None
 
