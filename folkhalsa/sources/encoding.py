@@ -126,21 +126,30 @@ def _eight_bit_candidates(data: bytes, failed: list[str]) -> list[Candidate]:
     return out
 
 
-def _garbled_sample(chosen: list[Candidate], vocab: frozenset[str]) -> str:
-    """Known codebook words as each candidate shows them: public words, never free text."""
+def _garbled_sample(data: bytes, chosen: list[Candidate], vocab: frozenset[str]) -> str:
+    """The same bytes as each candidate shows them, at up to three known codebook words (public
+    words, never free text): the reader sees which decoding garbles them."""
     best = chosen[0]
-    known = [w for w in dict.fromkeys(_WORD.findall(best.text)) if w.casefold() in vocab][:3]
-    if not known:
+    enc = best.encoding.split(" ")[0]
+    spans = []
+    for m in _WORD.finditer(best.text):
+        if m.group().casefold() in vocab and not m.group().isascii():
+            try:
+                start = len(best.text[:m.start()].encode(enc))
+                end = start + len(m.group().encode(enc))
+                while end < len(data) and 0x80 <= data[end] <= 0xBF:   # finish a UTF-8 sequence
+                    end += 1
+                spans.append((start, end))
+            except UnicodeError:
+                continue
+            if len(spans) == 3:
+                break
+    if not spans:
         bad = sorted({c for c in best.text if ord(c) > 127 and c not in SWEDISH_LETTERS | TYPOGRAPHY})[:8]
         return f"tecken / characters {' '.join(bad) or '–'} i / in {best.encoding}"
     parts = []
     for c in chosen[:3]:
-        # The same word position in another decoding: re-decode the word's bytes.
-        try:
-            shown = [w.encode(best.encoding.split(" ")[0]).decode(c.encoding.split(" ")[0], "replace")
-                     for w in known]
-        except (LookupError, UnicodeError):
-            shown = known
+        shown = [data[a:b].decode(c.encoding.split(" ")[0], "replace") for a, b in spans]
         parts.append(f"{c.encoding}: {' '.join(shown)}")
     return "; ".join(parts)
 
@@ -180,7 +189,7 @@ def decode_survey_bytes(data: bytes, file: str, vocab: frozenset[str]) -> Decode
     if not decided:
         tried = ", ".join([f"{c.encoding} ({c.score:.2f})" for c in cands] +
                           [f"{enc} (avkodar inte / does not decode)" for enc in failed])
-        sample = _garbled_sample(cands, vocab)
+        sample = _garbled_sample(data, cands, vocab)
         _fail(file, f"teckenkodningen går inte att avgöra säkert; provade {tried}. Exempel: {sample}. "
                     "Spara om filen som UTF-8.",
               f"the encoding cannot be determined with confidence; tried {tried}. Sample: {sample}. "
