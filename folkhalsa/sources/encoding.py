@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -34,6 +35,9 @@ MIN_SCORE = 0.6
 SWEDISH_LETTERS = set("åäöÅÄÖéÉüÜ")
 TYPOGRAPHY = set("–—’‘“”„…«»€§°½×\u00a0\u202f")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_WORD = re.compile(r"\w*[^\x00-\x7f]\w*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -67,15 +71,17 @@ def vocabulary(texts: Iterable[str]) -> frozenset[str]:
 
 def letter_score(text: str) -> float:
     """Share of the non-ASCII characters that belong in Swedish text; 1.0 for pure ASCII."""
-    chars = [c for c in text if ord(c) > 127 and c != "\ufeff"]
-    if not chars:
+    counts = Counter(_NON_ASCII.findall(text))
+    counts.pop("\ufeff", None)
+    n = sum(counts.values())
+    if not n:
         return 1.0
-    good = sum(1.0 if c in SWEDISH_LETTERS else 0.5 if c in TYPOGRAPHY else 0.0 for c in chars)
-    return good / len(chars)
+    good = sum(k * (1.0 if c in SWEDISH_LETTERS else 0.5 if c in TYPOGRAPHY else 0.0) for c, k in counts.items())
+    return good / n
 
 
 def _words_found(text: str, vocab: frozenset[str]) -> int:
-    return len(vocab & set(_WORD.findall(text.casefold())))
+    return len(vocab & {w.casefold() for w in _NON_ASCII_WORD.findall(text)})
 
 
 def _fail(file: str, sv: str, en: str, rule: str = "unreadable"):
@@ -180,7 +186,7 @@ def decode_survey_bytes(data: bytes, file: str, vocab: frozenset[str]) -> Decode
     most_words = max(c.words for c in cands)
     for c in cands:
         # Control characters never belong in an export; a decoding that makes them is penalised.
-        controls = sum(1 for ch in c.text if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t")
+        controls = len(_CONTROL.findall(c.text))
         word_part = c.words / most_words if most_words else c.letters
         c.score = round(max(0.0, 0.5 * c.letters + 0.5 * word_part - min(0.5, controls / 20)), 3)
     cands.sort(key=lambda c: (-c.score, EIGHT_BIT.index(c.encoding.split(" ")[0])))

@@ -903,7 +903,7 @@ def same_bytes_other_year(landing_dir: Path, batch_id: str, year: int) -> tuple[
 def check_questionnaire(raw: pl.DataFrame, book: Codebook, books: list[Codebook], file: str) -> None:
     """Reject an export that another year's codebook reads clearly better than its own year's."""
     qcols = questionnaire.question_columns(raw.columns, RESPONDENT_COLUMNS + SUBMITTED_COLUMNS + IGNORED_COLUMNS)
-    rows = raw.to_dicts()
+    rows = raw.head(questionnaire.SAMPLE_ROWS).to_dicts()
     fits = [questionnaire.fit_codebook(qcols, rows, b, _answer_readable) for b in books]
     if book.year not in {b.year for b in books}:
         fits.append(questionnaire.fit_codebook(qcols, rows, book, _answer_readable))
