@@ -83,7 +83,7 @@ from folkhalsa.schemas.lansrapport import SHEETS
 names = [s.name for s in SHEETS]
 # Import before the clock starts: this compares reading, not importing.
 if sys.argv[1] == "polars":
-    from folkhalsa.sources.workbook import read_xlsx
+    from folkhalsa.io.workbook import read_xlsx
 else:
     import openpyxl, pandas as pd
 t0 = time.perf_counter()

@@ -1,7 +1,8 @@
-"""The nightly flow: ingest and land, dbt build, GX checkpoint, publish, render, alert, summary.
+"""The nightly flow: land (three sources at once), dbt build, GX checkpoint, publish, render, alert, summary.
 
-Each stage is a Prefect task that calls plain functions from the `folkhalsa` package; there is
-no parsing or validation logic here. Run it with `folkhalsa run` (embedded Prefect, no server).
+Each stage is a Prefect task that calls plain functions from the `folkhalsa` package (business rules
+in folkhalsa.pipeline); there is no parsing, validation or alert logic here. Run it with
+`folkhalsa run` (embedded Prefect, no server). A failed night ends in a Failed state.
 """
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.states import Failed
 
-from folkhalsa import SAMPLE_NOTICE
-from folkhalsa.landing import LandResult, data_version, read_dataset_info
+from folkhalsa import SAMPLE_NOTICE, pipeline
+from folkhalsa.landing import LandResult, data_version, parser_versions, read_dataset_info
 from folkhalsa.runstate import fingerprint, nothing_new, record_build, run_lock, unchanged_since_last_build
 from folkhalsa.settings import Settings
 from folkhalsa.summary import Progress, RunSummary, render_table
@@ -43,56 +45,25 @@ def own_time(stage: str):
 
 
 
-@task(name="land-returns", timeout_seconds=1800)
+@task(name="land-returns")
 @own_time("land returns")
 def land_returns_task(settings: Settings) -> LandResult:
-    from folkhalsa.sources.returns import land_returns
-
-    result = land_returns(settings.input_dir / "returns", settings.landing_dir, settings.archive_dir,
-                          settings.quarantine_dir)
-    _log_land(result)
-    return result
+    return _log_land(pipeline.land_returns_from(settings))
 
 
-@task(name="land-survey", timeout_seconds=1800)
+@task(name="land-survey")
 @own_time("land survey")
 def land_survey_task(settings: Settings) -> LandResult:
-    from folkhalsa.sources.survey import discover_exports, land_survey, misnamed_exports
-
-    total = LandResult("skr_survey")
-    for path, year in discover_exports(settings.input_dir):
-        if year not in settings.years:
-            continue
-        r = land_survey(path, year, settings.codebook_dir, settings.landing_dir, settings.archive_dir)
-        _merge(total, r)
-    for path in misnamed_exports(settings.input_dir):
-        total.rejected.append({"file": path.name, "errors": [
-            f"{path.name}: filnamnet anger inget enkätår, döp om till skr_enkat_<år>.csv eller .xlsx / "
-            "the file name gives no survey year; rename it skr_enkat_<year>.csv or .xlsx"]})
-    _log_land(total)
-    return total
+    return _log_land(pipeline.land_survey_from(settings))
 
 
-@task(name="land-indicators", timeout_seconds=3600, retries=2, retry_delay_seconds=[10, 60])
+# No task retries: an API error is retried inside the HTTP client; a bad snapshot fails the same way again.
+# No task timeouts on the land tasks: they run in worker threads (.submit()), where Prefect cannot
+# interrupt them; the flow's own timeout bounds the night.
+@task(name="land-indicators")
 @own_time("land indicators")
 def land_indicators_task(settings: Settings) -> LandResult:
-    from folkhalsa.sources.indicators import fetch_snapshots, load_areas, land_indicators, load_catalogue
-
-    catalogue = load_catalogue(settings.dbt_dir)
-    snapshots = settings.input_dir / "indicators"
-    fetch_errors = []
-    if settings.online:
-        # Online runs save every response as a snapshot; landing then reads snapshots, as offline.
-        snapshots = settings.output_dir / "snapshots" / datetime.now(timezone.utc).strftime("%Y%m%d")
-        counties, munis = load_areas(settings.dbt_dir)
-        fetched = fetch_snapshots(catalogue, pxweb_base_url=settings.pxweb_base_url,
-                                  kolada_base_url=settings.kolada_base_url, out_dir=snapshots, years=None,
-                                  timeout=settings.http_timeout_s, counties=counties, municipalities=munis)
-        fetch_errors = fetched.errors
-    result = land_indicators(snapshots, settings.landing_dir, settings.archive_dir, catalogue)
-    result.rejected += [{"file": e["indicator_code"], "errors": [e["error"]]} for e in fetch_errors]
-    _log_land(result)
-    return result
+    return _log_land(pipeline.land_indicators_from(settings))
 
 
 @task(name="dbt-build", timeout_seconds=3600)
@@ -108,11 +79,8 @@ def dbt_build_task(settings: Settings, dataset: dict):
 def quality_task(settings: Settings, warehouse: Path, run_id: str):
     from folkhalsa.quality import run_checks
 
-    # Offline indicator snapshots are as old as they are; freshness applies to online fetches.
-    max_age = {"returns": settings.max_age_days, "skr_survey": settings.max_age_days,
-               "indicators": settings.indicator_max_age_days if settings.online else None}
     return run_checks(warehouse, settings.landing_dir, settings.output_dir / "gx", settings.state_dir, run_id,
-                      years=settings.years, max_age_days=max_age)
+                      years=settings.years, max_age_days=pipeline.max_age_limits(settings))
 
 
 @task(name="render", timeout_seconds=3600)
@@ -127,29 +95,21 @@ def render_task(settings: Settings, warehouse: Path, sample: bool):
 @task(name="alert", timeout_seconds=300)
 @own_time("alert")
 def alert_task(settings: Settings, run_id: str, started: datetime, findings: list, rejected: list,
-               data_docs: Path | None, sample: bool) -> dict:
+               issues: list, data_docs: Path | None, sample: bool) -> dict:
     # No Prefect retries: an undelivered alert goes to the outbox and the next run sends it.
     from folkhalsa.alerts import RejectedReturn, send_run_alert
 
     return send_run_alert(run_id, started, findings, [RejectedReturn.from_dict(r) for r in rejected],
-                          data_docs, settings, notice=SAMPLE_NOTICE if sample else None)
+                          data_docs, settings, notice=SAMPLE_NOTICE if sample else None, issues=issues)
 
 
-def _merge(total: LandResult, part: LandResult) -> None:
-    total.landed += part.landed
-    total.skipped += part.skipped
-    total.rejected += part.rejected
-    total.warnings += part.warnings
-    for k, v in part.rows.items():
-        total.add_rows(k, v)
-
-
-def _log_land(result: LandResult) -> None:
+def _log_land(result: LandResult) -> LandResult:
     log = get_run_logger()
-    log.info("%s: %d batches landed, %d unchanged, %d rejected, rows %s", result.source,
-             len(result.landed), len(result.skipped), len(result.rejected), result.rows)
+    log.info("%s: %d batches landed (%d re-landed), %d unchanged, %d rejected, rows %s", result.source,
+             len(result.landed), len(result.relanded), len(result.skipped), len(result.rejected), result.rows)
     for r in result.rejected:
-        log.warning("%s rejected: %s (%d errors)", result.source, r.get("file"), len(r.get("errors", [])))
+        log.warning("%s rejected: %s (%d errors)", result.source, r.file, len(r.errors))
+    return result
 
 
 # ------------------------------------------------------------------ flow
@@ -159,9 +119,10 @@ def run_or_skip(settings: Settings, progress_stream=None) -> dict:
     """`folkhalsa run`: the flow, unless nothing could change. Then the temporary Prefect API server
     is not even started, so a no-change rerun costs little more than hashing the inputs."""
     with run_lock(settings):
-        last = nothing_new(settings)
+        last = nothing_new(settings, pipeline.input_files(settings), parser_versions(pipeline.landing_sources()),
+                           alerts_waiting=pipeline.alert_waiting(settings))
     if last is None:
-        return nightly(settings, progress_stream)
+        return run_nightly(settings, progress_stream)
     started = datetime.now(timezone.utc).replace(microsecond=0)
     t0 = time.perf_counter()
     summary = RunSummary(run_id=started.strftime("%Y%m%dT%H%M%SZ") + "-skip", started_at=started.isoformat(),
@@ -174,12 +135,32 @@ def run_or_skip(settings: Settings, progress_stream=None) -> dict:
     return summary.to_dict()
 
 
+def run_nightly(settings: Settings, progress_stream=None) -> dict:
+    """Run the flow and return its summary, also when the night ended Failed."""
+    state = nightly(settings, progress_stream, return_state=True)
+    path = settings.output_dir / "run_summary.json"
+    if state.is_completed() or (state.is_failed() and path.exists() and _summary_is_this_runs(state, path)):
+        return json.loads(path.read_text("utf-8"))
+    # The flow crashed before it could write its summary.
+    return {"stages": [{"name": "flow", "status": "failed", "detail": state.message or ""}],
+            "failure": state.message or "flow failed"}
+
+
+def _summary_is_this_runs(state, path: Path) -> bool:
+    return json.loads(path.read_text("utf-8")).get("failure") == (state.message or "")
+
+
 # A hung run must not hold the deployment's concurrency slot for ever.
 @flow(name="folkhalsa-nightly", log_prints=False, timeout_seconds=4 * 3600)
-def nightly(settings: Settings | None = None, progress_stream=None) -> dict:
+def nightly(settings: Settings | None = None, progress_stream=None):
+    """The nightly run. Returns the summary dict; a night that published nothing, or whose build,
+    checks or a landing failed, ends in a Failed state (after the alert has been sent)."""
     settings = settings or Settings()
     with run_lock(settings):
-        return _run(settings, progress_stream)
+        summary = _run(settings, progress_stream)
+    if summary["failure"]:
+        return Failed(message=summary["failure"], data=summary)
+    return summary
 
 
 def _run(settings: Settings, progress_stream) -> dict:
@@ -195,7 +176,7 @@ def _run(settings: Settings, progress_stream) -> dict:
 
     _ingest(settings, summary, progress)
     dataset["data_version"] = data_version(settings.landing_dir)
-    fp = fingerprint(settings, dataset["data_version"])
+    fp = fingerprint(settings, dataset["data_version"], parser_versions(pipeline.landing_sources()))
     last = unchanged_since_last_build(settings, fp)
     if last:
         # Nothing new landed and the code is unchanged: the published warehouse is already this build.
@@ -208,6 +189,7 @@ def _run(settings: Settings, progress_stream) -> dict:
             record_build(settings, fp, quality.to_dict(), [asdict(f) for f in findings])
         _render(settings, summary, progress)
     _alert(settings, summary, progress, run_id, started, findings, data_docs)
+    summary.failure = pipeline.night_failure(summary)
 
     for stage in summary.stages:
         stage.own_seconds = round(OWN_SECONDS.get(stage.name, stage.seconds), 3)
@@ -228,7 +210,7 @@ def _finish(settings: Settings, summary: RunSummary, progress: Progress, t0: flo
 
 
 def _reuse_last_build(settings, summary, progress, last) -> tuple[list, Path | None]:
-    from folkhalsa.alerts import Finding
+    from folkhalsa.quality import Finding
 
     for name in ("dbt build", "gx checkpoint", "publish", "render"):
         with progress.stage(name) as stage:
@@ -243,37 +225,23 @@ def _reuse_last_build(settings, summary, progress, last) -> tuple[list, Path | N
 
 
 def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None:
-    for name, fn in (("land returns", land_returns_task), ("land survey", land_survey_task),
-                     ("land indicators", land_indicators_task)):
+    """The three sources land concurrently; one failing source does not stop the others."""
+    futures = [(name, fn.submit(settings)) for name, fn in (
+        ("land returns", land_returns_task), ("land survey", land_survey_task),
+        ("land indicators", land_indicators_task))]
+    for name, future in futures:
         with progress.stage(name) as stage:
-            # One failing source must not stop the others: record it and go on.
-            state = fn(settings, return_state=True)
+            future.wait()
+            state = future.state
             if state.is_failed():
                 stage.status, stage.detail = "failed", _state_message(state)
-                summary.input_errors.append({"source": name, "file": "", "errors": [stage.detail]})
                 continue
-            result: LandResult = state.result()
-            summary.rows[result.source] = result.rows
-            summary.sources[result.source] = {"landed": len(result.landed), "skipped": len(result.skipped),
-                                              "rejected": len(result.rejected)}
-            if result.source == "returns":
-                summary.rejected += result.rejected
-            else:
-                summary.input_errors += [{**r, "source": result.source} for r in result.rejected]
-            stage.detail = f"{len(result.landed)} nya, {len(result.skipped)} oförändrade, {len(result.rejected)} avvisade"
-    _ensure_every_source(settings)
+            stage.detail = pipeline.record_landing(summary, state.result())
+    for source in pipeline.ensure_every_source(settings):
+        get_run_logger().warning("%s: inga indata ännu, tom platshållare landad / no input yet, "
+                                 "empty placeholder landed", source)
     summary.files["landing"] = str(settings.landing_dir)
     summary.files["quarantine"] = str(settings.quarantine_dir)
-
-
-def _ensure_every_source(settings: Settings) -> None:
-    from folkhalsa.landing import ensure_source
-    from folkhalsa.sources import indicators, returns, survey
-
-    for source, module in (("returns", returns), ("skr_survey", survey), ("indicators", indicators)):
-        if ensure_source(settings.landing_dir, source, module.empty_tables()):
-            get_run_logger().warning("%s: inga indata ännu, tom platshållare landad / no input yet, "
-                                     "empty placeholder landed", source)
 
 
 def _build_and_check(settings, summary, progress, run_id, dataset):
@@ -331,46 +299,20 @@ def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None
             stage.status = "skipped"
 
 
-def _input_findings(summary: RunSummary) -> list:
-    """Rejected survey exports, indicator snapshots and failed stages, as alert findings."""
-    from folkhalsa.alerts import Finding, finding_key
-
-    out = []
-    for e in summary.input_errors:
-        out.append(Finding(key=finding_key("landing", "input_rejected", e["source"], e.get("file") or None),
-                           check="indata avvisade / input rejected", dataset=e["source"], severity="warning",
-                           observed=e.get("file") or e["source"], expected="läsbar indata / readable input",
-                           rows_affected=None, message="; ".join(e.get("errors", []))[:2000]))
-    for s in summary.stages:
-        if s.status == "failed" and s.name in ("dbt build", "gx checkpoint"):
-            out.append(Finding(key=finding_key("pipeline", "stage_failed", s.name), check=f"steget {s.name} misslyckades",
-                               dataset=s.name, severity="critical", observed=s.detail[:2000], expected="ok",
-                               message="Lagret publicerades inte; senaste godkända lager gäller / not published"))
-    return out
-
-
 def _alert(settings, summary, progress, run_id, started, findings, data_docs) -> None:
     # Called on every run: it forgets fixed failures and sends what an earlier run could not.
-    findings = list(findings) + _input_findings(summary)
+    findings = list(findings) + pipeline.input_findings(summary)
     with progress.stage("alert") as stage:
-        state = alert_task(settings, run_id, started, findings, summary.rejected, data_docs,
-                           summary.sample, return_state=True)
+        state = alert_task(settings, run_id, started, findings, summary.rejected, pipeline.alert_issues(summary),
+                           data_docs, summary.sample, return_state=True)
         if state.is_failed():
             summary.alert = {"status": _state_message(state)}
         else:
             summary.alert = state.result()
-            summary.alert["status"] = _alert_status(summary.alert)
+            summary.alert["status"] = pipeline.alert_status(summary.alert)
         stage.detail = summary.alert["status"]
         if not summary.alert.get("attempted"):
             stage.status = "skipped"
-
-
-def _alert_status(a: dict) -> str:
-    if not a.get("attempted"):
-        return "inget att larma om / nothing to report"
-    if a.get("sent"):
-        return f"skickat till {a.get('recipients')} mottagare / sent: {a.get('subject')}"
-    return f"EJ SKICKAT, sparat till nästa körning / NOT SENT, queued for the next run: {a.get('error')}"
 
 
 def _state_message(state) -> str:

@@ -26,65 +26,46 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from folkhalsa.issues import Issue
 from folkhalsa.privacy import redact_emails
+from folkhalsa.quality import SEVERITIES, Finding, finding_key  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
-SEVERITIES = ("critical", "warning")
 STATE_FILE = "alert_state.json"
 # Caps that keep one e-mail readable when a whole dataset fails; the rest is in Data Docs.
 MAX_ITEMS_PER_SECTION = 50
 MAX_ERRORS_PER_RETURN = 20
+MAX_LOCATIONS_PER_RULE = 10
 
-
-
-@dataclass
-class Finding:
-    """One failed data-quality check (a GX expectation result, or similar)."""
-    key: str                     # stable id, see finding_key()
-    check: str                   # expectation / rule name
-    dataset: str
-    severity: str                # 'critical' | 'warning'
-    county: str | None = None
-    observed: Any = None
-    expected: Any = None
-    rows_affected: int | None = None
-    message: str = ""            # Swedish
-    message_en: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"Okänd allvarlighetsgrad / unknown severity: {self.severity!r} "
-                             f"(tillåtna / allowed: {', '.join(SEVERITIES)})")
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Finding:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
-
-
-def finding_key(suite: str, expectation: str, dataset: str, county: str | None = None) -> str:
-    """Stable id of a check, so the same failure is recognised from run to run."""
-    return f"{suite}:{expectation}:{dataset}:{county or ''}"
 
 
 @dataclass
 class RejectedReturn:
-    """A county return (länsrapport) that was quarantined; errors name sheet, row, column and rule."""
+    """A rejected input (a county return, or another source's file): its issues name sheet, row,
+    column and rule. The name is kept from when only county returns were rejected."""
     file: str
     county_code: str | None = None
     year: int | None = None
-    errors: list[str] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    source: str = "returns"
 
     @classmethod
     def from_dict(cls, d: dict) -> RejectedReturn:
-        """Also accepts `LandResult.rejected` entries ({"file", "errors"})."""
-        return cls(file=str(d["file"]), county_code=d.get("county_code"), year=d.get("year"),
-                   errors=[str(e) for e in d.get("errors", [])])
+        """From the outbox (asdict), or a landing.Rejection."""
+        if not isinstance(d, dict):  # a landing.Rejection
+            return cls(file=d.file, county_code=d.county_code, year=d.year, issues=list(d.issues), source=d.source)
+        issues = [i if isinstance(i, Issue) else Issue.from_row(i) for i in d.get("issues", [])]
+        return cls(file=str(d["file"]), county_code=d.get("county_code"), year=d.get("year"), issues=issues,
+                   source=d.get("source", "returns"))
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
 
     @property
     def ident(self) -> tuple:
-        return (self.file, self.county_code, self.year, tuple(self.errors))
+        return (self.source, self.file, self.county_code, self.year, tuple(i.message() for i in self.errors))
 
 
 @dataclass
@@ -146,11 +127,14 @@ class AlertState:
     def pending_findings(self) -> list[tuple[dict, Finding]]:
         return [(e, Finding.from_dict(d)) for e in self.outbox for d in e.get("findings", [])]
 
+    def pending_issues(self) -> list[Issue]:
+        return [Issue.from_row(d) for e in self.outbox for d in e.get("issues", [])]
+
     def pending_rejected(self) -> list[tuple[dict, RejectedReturn]]:
         return [(e, RejectedReturn.from_dict(d)) for e in self.outbox for d in e.get("rejected", [])]
 
     def enqueue(self, run_id: str, run_time: datetime, findings: Sequence[Finding],
-                rejected: Sequence[RejectedReturn], error: str | None) -> None:
+                rejected: Sequence[RejectedReturn], error: str | None, issues: Sequence[Issue] = ()) -> None:
         """Keep an undelivered run for the next e-mail; older copies of the same problems go."""
         keys = {f.key for f in findings}
         idents = {r.ident for r in rejected}
@@ -161,8 +145,12 @@ class AlertState:
         self.outbox.append({
             "run_id": run_id, "run_time": run_time.isoformat(), "error": error,
             "findings": [asdict(f) for f in findings], "rejected": [asdict(r) for r in rejected],
+            "issues": [i.as_row() for i in issues],
         })
-        self.outbox = [e for e in self.outbox if e["findings"] or e["rejected"]]
+        for e in self.outbox[:-1]:  # an issue is kept in the newest entry only
+            keys = {_issue_key(i) for i in issues}
+            e["issues"] = [d for d in e.get("issues", []) if _issue_key(Issue.from_row(d)) not in keys]
+        self.outbox = [e for e in self.outbox if e["findings"] or e["rejected"] or e.get("issues")]
 
     def clear_outbox(self) -> None:
         self.outbox = []
@@ -240,11 +228,40 @@ def _rejected_lines(i: int, item: tuple[RejectedReturn, str | None]) -> list[str
     if from_run:
         head += f" – från körning {from_run}"
     lines = [head]
-    lines += [f"   - {_redact(e)}" for e in r.errors[:MAX_ERRORS_PER_RETURN]]
+    lines += [f"   - {_redact(e.message())}" for e in r.errors[:MAX_ERRORS_PER_RETURN]]
     if len(r.errors) > MAX_ERRORS_PER_RETURN:
         lines.append(f"   ... och {len(r.errors) - MAX_ERRORS_PER_RETURN} fel till "
                      "(se felrapporten i karantänen).")
     return lines
+
+
+def _where(i: Issue) -> str:
+    parts = [f"flik {i.sheet}" if i.sheet else "", f"rad {i.row}" if i.row else "",
+             f"kolumn {i.column}" if i.column else ""]
+    return ", ".join(p for p in parts if p) or "hela filen / whole file"
+
+
+def _issue_groups(issues: Sequence[Issue]) -> list[list[Issue]]:
+    """Issues grouped by source, file and rule, errors first, in a stable order."""
+    groups: dict[tuple, list[Issue]] = {}
+    for i in issues:
+        groups.setdefault((i.severity != "error", i.source, i.file, i.rule), []).append(i)
+    return [groups[k] for k in sorted(groups)]
+
+
+def _issue_group_lines(n: int, group: list[Issue]) -> list[str]:
+    first = group[0]
+    level = "fel" if first.severity == "error" else "varning"
+    lines = [f"{n}. {first.source}: {_redact(first.file)} – [{first.rule}] {level}, {len(group)} st: "
+             f"{_redact(first.message_sv)} / {_redact(first.message_en)}"]
+    lines += [f"   - {_redact(_where(i))}" for i in group[:MAX_LOCATIONS_PER_RULE]]
+    if len(group) > MAX_LOCATIONS_PER_RULE:
+        lines.append(f"   ... och {len(group) - MAX_LOCATIONS_PER_RULE} till (se tabellen issues i lagret).")
+    return lines
+
+
+def _issue_key(i: Issue) -> tuple:
+    return (i.source, i.file, i.sha256, i.rule, i.sheet, i.row, i.column)
 
 
 def _data_docs_text(data_docs: str | Path | None) -> str:
@@ -264,6 +281,7 @@ def compose_alert(
     state: AlertState,
     *,
     notice: str | None = None,
+    issues: Sequence[Issue] = (),
 ) -> EmailMessage | None:
     """Build this run's single alert, including anything still in the outbox; None if nothing to say.
 
@@ -278,7 +296,8 @@ def compose_alert(
     for e, r in state.pending_rejected():
         rej_now.setdefault(r.ident, (r, e["run_id"]))
     all_rejected = list(rej_now.values())
-    if not current and not earlier and not all_rejected and not state.outbox:
+    all_issues = list({_issue_key(i): i for i in [*issues, *state.pending_issues()]}.values())
+    if not current and not earlier and not all_rejected and not all_issues and not state.outbox:
         return None
 
     all_findings = current + [f for _, f in earlier]
@@ -286,7 +305,8 @@ def compose_alert(
     n_warn = len(all_findings) - n_crit
     n_rej = len(all_rejected)
     level = "KRITISKT" if n_crit else "VARNING"
-    counts = _counts(n_crit, n_warn, n_rej) or "larm från tidigare körningar"
+    counts = _counts(n_crit, n_warn, n_rej) or (
+        _plural(len(all_issues), "problem i indata", "problem i indata") if all_issues else "larm från tidigare körningar")
 
     def status(f: Finding) -> str:
         since = state.since(f.key)
@@ -321,8 +341,16 @@ def compose_alert(
               "i denna körning; kontrollera att felet verkligen är åtgärdat)", ""]
         L += _capped(earlier, lambda i, ef: _finding_lines(
             i, ef[1], f"fel vid körning {ef[0]['run_id']} ({ef[0]['run_time'][:10]})"))
-    if all_rejected:
-        L += ["", "AVVISADE LÄNSRAPPORTER", ""] + _capped(all_rejected, _rejected_lines)
+    returns = [r for r in all_rejected if r[0].source == "returns"]
+    other = [r for r in all_rejected if r[0].source != "returns"]
+    if returns:
+        L += ["", "AVVISADE LÄNSRAPPORTER", ""] + _capped(returns, _rejected_lines)
+    if other:
+        L += ["", "AVVISADE FILER (enkät, indikatorer)", ""] + _capped(other, _rejected_lines)
+    if all_issues:
+        L += ["", "PROBLEM I INLÄSTA FILER, PER REGEL (filen lästes in; fel gäller enskilda rader eller svar)",
+              "(English: issues in files that were landed, by rule, with sheet, row and column)", ""]
+        L += _capped(_issue_groups(all_issues), _issue_group_lines)
     L += ["", "VAD GÖR JAG?"]
     if n_crit:
         L.append("- Kritiska fel: rätta orsaken (källdata eller beräkning) och kör flödet igen. "
@@ -460,6 +488,7 @@ def send_run_alert(
     settings,
     *,
     notice: str | None = None,
+    issues: Sequence[Issue] = (),
 ) -> dict:
     """One alert e-mail per run; undelivered alerts are carried to the next run. Never raises on SMTP faults.
 
@@ -468,10 +497,11 @@ def send_run_alert(
     """
     state = AlertState(settings.state_dir)
     earlier_runs = len(state.outbox)
-    msg = compose_alert(run_id, run_time, findings, rejected, data_docs, state, notice=notice)
+    rejected = [r if isinstance(r, RejectedReturn) else RejectedReturn.from_dict(r) for r in rejected]
+    msg = compose_alert(run_id, run_time, findings, rejected, data_docs, state, notice=notice, issues=issues)
     summary = {"attempted": msg is not None, "sent": False, "recipients": 0,
                "subject": msg["Subject"] if msg else None, "error": None,
-               "findings": len(findings), "rejected": len(rejected),
+               "findings": len(findings), "rejected": len(rejected), "issues": len(issues),
                "earlier_runs": earlier_runs, "queued": False}
     if msg is not None:
         d = deliver(msg, settings)
@@ -480,7 +510,7 @@ def send_run_alert(
         if d.sent:
             state.clear_outbox()
         else:
-            state.enqueue(run_id, run_time, findings, rejected, d.error)
+            state.enqueue(run_id, run_time, findings, rejected, d.error, issues)
             summary["queued"] = True
     state.record(findings, run_time.date())
     state.save()

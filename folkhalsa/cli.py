@@ -31,18 +31,23 @@ def _years(value: str) -> list[int]:
 
 @app.command()
 def run(
-    input: Annotated[Path, typer.Option("--input", help="Input folder (returns/, survey/, indicators/).")] = PROJECT_ROOT / "data" / "sample",
-    output: Annotated[Path, typer.Option("--output", help="Output folder (landing, warehouse, reports).")] = PROJECT_ROOT / "data" / "output",
-    years: Annotated[str, typer.Option("--years", help="Reporting years, comma-separated.")] = "2022,2023",
-    render: Annotated[RenderMode, typer.Option("--render", help="auto: render if Quarto is installed; always: missing Quarto is an error; never.")] = RenderMode.auto,
+    input: Annotated[Optional[Path], typer.Option("--input", help="Input folder (returns/, survey/, indicators/). Default: FOLKHALSA_INPUT_DIR or data/sample.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", help="Output folder (landing, warehouse, reports). Default: FOLKHALSA_OUTPUT_DIR or data/output.")] = None,
+    years: Annotated[Optional[str], typer.Option("--years", help="Reporting years, comma-separated. Default: FOLKHALSA_YEARS or 2022,2023.")] = None,
+    render: Annotated[Optional[RenderMode], typer.Option("--render", help="auto: render if Quarto is installed; always: missing Quarto is an error; never. Default: FOLKHALSA_RENDER or auto.")] = None,
 ) -> None:
-    """Run the nightly flow once: land, dbt build, checks, publish, render, alert, summary."""
+    """Run the nightly flow once: land, dbt build, checks, publish, render, alert, summary.
+
+    Options left out come from Settings (FOLKHALSA_* environment variables and .env), exactly as
+    for the deployment. Exit 0 published, 1 the night failed (nothing published, a stage failed)."""
     from flows.nightly import run_or_skip
 
-    settings = get_settings(input_dir=input.resolve(), output_dir=output.resolve(), years=_years(years),
-                            render=render.value)
-    if not input.exists():
-        typer.echo(f"Indatamappen finns inte / input folder does not exist: {input}", err=True)
+    settings = get_settings(input_dir=input.resolve() if input else None,
+                            output_dir=output.resolve() if output else None,
+                            years=_years(years) if years is not None else None,
+                            render=render.value if render else None)
+    if not settings.input_dir.exists():
+        typer.echo(f"Indatamappen finns inte / input folder does not exist: {settings.input_dir}", err=True)
         raise typer.Exit(2)
     from folkhalsa.runstate import RunLocked
 
@@ -52,7 +57,7 @@ def run(
         typer.echo(str(e), err=True)
         raise typer.Exit(3)
     failed = [s for s in summary["stages"] if s["status"] == "failed"]
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(1 if failed or summary.get("failure") else 0)
 
 
 @app.command("check-return")
@@ -61,7 +66,7 @@ def check_return_cmd(
 ) -> None:
     """Validate one county return exactly as the pipeline does. Exit 0 valid, 1 invalid, 2 unreadable."""
     from folkhalsa.sources.returns import check_return
-    from folkhalsa.sources.workbook import UnreadableFile
+    from folkhalsa.io.workbook import UnreadableFile
 
     try:
         parsed = check_return(file)

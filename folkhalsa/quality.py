@@ -24,14 +24,13 @@ import os
 import shutil
 import tempfile
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import duckdb
 
-from folkhalsa.alerts import SEVERITIES, Finding, finding_key
 from folkhalsa.privacy import PERSONAL_COLUMNS
 from folkhalsa.settings import PROJECT_ROOT
 
@@ -58,6 +57,39 @@ REQUIRED_MARTS = ["dim_county", "dim_municipality", "mart_national_picture", "fc
                   "mart_county_scorecard"]
 OPTIONAL_MARTS = ["fct_indicator_value"]   # validated when present
 # Never read into a frame, whatever a suite says: they would end up in results and Data Docs.
+
+
+SEVERITIES = ("critical", "warning")
+
+
+@dataclass
+class Finding:
+    """One failed data-quality check (a GX expectation result, or similar)."""
+    key: str                     # stable id, see finding_key()
+    check: str                   # expectation / rule name
+    dataset: str
+    severity: str                # 'critical' | 'warning'
+    county: str | None = None
+    observed: Any = None
+    expected: Any = None
+    rows_affected: int | None = None
+    message: str = ""            # Swedish
+    message_en: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"Okänd allvarlighetsgrad / unknown severity: {self.severity!r} "
+                             f"(tillåtna / allowed: {', '.join(SEVERITIES)})")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Finding:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def finding_key(suite: str, expectation: str, dataset: str, county: str | None = None) -> str:
+    """Stable id of a check, so the same failure is recognised from run to run."""
+    return f"{suite}:{expectation}:{dataset}:{county or ''}"
 
 
 @dataclass

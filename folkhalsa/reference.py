@@ -8,21 +8,30 @@ from pathlib import Path
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt" / "seeds"
 
 
-def _rows(name: str) -> list[dict[str, str]]:
-    with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+def _rows(name: str, seeds_dir: Path = SEEDS_DIR) -> list[dict[str, str]]:
+    with (seeds_dir / f"{name}.csv").open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 
 @lru_cache
-def counties() -> dict[str, str]:
-    """länskod -> name, for the 21 län."""
-    return {r["code"]: r["name"] for r in _rows("ref_counties")}
+def counties(seeds_dir: Path = SEEDS_DIR) -> dict[str, str]:
+    """länskod -> name, for the 21 län. `seeds_dir`: another copy of the seeds (tests)."""
+    return {r["code"]: r["name"] for r in _rows("ref_counties", seeds_dir)}
 
 
 @lru_cache
-def municipalities() -> dict[str, tuple[str, str]]:
+def municipalities(seeds_dir: Path = SEEDS_DIR) -> dict[str, tuple[str, str]]:
     """kommunkod -> (name, länskod), for the 290 kommuner."""
-    return {r["code"]: (r["name"], r["county_code"]) for r in _rows("ref_municipalities")}
+    return {r["code"]: (r["name"], r["county_code"]) for r in _rows("ref_municipalities", seeds_dir)}
+
+
+@lru_cache
+def region_names(seeds_dir: Path = SEEDS_DIR) -> dict[str, str]:
+    """Region name -> region code (00 + länskod): each region's own name and short forms in use
+    (ref_region_names; evidence in docs/survey_exports.md)."""
+    if not (seeds_dir / "ref_region_names.csv").exists():
+        seeds_dir = SEEDS_DIR   # a test copy of the older seeds
+    return {r["name"]: "00" + r["county_code"] for r in _rows("ref_region_names", seeds_dir)}
 
 
 @lru_cache

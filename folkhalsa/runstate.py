@@ -32,9 +32,12 @@ def code_hash(root: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def fingerprint(settings: Settings, data_version: str) -> dict:
+def fingerprint(settings: Settings, data_version: str, parsers: dict[str, str] | None = None) -> dict:
+    """What a build depends on. `parsers`: parser version per source (landing.parser_versions), so a
+    parser change (which re-lands batches under the same ids) also rebuilds."""
     return {"data_version": data_version, "code": code_hash(settings.project_root),
-            "years": settings.years, "deadline": [settings.return_deadline_month, settings.return_deadline_day]}
+            "years": settings.years, "deadline": [settings.return_deadline_month, settings.return_deadline_day],
+            "parsers": parsers or {}}
 
 
 def _path(settings: Settings) -> Path:
@@ -74,26 +77,16 @@ def run_lock(settings: Settings):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def input_files(settings: Settings) -> list[tuple[str, Path]]:
-    """(landing source, path) of every input the next run would consider."""
-    from folkhalsa.sources.indicators import discover_snapshots
-    from folkhalsa.sources.returns import SOURCE as RETURNS, discover_returns
-    from folkhalsa.sources.survey import discover_exports
-
-    files = [(RETURNS, p) for p in discover_returns(settings.input_dir / "returns")]
-    files += [("skr_survey", p) for p, year in discover_exports(settings.input_dir) if year in settings.years]
-    files += [("indicators", p) for p in discover_snapshots(settings.input_dir / "indicators")]
-    return files
-
-
-def nothing_new(settings: Settings) -> dict | None:
+def nothing_new(settings: Settings, inputs: list[tuple[str, Path]], parsers: dict[str, str],
+                alerts_waiting: bool) -> dict | None:
     """The last build's record when a run now could change nothing: every input is already landed,
-    code and settings are unchanged, and no alert waits to be sent. Otherwise None."""
-    from folkhalsa.alerts import AlertState
+    code, parsers and settings are unchanged, and no alert waits to be sent. Otherwise None.
 
-    if settings.online or AlertState(settings.state_dir).outbox:
+    The caller passes what it knows of sources and alerts (folkhalsa.pipeline.input_files,
+    landing.parser_versions, AlertState.outbox), so this module depends on neither."""
+    if settings.online or alerts_waiting:
         return None
-    for source, path in input_files(settings):
+    for source, path in inputs:
         if not batch_exists(settings.landing_dir, source, batch_id_for(sha256_file(path))):
             return None
-    return unchanged_since_last_build(settings, fingerprint(settings, data_version(settings.landing_dir)))
+    return unchanged_since_last_build(settings, fingerprint(settings, data_version(settings.landing_dir), parsers))

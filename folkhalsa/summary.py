@@ -8,6 +8,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from folkhalsa.issues import Issue
+from folkhalsa.landing import Rejection
+
 
 @dataclass
 class Stage:
@@ -26,8 +29,9 @@ class RunSummary:
     stages: list[Stage] = field(default_factory=list)
     rows: dict[str, dict[str, int]] = field(default_factory=dict)       # source -> table -> rows
     sources: dict[str, dict] = field(default_factory=dict)              # source -> landed/skipped counts
-    rejected: list[dict] = field(default_factory=list)       # rejected county returns
-    input_errors: list[dict] = field(default_factory=list)   # other rejected inputs and failed landings
+    rejected: list[Rejection] = field(default_factory=list)  # rejected inputs of every source
+    issues: list[Issue] = field(default_factory=list)        # errors and warnings of every input landed now
+    failure: str | None = None                               # why the night ended Failed
     checks: dict = field(default_factory=dict)
     published: bool = False
     alert: dict = field(default_factory=dict)
@@ -98,22 +102,39 @@ def render_table(summary: RunSummary) -> str:
         for table, n in tables.items():
             out.append(f"{source:<28}{table:<26}{n:>12}")
     for source, info in summary.sources.items():
-        out.append(f"{source:<28}landade/landed {info.get('landed', 0)}, oförändrade/unchanged {info.get('skipped', 0)}")
+        relanded = (f", omlandade/re-landed {info['relanded']} (ny tolkningskod / parser changed)"
+                    if info.get("relanded") else "")
+        out.append(f"{source:<28}landade/landed {info.get('landed', 0)}, oförändrade/unchanged "
+                   f"{info.get('skipped', 0)}{relanded}")
     out.append("")
     c = summary.checks
     if c:
         out.append(f"Kontroller / checks: {c.get('passed', 0)} godkända/passed, {c.get('failed', 0)} "
                    f"underkända/failed ({c.get('critical', 0)} kritiska/critical)")
-    out.append(f"Avvisade länsrapporter / rejected returns: {len(summary.rejected)}")
-    for r in summary.rejected:
-        out.append(f"  - {r.get('file')}: {len(r.get('errors', []))} fel/errors")
-    if summary.input_errors:
-        out.append(f"Andra avvisade indata / other rejected inputs: {len(summary.input_errors)}")
-        for e in summary.input_errors:
-            out.append(f"  - {e.get('source')}: {e.get('file')}")
+    returns = [r for r in summary.rejected if r.source == "returns"]
+    other = [r for r in summary.rejected if r.source != "returns"]
+    out.append(f"Avvisade länsrapporter / rejected returns: {len(returns)}")
+    for r in returns:
+        out.append(f"  - {r.file}: {len(r.errors)} fel/errors")
+    if other:
+        out.append(f"Andra avvisade indata / other rejected inputs: {len(other)}")
+        for r in other:
+            out.append(f"  - {r.source}: {r.file}: {len(r.errors)} fel/errors")
+    if summary.issues:
+        # Per input file, then per rule: which export or return needs a look, and for what.
+        by_file: dict[tuple, dict[tuple, int]] = {}
+        for i in summary.issues:
+            rules = by_file.setdefault((i.source, i.file), {})
+            rules[(i.rule, i.severity)] = rules.get((i.rule, i.severity), 0) + 1
+        out.append(f"Problem i indata / input issues: {len(summary.issues)}")
+        for (source, file), rules in sorted(by_file.items()):
+            counts = ", ".join(f"[{rule}] {sev} {n}" for (rule, sev), n in sorted(rules.items()))
+            out.append(f"  - {source}: {file}: {counts}")
     out.append(f"Publicerat lager / published warehouse: {'ja/yes' if summary.published else 'nej/no'}")
     if summary.alert:
         out.append(f"Larm / alert: {summary.alert.get('status', '')}")
+    if summary.failure:
+        out.append(f"KÖRNINGEN MISSLYCKADES / THE RUN FAILED: {summary.failure}")
     out.append("")
     out.append("Skrivna filer / files written:")
     for label, path in summary.files.items():

@@ -120,7 +120,7 @@ def build_workbook(filled: dict | None = None) -> Workbook:
 
 
 def write_template(path: Path) -> Path:
-    from folkhalsa.sample.files import normalise_xlsx
+    from folkhalsa.io.xlsx_files import normalise_xlsx
 
     path.parent.mkdir(parents=True, exist_ok=True)
     build_workbook().save(path)

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from folkhalsa.sources.jsonstat import Dimension, build_dataset
+from folkhalsa.io.jsonstat import Dimension, build_dataset
 
 
 @dataclass

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from folkhalsa.settings import PROJECT_ROOT
-from folkhalsa.sources.respondent_names import load_region_names
+from folkhalsa.reference import region_names
 from folkhalsa.sources.survey import Codebook, codebook_path, load_codebook
 
 CODEBOOKS = PROJECT_ROOT / "data" / "codebooks"
@@ -34,7 +34,7 @@ def kommuner() -> list[tuple[str, str]]:
 
 def regions() -> list[tuple[str, str]]:
     first: dict[str, str] = {}
-    for name, code in load_region_names().items():
+    for name, code in region_names().items():
         first.setdefault(code, name)
     return sorted(first.items())
 

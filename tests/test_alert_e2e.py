@@ -9,7 +9,7 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from flows.nightly import nightly
+from flows.nightly import run_nightly as nightly  # the summary, also of a Failed night
 from folkhalsa.landing import sha256_file
 from folkhalsa.settings import get_settings
 from tests.smtp_fixture import closed_port, smtp_server
@@ -40,12 +40,18 @@ def test_one_email_names_both_problems_and_survives_smtp_outage(sample_dir, tmp_
     shutil.copytree(sample_dir, inp)
     with smtp_server() as srv:
         first = nightly(_settings(inp, out, srv.port))
-        assert first["published"] and srv.messages == []  # clean sample data: nothing to report
+        # The sample survey exports carry warnings (partial and duplicate responses): they are
+        # reported now (they used to reach nobody), and nothing else is.
+        assert first["published"] and first["failure"] is None and len(srv.messages) == 1
+        clean = srv.messages[0].message
+        assert "KRITISKT" not in clean["Subject"] and "problem i indata" in clean["Subject"]
+        assert "[partial_response]" in clean.get_body(("plain",)).get_content()
     published = sha256_file(out / "warehouse" / "folkhalsa.duckdb")
 
     _inject_problems(inp)
     down = nightly(_settings(inp, out, closed_port()))
     assert not down["published"], "a critical failure must not publish"
+    assert down["failure"], "a night that published nothing ends Failed"
     assert down["alert"]["sent"] is False and down["alert"]["attempted"] is True
     assert "EJ SKICKAT" in down["alert"]["status"]
     assert sha256_file(out / "warehouse" / "folkhalsa.duckdb") == published

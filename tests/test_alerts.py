@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from folkhalsa.issues import Issue
 from folkhalsa.alerts import (
     AlertState, Finding, RejectedReturn, compose_alert, deliver, finding_key, send_run_alert,
 )
@@ -52,11 +53,17 @@ def anomaly() -> Finding:
         rows_affected=3, message="Ovanligt stor förändring från föregående år")
 
 
+def err(text: str, file: str = "x.xlsx") -> Issue:
+    """A return's error issue whose Swedish message is `text`."""
+    return Issue(source="returns", file=file, rule="not_a_number", severity="error", message_sv=text,
+                 message_en="")
+
+
 def rejected_return() -> RejectedReturn:
     return RejectedReturn(
         file="lansrapport_05_2023.xlsx", county_code="05", year=2023,
-        errors=["Blad 'Insatser', rad 7, kolumn 'antal': måste vara ett heltal ≥ 0 "
-                "(regel: non_negative_int) / must be a non-negative integer"])
+        issues=[err("Blad 'Insatser', rad 7, kolumn 'antal': måste vara ett heltal ≥ 0 "
+                    "(regel: non_negative_int) / must be a non-negative integer")])
 
 
 def body(received) -> str:
@@ -225,7 +232,7 @@ def test_nothing_to_report_sends_nothing(tmp_path):
     with smtp_server() as srv:
         summary = send_run_alert("run-1", DAY1, [], [], None, settings_for(tmp_path, srv.port))
     assert summary == {"attempted": False, "sent": False, "recipients": 0, "subject": None,
-                       "error": None, "findings": 0, "rejected": 0, "earlier_runs": 0,
+                       "error": None, "findings": 0, "rejected": 0, "issues": 0, "earlier_runs": 0,
                        "queued": False}
     assert srv.messages == []
 
@@ -241,8 +248,8 @@ def test_warning_only_subject_and_plural(tmp_path):
 
 def test_contact_emails_from_data_are_removed(tmp_path):
     r = RejectedReturn("lansrapport_01_2023.xlsx", "01", 2023,
-                       ["Blad 'Kontakt', rad 3, kolumn 'e-post': 'anna.svensson@region.se' är "
-                        "ogiltig (regel: email)"])
+                       [err("Blad 'Kontakt', rad 3, kolumn 'e-post': 'anna.svensson@region.se' är "
+                            "ogiltig (regel: email)")])
     f = Finding(**{**out_of_range().__dict__, "message": "Fel rapporterat av kalle@lan.se"})
     text = compose_alert("r", DAY1, [f], [r], None, AlertState(tmp_path)).get_content()
     assert "anna.svensson@region.se" not in text and "kalle@lan.se" not in text
@@ -257,7 +264,7 @@ def test_sample_notice_is_carried(tmp_path):
 
 
 def test_long_error_lists_are_capped(tmp_path):
-    r = RejectedReturn("x.xlsx", errors=[f"Blad 'A', rad {i}, kolumn 'b': fel" for i in range(100)])
+    r = RejectedReturn("x.xlsx", issues=[err(f"Blad 'A', rad {i}, kolumn 'b': fel") for i in range(100)])
     text = compose_alert("r", DAY1, [], [r], None, AlertState(tmp_path)).get_content()
     assert "rad 19," in text and "rad 20," not in text
     assert "och 80 fel till" in text
@@ -279,9 +286,14 @@ def test_damaged_state_file_does_not_stop_the_run(tmp_path):
     assert json.loads((tmp_path / "state" / "alert_state.json").read_text("utf-8"))["first_seen"]
 
 
-def test_rejected_from_land_result_dict():
-    r = RejectedReturn.from_dict({"file": "a.xlsx", "errors": ["Blad 'X', rad 2, kolumn 'y': z"]})
-    assert r == RejectedReturn("a.xlsx", None, None, ["Blad 'X', rad 2, kolumn 'y': z"])
+def test_rejected_from_land_result_and_outbox():
+    from dataclasses import asdict
+
+    from folkhalsa.landing import Rejection
+
+    r = RejectedReturn.from_dict(Rejection("returns", "a.xlsx", [err("Blad 'X', rad 2, kolumn 'y': z", "a.xlsx")]))
+    assert r == RejectedReturn("a.xlsx", None, None, [err("Blad 'X', rad 2, kolumn 'y': z", "a.xlsx")])
+    assert RejectedReturn.from_dict(asdict(r)) == r  # the outbox keeps Issues, not strings
 
 
 # --------------------------------------------------------------------------- Prefect boundary

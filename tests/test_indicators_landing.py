@@ -195,7 +195,7 @@ def test_provenance_and_relanding_is_skipped(landed, sample, catalogue):
 
 def test_missing_snapshot_folder_is_a_warning(catalogue, tmp_path):
     result = land_indicators(tmp_path / "nope", tmp_path / "landing", tmp_path / "archive", catalogue)
-    assert result.landed == [] and "the snapshot folder is missing" in result.warnings[0]["message"]
+    assert result.landed == [] and "The snapshot folder is missing" in result.warnings[0].message()
 
 
 def _write(path: Path, obj) -> None:
@@ -231,12 +231,14 @@ def test_bad_snapshots_are_rejected_and_the_rest_lands(sample, catalogue, tmp_pa
     _write(snaps / "bad" / "annual.json", annual)
 
     result = land_indicators(snaps, tmp_path / "landing", tmp_path / "archive", catalogue)
-    assert len(result.landed) == 2
-    errors = {r["file"]: r["errors"][0] for r in result.rejected}
+    # Rejected snapshots land their issues only: 2 good batches + 7 batches of issues.
+    assert len(result.landed) == 9 and len(result.rejected) == 7
+    errors = {r.file: r.errors[0].message() for r in result.rejected}
     assert set(errors) == {f"bad/{n}.json" for n in
                            ("broken", "size", "unknown_code", "wrong_source", "no_response", "unknown_dim", "annual")}
     assert "inte giltig JSON" in errors["bad/broken.json"] and "not valid JSON" in errors["bad/broken.json"]
-    assert errors["bad/size.json"].startswith("bad/size.json: JSON-stat:") and "size says 5" in errors["bad/size.json"]
+    assert "bad/size.json: " in errors["bad/size.json"] and "JSON-stat" in errors["bad/size.json"] \
+        and "size says 5" in errors["bad/size.json"]
     assert "indicator '9.9' is not in the catalogue" in errors["bad/unknown_code.json"]
     assert "comes from 'kolada' but the catalogue says 'folkhalsodata'" in errors["bad/wrong_source.json"]
     assert "the envelope lacks 'response'" in errors["bad/no_response.json"]
@@ -263,7 +265,7 @@ def test_labels_decide_sex_and_unknown_education_groups_are_skipped(catalogue):
     df, warnings = harmonise_snapshot(env, {"6.1": cat["6.1"]})  # no content dimension: the values are the measure
     assert dict(df.select("sex", "value").iter_rows()) == {"K": 7.0, "M": 5.0, "T": 6.0}
     assert set(df["education"]) == {"förgymnasial"} and set(df["period"]) == {"2019-2022"}
-    assert "Uppgift saknas" in warnings[0]
+    assert "Uppgift saknas" in warnings[0].value and warnings[0].rule == "education_dropped"
     assert df["status"].to_list() == ["ok"] * 3  # no n_respondents: the disclosure rule cannot apply
 
     twice = json.loads(json.dumps(env))

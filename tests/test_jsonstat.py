@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from folkhalsa.sources.jsonstat import (Dimension, JsonStatError, build_dataset, merge_datasets, parse_dataset,
+from folkhalsa.io.jsonstat import (Dimension, JsonStatError, build_dataset, merge_datasets, parse_dataset,
                                         read_jsonstat)
 
 

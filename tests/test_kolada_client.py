@@ -4,7 +4,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from folkhalsa.sources.kolada import KoladaClient, KoladaError, KoladaParseError, area_codes, parse_kolada
+from folkhalsa.io.kolada import KoladaClient, KoladaError, KoladaParseError, area_codes, parse_kolada
 
 from tests.http_fixture_server import (Reply, Sleeps, malformed_json, not_found, rate_limited,
                                        server_error, slow)

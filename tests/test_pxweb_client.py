@@ -6,8 +6,8 @@ import math
 import polars as pl
 import pytest
 
-from folkhalsa.sources.jsonstat import read_jsonstat
-from folkhalsa.sources.pxweb import PxWebClient, PxWebError, split_selection
+from folkhalsa.io.jsonstat import read_jsonstat
+from folkhalsa.io.pxweb import PxWebClient, PxWebError, split_selection
 
 from tests.http_fixture_server import (PxTable, PxVariable, Reply, Sleeps, bad_request,
                                        malformed_json, not_found, rate_limited, server_error, slow,

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from folkhalsa.sample.returns import write_sample_returns
 from folkhalsa.sources.returns import check_return, land_returns
-from folkhalsa.sources.workbook import UnreadableFile
+from folkhalsa.io.workbook import UnreadableFile
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,9 @@ def test_one_broken_return_among_21(returns_2022, tmp_path):
     result = land_returns(inbox, landing, archive, quarantine)
 
     assert len(result.landed) == 21
-    assert [r["file"] for r in result.rejected] == ["lansrapport_12_2022.xlsx"]
-    assert "target_area" in result.rejected[0]["errors"][0] and "rad/row 2" in result.rejected[0]["errors"][0]
+    assert [r.file for r in result.rejected] == ["lansrapport_12_2022.xlsx"]
+    first_error = result.rejected[0].errors[0]
+    assert first_error.rule == "target_area" and first_error.row == 2 and "rad/row 2" in first_error.message()
     subs = _landed(landing, "submission")
     assert subs.filter(pl.col("status") == "accepted").height == 20
     assert set(_landed(landing, "activities")["_source_file"].unique()) == {

@@ -201,7 +201,7 @@ def test_csv_folder_reports_csv_row(tmp_path):
 
 def test_malformed_csv_part_is_unreadable_not_a_crash(tmp_path):
     from folkhalsa.sample.returns import _write_csv_return
-    from folkhalsa.sources.workbook import UnreadableFile
+    from folkhalsa.io.workbook import UnreadableFile
 
     folder = _write_csv_return(tmp_path / "lansrapport_24_2022", build_return(random.Random(7), "24", 2022, 1))
     (folder / "Behov.csv").write_text('Behovs-id;"' + "x" * 200_000 + "\n", "utf-8")

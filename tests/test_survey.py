@@ -264,7 +264,7 @@ def test_duplicates_keep_the_latest_by_timestamp_not_by_row_order(tmp_path, code
     issues = landed(landing, result.landed[0], "issues").filter(pl.col("rule") == "duplicate_respondent")
     assert issues.select("row", "severity").rows() == [(5, "warning")]
     assert "rad 4" in issues["message_sv"][0]
-    assert any("rad 5" in w["message"] and "duplicate_respondent" in w["message"] for w in result.warnings)
+    assert any(w.row == 5 and w.rule == "duplicate_respondent" and "rad/row 5" in w.message() for w in result.warnings)
 
 
 def test_unknown_and_missing_respondents_are_reported_and_good_rows_kept(tmp_path, codebook_dir):
@@ -303,7 +303,7 @@ def test_bad_answers_are_reported_and_the_rest_of_the_row_kept(tmp_path, codeboo
     p.write_bytes(text.encode("utf-8"))
     # 4 of 9 answers fail: above the 5 % limit the whole file is rejected ...
     rejected, _ = land(p, tmp_path / "strict", codebook_dir)
-    assert not rejected.landed and "4 av 9 svar" in rejected.rejected[0]["errors"][0]
+    assert rejected.rows["respondents"] == 0 and "4 av 9 svar" in rejected.rejected[0].errors[0].message_sv
     # ... with the limit lifted, each bad answer is reported and the rest of its row kept.
     result, landing = land(p, tmp_path, codebook_dir, max_failed_share=1.0)
     issues = landed(landing, result.landed[0], "issues")
@@ -327,7 +327,7 @@ def test_free_text_never_reaches_messages_or_the_land_result(tmp_path, codebook_
     p = tmp_path / "skr_enkat_2022.csv"
     p.write_bytes(render(rows, labels=True, sep=";", decimal_comma=True, encoding="cp1252"))
     strict, _ = land(p, tmp_path / "strict", codebook_dir)   # 1 of 11 answers fails: over 5 %, rejected
-    assert strict.rejected and not strict.landed
+    assert strict.rejected and strict.rows["answers"] == 0
     result, landing = land(p, tmp_path, codebook_dir, max_failed_share=1.0)
     issues = landed(landing, result.landed[0], "issues")
     assert "invalid_number" in issues["rule"].to_list()
@@ -352,12 +352,22 @@ def test_landing_twice_is_skipped_and_unreadable_files_are_rejected(tmp_path, co
     bad = tmp_path / "skr_enkat_2023.csv"
     bad.write_bytes(b"\x81\x8d\x8f\x90 inte en export")
     rejected, _ = land(bad, tmp_path, codebook_dir, year=2023)   # no 2023 codebook here either
-    assert rejected.rejected and rejected.rejected[0]["file"] == bad.name and not rejected.landed
+    # A rejected export lands its issues only (no exports, respondents or answers rows).
+    assert rejected.rejected and rejected.rejected[0].file == bad.name
+    assert landed(landing, rejected.landed[0], "respondents").height == 0
+    # No row matches the codebook: no header (issue 17 – the rows searched are named) ...
     bad.write_bytes(b"Namn;Svar\nA;B\n")
+    rejected, _ = land(bad, tmp_path, codebook_dir, year=2022)
+    assert "Respondentkod" in rejected.rejected[0].errors[0].message_sv
+    assert rejected.rejected[0].errors[0].rule == "no_header"
+    assert "rad 1–2" in rejected.rejected[0].errors[0].message_sv
+    # ... a header of question codes without the respondent column: that column is missing.
+    bad.write_bytes("Namn;RES1;SAM1\nA;Ja;Regionen\n".encode())
     for year in (2022,):
         rejected, _ = land(bad, tmp_path, codebook_dir, year=year)
-        assert "Respondentkod" in rejected.rejected[0]["errors"][0]
-    assert len(list((landing / SOURCE).iterdir())) == 1
+        assert "Respondentkod" in rejected.rejected[0].errors[0].message_sv
+        assert rejected.rejected[0].errors[0].rule == "missing_respondent_column"
+    assert len(list((landing / SOURCE).iterdir())) == 4  # the good export and three rejected ones
 
 
 def test_discover_exports(tmp_path):

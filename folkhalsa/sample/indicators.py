@@ -19,8 +19,8 @@ from folkhalsa import SAMPLE_NOTICE
 from folkhalsa.settings import PROJECT_ROOT, Settings
 from folkhalsa.sources.indicators import (PLACEHOLDER_NOTE, breakdowns, envelope, load_catalogue,
                                           placeholder_dataset, write_snapshot)
-from folkhalsa.sources.jsonstat import Dimension, build_dataset
-from folkhalsa.sources.pxweb import query_body
+from folkhalsa.io.jsonstat import Dimension, build_dataset
+from folkhalsa.io.pxweb import query_body
 
 RETRIEVED_AT = datetime(2024, 3, 1, 6, 0, tzinfo=timezone.utc)  # fixed: same seed -> same bytes
 UPDATED = "2024-02-15T08:00:00Z"

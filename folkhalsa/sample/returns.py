@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from folkhalsa import reference
-from folkhalsa.sample.files import normalise_xlsx
+from folkhalsa.io.xlsx_files import normalise_xlsx
 from folkhalsa.schemas.lansrapport import (
     ACTIVITY_TYPES, ACTOR_LEVELS, NEED_RAISED_BY, NEED_THEMES, SHEETS, TEMPLATE_VERSION,
 )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from folkhalsa.issues import Catalogue, Rule
+
 TEMPLATE_VERSION = "2023.1"
 # Older template versions whose layout is still identical and therefore accepted.
 ACCEPTED_TEMPLATE_VERSIONS = ("2022.1", TEMPLATE_VERSION)
@@ -139,32 +141,33 @@ EKONOMI = Sheet(
 SHEETS: tuple[Sheet, ...] = (UPPGIFTER, AKTORER, INSATSER, BEHOV, EKONOMI)
 INSTRUCTIONS_SHEET = "Instruktioner"
 
-# Rules, named once so messages, docs and tests use the same ids.
-RULES: dict[str, tuple[str, str]] = {
-    "unreadable": ("Filen kan inte läsas", "The file cannot be read"),
-    "missing_sheet": ("Fliken saknas", "Sheet is missing"),
-    "missing_column": ("Kolumnen saknas", "Column is missing"),
-    "shifted_header": ("Rubriken är förskjuten eller sammanslagen", "Header cells are shifted or merged"),
-    "template_version": ("Fel mallversion", "Wrong template version"),
-    "blank_row": ("Tom rad inne i tabellen", "Blank row inside the table"),
-    "required": ("Obligatoriskt fält är tomt", "Required field is empty"),
-    "county_code": ("Okänd länskod", "Unknown county code"),
-    "county_mismatch": ("Länskoden stämmer inte med filens län", "County code does not match the file's county"),
-    "municipality_code": ("Kommunkoden finns inte i länet", "Municipality code is not in this county"),
-    "code_list": ("Värdet finns inte i kodlistan", "Value is not in the code list"),
-    "target_area": ("Målområde måste vara 1–8", "Target area must be 1-8"),
-    "date_format": ("Ogiltigt datum", "Invalid date"),
-    "date_range": ("Datumet ligger utanför rapportåret", "Date outside the reporting year"),
-    "not_a_number": ("Text i ett sifferfält", "Text in a number cell"),
-    "email": ("Ogiltig e-postadress", "Invalid e-mail address"),
-    "negative": ("Beloppet är negativt", "Amount is negative"),
-    "excel_error": ("Excel-felvärde i cellen", "Excel error value in cell"),
-    "used_exceeds_granted": ("Förbrukat är större än beviljat", "Amount used exceeds amount granted"),
-    "repaid_mismatch": ("Återbetalas stämmer inte med beviljat − förbrukat", "Repaid does not equal granted minus used"),
-    "grant_differs": ("Beviljat skiljer sig från regeringsbeslutet", "Granted differs from the government decision"),
-    "duplicate_id": ("Id förekommer flera gånger", "Duplicate id"),
-    "too_many_rows": ("För många rader", "Too many rows"),
-    "empty_table": ("Tabellen är tom", "Table is empty"),
-}
-# Rules that only warn; everything else rejects the return.
-WARNING_RULES = frozenset({"repaid_mismatch", "grant_differs", "empty_table"})
+# Rules, named once so messages, docs and tests use the same ids. Each has one severity:
+# an error rejects the whole return (it is quarantined), a warning lands it.
+CATALOGUE = Catalogue("returns", [
+    Rule("unreadable", "error", "Filen kan inte läsas", "The file cannot be read"),
+    Rule("missing_sheet", "error", "Fliken saknas", "Sheet is missing"),
+    Rule("missing_column", "error", "Kolumnen saknas", "Column is missing"),
+    Rule("shifted_header", "error", "Rubriken är förskjuten eller sammanslagen", "Header cells are shifted or merged"),
+    Rule("template_version", "error", "Fel mallversion", "Wrong template version"),
+    Rule("blank_row", "error", "Tom rad inne i tabellen", "Blank row inside the table"),
+    Rule("required", "error", "Obligatoriskt fält är tomt", "Required field is empty"),
+    Rule("county_code", "error", "Okänd länskod", "Unknown county code"),
+    Rule("county_mismatch", "error", "Länskoden stämmer inte med filens län", "County code does not match the file's county"),
+    Rule("municipality_code", "error", "Kommunkoden finns inte i länet", "Municipality code is not in this county"),
+    Rule("code_list", "error", "Värdet finns inte i kodlistan", "Value is not in the code list"),
+    Rule("target_area", "error", "Målområde måste vara 1–8", "Target area must be 1-8"),
+    Rule("date_format", "error", "Ogiltigt datum", "Invalid date"),
+    Rule("date_range", "error", "Datumet ligger utanför rapportåret", "Date outside the reporting year"),
+    Rule("not_a_number", "error", "Text i ett sifferfält", "Text in a number cell"),
+    Rule("email", "error", "Ogiltig e-postadress", "Invalid e-mail address"),
+    Rule("negative", "error", "Beloppet är negativt", "Amount is negative"),
+    Rule("excel_error", "error", "Excel-felvärde i cellen", "Excel error value in cell"),
+    Rule("used_exceeds_granted", "error", "Förbrukat är större än beviljat", "Amount used exceeds amount granted"),
+    Rule("repaid_mismatch", "warning", "Återbetalas stämmer inte med beviljat − förbrukat", "Repaid does not equal granted minus used"),
+    Rule("grant_differs", "warning", "Beviljat skiljer sig från regeringsbeslutet", "Granted differs from the government decision"),
+    Rule("duplicate_id", "error", "Id förekommer flera gånger", "Duplicate id"),
+    Rule("too_many_rows", "error", "För många rader", "Too many rows"),
+    Rule("empty_table", "warning", "Tabellen är tom", "Table is empty"),
+], doc="Länsrapporter. Ett fel avvisar hela rapporten (karantän); `missing_column` är ett fel: en saknad mallkolumn gör att fliken inte kan läsas rätt. / County returns: an error rejects the whole return; `missing_column` is an error because a missing template column means the sheet cannot be read faithfully.")
+RULES: dict[str, tuple[str, str]] = {r.id: (r.sv, r.en) for r in CATALOGUE.rules.values()}
+WARNING_RULES = frozenset(r.id for r in CATALOGUE.rules.values() if r.severity == "warning")

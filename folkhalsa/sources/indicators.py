@@ -19,11 +19,11 @@ from typing import Any, Callable, Sequence
 
 import polars as pl
 
-from folkhalsa.landing import (LandResult, archive_original, batch_exists, batch_id_for, sha256_file,
-                               utc_now, with_provenance, write_batch)
-from folkhalsa.sources.jsonstat import Dataset, Dimension, build_dataset, parse_dataset, to_frame
-from folkhalsa.sources.kolada import KoladaClient, parse_kolada
-from folkhalsa.sources.pxweb import PxWebClient, query_body
+from folkhalsa.issues import Catalogue, InputError, Issue, Rule
+from folkhalsa.landing import LandingSource, LandResult, Parsed, Rejection, land_files, utc_now
+from folkhalsa.io.jsonstat import Dataset, Dimension, build_dataset, parse_dataset, to_frame
+from folkhalsa.io.kolada import KoladaClient, parse_kolada
+from folkhalsa.io.pxweb import PxWebClient, query_body
 
 LANDING_SOURCE = "indicators"
 TABLE = "indicator_values"
@@ -55,12 +55,41 @@ SUPPRESSED_SYMBOLS = {"x", "X", "c", "C"}
 UNRELIABLE_SYMBOLS = {"*", "u", "U"}
 
 
-class SnapshotError(ValueError):
-    """A snapshot cannot be landed. Message in Swedish / English."""
+CATALOGUE = Catalogue(LANDING_SOURCE, [
+    Rule("unreadable", "error", "Filen är inte giltig JSON", "The file is not valid JSON"),
+    Rule("envelope", "error", "Ögonblicksbildens kuvert är ofullständigt", "The snapshot envelope is incomplete"),
+    Rule("unknown_indicator", "error", "Indikatorn finns inte i katalogen", "The indicator is not in the catalogue"),
+    Rule("source_mismatch", "error", "Källan stämmer inte med katalogen", "The source does not match the catalogue"),
+    Rule("kpi_mismatch", "error", "Kolada-KPI stämmer inte med katalogen", "The Kolada KPI does not match the catalogue"),
+    Rule("dimensions", "error", "Svarets dimensioner kan inte tolkas", "The response's dimensions cannot be mapped"),
+    Rule("age_total", "error", "Ingen total åldersgrupp", "No total age group"),
+    Rule("region_code", "error", "Okända regionkoder", "Unknown region codes"),
+    Rule("sex_category", "error", "Okända kategorier för kön", "Unknown sex categories"),
+    Rule("measure_missing", "error", "Måttet saknas i svaret", "The measure is not in the response"),
+    Rule("period_type", "error", "Perioderna passar inte periodtypen", "Periods do not fit the period type"),
+    Rule("duplicate_rows", "error", "Flera rader för samma region/period/kön/utbildning",
+         "Several rows for one region/period/sex/education"),
+    Rule("invalid_snapshot", "error", "Svaret kan inte tolkas", "The response cannot be parsed"),
+    Rule("fetch_failed", "error", "Hämtningen från API:et misslyckades", "Fetching from the API failed"),
+    Rule("missing_folder", "warning", "Mappen med ögonblicksbilder saknas", "The snapshot folder is missing"),
+    Rule("education_dropped", "warning", "Utbildningsgrupper utan motsvarighet hoppas över",
+         "Education groups without a match are skipped"),
+    Rule("unknown_status", "warning", "Okända statuskoder behandlas som vanliga värden",
+         "Unknown status codes are treated as plain values"),
+], doc="Indikatorer (ögonblicksbilder av PxWeb/Kolada-svar). Ett fel avvisar ögonblicksbilden; den "
+       "landar inga värden. / Indicator snapshots: an error rejects the snapshot, no values land.")
 
 
-def _err(sv: str, en: str) -> SnapshotError:
-    return SnapshotError(f"{sv} / {en}")
+class SnapshotError(InputError, ValueError):
+    """A snapshot cannot be landed; carries its Issue (rule, Swedish and English)."""
+
+
+def _err(rule: str, sv: str, en: str) -> SnapshotError:
+    return SnapshotError(_issue(rule, detail=sv, detail_en=en))
+
+
+def _issue(rule: str, file: str = "", **kw) -> Issue:
+    return CATALOGUE.issue(rule, file=file, **kw)
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -112,10 +141,9 @@ def breakdowns(cat_row: dict) -> set[str]:
 
 def load_areas(dbt_dir: Path) -> tuple[list[str], list[str]]:
     """(länskoder, kommunkoder) from the seeds, for online fetches."""
-    seeds = Path(dbt_dir) / "seeds"
-    counties = pl.read_csv(seeds / "ref_counties.csv", infer_schema=False)["code"].to_list()
-    munis = pl.read_csv(seeds / "ref_municipalities.csv", infer_schema=False)["code"].to_list()
-    return counties, munis
+    from folkhalsa import reference  # code lists are read only through reference.py
+
+    return list(reference.counties()), list(reference.municipalities())
 
 
 # --------------------------------------------------------------------------- dimension roles
@@ -201,14 +229,14 @@ def _assign_roles(ds: Dataset) -> dict[str, str]:
         if role is None:
             if len(d.codes) == 1:
                 continue  # a fixed selection (e.g. one age group): nothing to keep
-            raise _err(f"okänd dimension '{d.id}' ({d.label}) med {len(d.codes)} kategorier",
+            raise _err("dimensions", f"okänd dimension '{d.id}' ({d.label}) med {len(d.codes)} kategorier",
                        f"unknown dimension '{d.id}' ({d.label}) with {len(d.codes)} categories")
         if role in roles.values():
-            raise _err(f"två dimensioner tolkas som {role}", f"two dimensions map to {role}")
+            raise _err("dimensions", f"två dimensioner tolkas som {role}", f"two dimensions map to {role}")
         roles[d.id] = role
     for need in ("region", "time"):
         if need not in roles.values():
-            raise _err(f"dimension för {need} saknas (dimensioner: {ds.ids})",
+            raise _err("dimensions", f"dimension för {need} saknas (dimensioner: {ds.ids})",
                        f"no {need} dimension (dimensions: {ds.ids})")
     return roles
 
@@ -236,12 +264,12 @@ def _map_codes(df: pl.DataFrame, col: str, fn: Callable[[str, str], str | None],
 KEYS = ["region_code", "municipality_code", "period", "sex", "education"]
 
 
-def harmonise_jsonstat(dataset: dict, cat: dict) -> tuple[pl.DataFrame, list[str]]:
+def harmonise_jsonstat(dataset: dict, cat: dict) -> tuple[pl.DataFrame, list[Issue]]:
     """JSON-stat (Folkhälsodata) -> rows with region/municipality/period/sex/education/value/ci/n/raw status."""
     ds = parse_dataset(dataset)
     dims = {role: next(d for d in ds.dimensions if d.id == dim_id) for dim_id, role in _assign_roles(ds).items()}
     df = to_frame(ds, labels=True).with_row_index("row", offset=1)
-    warnings: list[str] = []
+    warnings: list[Issue] = []
     if "age" in dims:
         df = _keep_total_age(df, dims["age"])
     df = _area_and_period(df, dims["region"].id, dims["time"].id)
@@ -256,7 +284,7 @@ def _keep_total_age(df: pl.DataFrame, age: Dimension) -> pl.DataFrame:
     # The harmonised table has no age: keep the all-ages group only.
     keep = [c for c, lab in zip(age.codes, age.labels) if _is_total(lab)] or (age.codes if len(age.codes) == 1 else [])
     if len(keep) != 1:
-        raise _err(f"kan inte välja total åldersgrupp i '{age.id}' bland {age.labels}",
+        raise _err("age_total", f"kan inte välja total åldersgrupp i '{age.id}' bland {age.labels}",
                    f"cannot pick the total age group in '{age.id}' among {age.labels}")
     return df.filter(pl.col(age.id) == keep[0])
 
@@ -264,7 +292,7 @@ def _keep_total_age(df: pl.DataFrame, age: Dimension) -> pl.DataFrame:
 def _area_and_period(df: pl.DataFrame, region: str, time_dim: str) -> pl.DataFrame:
     bad = [c for c in df[region].unique().to_list() if not re.fullmatch(r"\d{2}|\d{4}", c)]
     if bad:
-        raise _err(f"okända regionkoder {sorted(bad)[:5]} (väntade 00, länskod eller kommunkod)",
+        raise _err("region_code", f"okända regionkoder {sorted(bad)[:5]} (väntade 00, länskod eller kommunkod)",
                    f"unknown region codes {sorted(bad)[:5]} (expected 00, county or municipality code)")
     return df.with_columns(
         pl.col(region).str.slice(0, 2).alias("region_code"),  # a kommunkod starts with its länskod
@@ -278,18 +306,17 @@ def _sex(df: pl.DataFrame, dim: Dimension | None) -> pl.DataFrame:
     df = _map_codes(df, dim.id, sex_code, "sex")
     unknown = df.filter(pl.col("sex").is_null())[f"{dim.id}_label"].unique().to_list()
     if unknown:
-        raise _err(f"okända kategorier för kön: {unknown}", f"unknown sex categories: {unknown}")
+        raise _err("sex_category", f"okända kategorier för kön: {unknown}", f"unknown sex categories: {unknown}")
     return df
 
 
-def _education(df: pl.DataFrame, dim: Dimension | None, warnings: list[str]) -> pl.DataFrame:
+def _education(df: pl.DataFrame, dim: Dimension | None, warnings: list[Issue]) -> pl.DataFrame:
     if dim is None:
         return df.with_columns(pl.lit("total").alias("education"))
     df = _map_codes(df, dim.id, education_code, "education")
     unknown = df.filter(pl.col("education").is_null())[f"{dim.id}_label"].unique().to_list()
     if unknown:  # e.g. "uppgift saknas": real, but not one of our four groups
-        warnings.append(f"utbildningsgrupper utan motsvarighet hoppas över / education groups without a "
-                        f"match are skipped: {unknown}")
+        warnings.append(_issue("education_dropped", value=str(unknown)))
     return df.filter(pl.col("education").is_not_null())
 
 
@@ -303,7 +330,7 @@ def _spread_metric(df: pl.DataFrame, metric: Dimension | None, measure: str | No
         kinds = {metric.codes[0]: "value"}
     value_codes = [c for c, k in kinds.items() if k == "value"]
     if not value_codes:
-        raise _err(f"måttet '{measure}' saknas i svaret (innehåll: {metric.codes})",
+        raise _err("measure_missing", f"måttet '{measure}' saknas i svaret (innehåll: {metric.codes})",
                    f"measure '{measure}' is not in the response (contents: {metric.codes})")
     out = df.filter(pl.col(metric.id) == value_codes[0])
     for kind, name in extra.items():
@@ -316,11 +343,11 @@ def _spread_metric(df: pl.DataFrame, metric: Dimension | None, measure: str | No
     return out
 
 
-def harmonise_kolada(pages: list[dict], cat: dict) -> tuple[pl.DataFrame, list[str]]:
+def harmonise_kolada(pages: list[dict], cat: dict) -> tuple[pl.DataFrame, list[Issue]]:
     df = parse_kolada(pages)
     other = [k for k in df["kpi"].unique().to_list() if k != cat.get("kpi_id")]
     if other:
-        raise _err(f"svaret innehåller KPI {other}, katalogen anger {cat.get('kpi_id')}",
+        raise _err("kpi_mismatch", f"svaret innehåller KPI {other}, katalogen anger {cat.get('kpi_id')}",
                    f"the response holds KPI {other}, the catalogue says {cat.get('kpi_id')}")
     # Kolada marks nothing as missing: a null value is missing, unless its status says sekretess.
     raw = (pl.when(pl.col("value").is_null() & pl.col("kolada_status").str.to_lowercase().str.contains("sekretess"))
@@ -331,19 +358,18 @@ def harmonise_kolada(pages: list[dict], cat: dict) -> tuple[pl.DataFrame, list[s
                      "ci_high", "n_respondents", "raw_status", "row"), []
 
 
-def _finalise(df: pl.DataFrame, cat: dict, source: str, retrieved_at: datetime) -> tuple[pl.DataFrame, list[str]]:
+def _finalise(df: pl.DataFrame, cat: dict, source: str, retrieved_at: datetime) -> tuple[pl.DataFrame, list[Issue]]:
     """Period checks, status and the disclosure rule, then the exact output columns."""
     warnings = []
     ends = {p: _period_end_year(p, cat["period_type"]) for p in df["period"].unique().to_list()}
     bad = sorted(p for p, e in ends.items() if e is None)
     if bad:
-        raise _err(f"perioder {bad[:5]} passar inte periodtypen {cat['period_type']}",
+        raise _err("period_type", f"perioder {bad[:5]} passar inte periodtypen {cat['period_type']}",
                    f"periods {bad[:5]} do not fit period type {cat['period_type']}")
     known = MISSING_SYMBOLS | SUPPRESSED_SYMBOLS | UNRELIABLE_SYMBOLS
     odd = sorted(s for s in df["raw_status"].drop_nulls().unique().to_list() if s not in known)
     if odd:
-        warnings.append(f"okända statuskoder {odd} behandlas som vanliga värden / unknown status codes {odd} "
-                        f"are treated as plain values")
+        warnings.append(_issue("unknown_status", value=str(odd)))
     min_n = cat.get("min_respondents")
     s, v, n = pl.col("raw_status"), pl.col("value"), pl.col("n_respondents")
     too_few = (n < min_n) if min_n else pl.lit(False)
@@ -363,7 +389,7 @@ def _finalise(df: pl.DataFrame, cat: dict, source: str, retrieved_at: datetime) 
         pl.lit(retrieved_at).cast(pl.Datetime("us", "UTC")).alias("retrieved_at"))
     dupes = df.filter(pl.struct(KEYS).is_duplicated())
     if dupes.height:
-        raise _err(f"{dupes.height} rader har samma region/period/kön/utbildning, t.ex. {dupes.row(0)[:5]}",
+        raise _err("duplicate_rows", f"{dupes.height} rader har samma region/period/kön/utbildning, t.ex. {dupes.row(0)[:5]}",
                    f"{dupes.height} rows share region/period/sex/education, e.g. {dupes.row(0)[:5]}")
     return df.select(*(pl.col(c).cast(t) for c, t in INDICATOR_SCHEMA.items()), "row"), warnings
 
@@ -372,32 +398,32 @@ def _parse_time(text: Any) -> datetime:
     try:
         dt = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
-        raise _err(f"retrieved_at '{text}' är ingen ISO-tid", f"retrieved_at '{text}' is not an ISO time") from None
+        raise _err("envelope", f"retrieved_at '{text}' är ingen ISO-tid", f"retrieved_at '{text}' is not an ISO time") from None
     return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
-def harmonise_snapshot(envelope: dict, catalogue: dict[str, dict]) -> tuple[pl.DataFrame, list[str]]:
+def harmonise_snapshot(envelope: dict, catalogue: dict[str, dict]) -> tuple[pl.DataFrame, list[Issue]]:
     """One snapshot envelope -> harmonised indicator_values rows (plus a `row` column) and warnings."""
     if not isinstance(envelope, dict):
-        raise _err("filen är inte ett JSON-objekt", "the file is not a JSON object")
+        raise _err("envelope", "filen är inte ett JSON-objekt", "the file is not a JSON object")
     missing = [k for k in ("source", "indicator_code", "retrieved_at") if k not in envelope]
     if missing:
-        raise _err(f"kuvertet saknar {missing}", f"the envelope lacks {missing}")
+        raise _err("envelope", f"kuvertet saknar {missing}", f"the envelope lacks {missing}")
     code, source = str(envelope["indicator_code"]), envelope["source"]
     cat = catalogue.get(code)
     if cat is None:
-        raise _err(f"indikatorn '{code}' finns inte i katalogen", f"indicator '{code}' is not in the catalogue")
+        raise _err("unknown_indicator", f"indikatorn '{code}' finns inte i katalogen", f"indicator '{code}' is not in the catalogue")
     if source != cat["source"]:
-        raise _err(f"ögonblicksbilden för {code} kommer från '{source}' men katalogen anger '{cat['source']}'",
+        raise _err("source_mismatch", f"ögonblicksbilden för {code} kommer från '{source}' men katalogen anger '{cat['source']}'",
                    f"the snapshot for {code} comes from '{source}' but the catalogue says '{cat['source']}'")
     retrieved_at = _parse_time(envelope["retrieved_at"])
     if source == "kolada":
         if not isinstance(envelope.get("pages"), list):
-            raise _err("Kolada-kuvertet saknar 'pages'", "the Kolada envelope lacks 'pages'")
+            raise _err("envelope", "Kolada-kuvertet saknar 'pages'", "the Kolada envelope lacks 'pages'")
         df, warnings = harmonise_kolada(envelope["pages"], cat)
     else:  # folkhalsodata, and placeholders for 'file' indicators, are JSON-stat
         if not isinstance(envelope.get("response"), dict):
-            raise _err("kuvertet saknar 'response'", "the envelope lacks 'response'")
+            raise _err("envelope", "kuvertet saknar 'response'", "the envelope lacks 'response'")
         df, warnings = harmonise_jsonstat(envelope["response"], cat)
     df, more = _finalise(df, cat, source, retrieved_at)
     return df, warnings + more
@@ -405,11 +431,18 @@ def harmonise_snapshot(envelope: dict, catalogue: dict[str, dict]) -> tuple[pl.D
 
 # --------------------------------------------------------------------------- landing
 
+def _empty_tables() -> dict[str, pl.DataFrame]:
+    return {TABLE: pl.DataFrame(schema={**INDICATOR_SCHEMA, "_row": pl.Int64})}
+
+
 def empty_tables() -> dict[str, pl.DataFrame]:
-    """The landed table with its schema and no rows."""
-    df = pl.DataFrame(schema={**INDICATOR_SCHEMA, "row": pl.Int64})
-    return {"indicator_values": with_provenance(df, batch_id="0" * 16, source_file="", sha256="0" * 64,
-                                                sheet=None, received_at=utc_now(), row_col="row")}
+    """Every landed table with provenance and no rows (placeholder batch)."""
+    return LANDING.all_empty_tables()
+
+
+LANDING = LandingSource(LANDING_SOURCE, CATALOGUE, _empty_tables, parser_files=(
+    "folkhalsa/sources/indicators.py", "folkhalsa/io/jsonstat.py", "folkhalsa/io/kolada.py",
+    "dbt/seeds/indicator_catalogue.csv", "dbt/seeds/ref_indicators.csv"))
 
 
 def discover_snapshots(snapshot_dir: Path) -> list[Path]:
@@ -419,49 +452,45 @@ def discover_snapshots(snapshot_dir: Path) -> list[Path]:
     return sorted(p for p in Path(snapshot_dir).rglob("*.json") if p.is_file() and not p.name.startswith("."))
 
 
-def land_indicators(snapshot_dir: Path, landing_dir: Path, archive_dir: Path,
-                    catalogue: pl.DataFrame) -> LandResult:
+def parse_snapshot(path: Path, name: str, catalogue: dict[str, dict]) -> Parsed:
+    """The land_file parser: one snapshot envelope -> indicator_values. Any ValueError rejects the snapshot."""
+    try:
+        envelope = _read_json(path)
+        df, warnings = harmonise_snapshot(envelope, catalogue)
+        retrieved_at = df["retrieved_at"][0] if df.height else _parse_time(envelope["retrieved_at"])
+    except InputError:
+        raise
+    except ValueError as e:  # JSON-stat and Kolada parse errors
+        raise InputError(_issue("invalid_snapshot", name, detail=str(e))) from None
+    return Parsed(tables={TABLE: df.rename({"row": "_row"})}, issues=warnings, received_at=retrieved_at, manifest={
+        "indicator_code": envelope["indicator_code"], "origin": envelope["source"], "url": envelope.get("url"),
+        "retrieved_at": envelope["retrieved_at"]})
+
+
+def land_indicators(snapshot_dir: Path, landing_dir: Path, archive_dir: Path, catalogue: pl.DataFrame,
+                    quarantine_dir: Path | None = None) -> LandResult:
     """Land every snapshot under snapshot_dir as one batch each (source 'indicators', table 'indicator_values')."""
-    result = LandResult(source=LANDING_SOURCE)
     cat = {r["code"]: r for r in catalogue.iter_rows(named=True)}
     snapshot_dir = Path(snapshot_dir)
+    paths = [(p, p.relative_to(snapshot_dir).as_posix()) for p in discover_snapshots(snapshot_dir)]
+    result = land_files(LANDING, paths, lambda path, name: parse_snapshot(path, name, cat),
+                        landing_dir=landing_dir, archive_dir=archive_dir, quarantine_dir=quarantine_dir)
     if not snapshot_dir.is_dir():
-        result.warnings.append({"file": str(snapshot_dir), "message": "mappen med ögonblicksbilder saknas / "
-                                                                     "the snapshot folder is missing"})
-        return result
-    for path in discover_snapshots(snapshot_dir):
-        rel = path.relative_to(snapshot_dir).as_posix()
-        sha = sha256_file(path)
-        batch_id = batch_id_for(sha)
-        if batch_exists(landing_dir, LANDING_SOURCE, batch_id):
-            result.skipped.append(batch_id)
-            continue
-        try:
-            envelope = _read_json(path)
-            df, warnings = harmonise_snapshot(envelope, cat)
-        except Exception as e:  # one bad snapshot never stops the rest
-            msg = str(e) if isinstance(e, ValueError) else f"oväntat fel / unexpected error: {type(e).__name__}: {e}"
-            result.rejected.append({"file": rel, "errors": [f"{rel}: {msg}"]})
-            continue
-        result.warnings += [{"file": rel, "message": w} for w in warnings]
-        retrieved_at = df["retrieved_at"][0] if df.height else _parse_time(envelope["retrieved_at"])
-        df = with_provenance(df, batch_id=batch_id, source_file=rel, sha256=sha, sheet=None,
-                             received_at=retrieved_at, row_col="row")
-        archive_original(path, archive_dir, sha)
-        write_batch(landing_dir, LANDING_SOURCE, batch_id, {TABLE: df}, {
-            "source_file": rel, "sha256": sha, "indicator_code": envelope["indicator_code"],
-            "origin": envelope["source"], "url": envelope.get("url"), "retrieved_at": envelope["retrieved_at"],
-            "landed_at": utc_now().isoformat()})
-        result.landed.append(batch_id)
-        result.add_rows(TABLE, df.height)
+        result.issues.append(_issue("missing_folder", str(snapshot_dir)))
     return result
+
+
+def fetch_issues(fetched: FetchResult) -> list[Rejection]:
+    """Failed fetches as rejections, one per indicator."""
+    return [Rejection(LANDING_SOURCE, e["indicator_code"], [_issue("fetch_failed", e["indicator_code"], detail=e["error"])])
+            for e in fetched.errors]
 
 
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise _err(f"filen är inte giltig JSON ({e})", f"the file is not valid JSON ({e})") from None
+        raise _err("unreadable", f"filen är inte giltig JSON ({e})", f"the file is not valid JSON ({e})") from None
 
 
 # --------------------------------------------------------------------------- snapshots
@@ -526,10 +555,10 @@ def pxweb_selection(meta: dict, cat: dict, years: Sequence[int] | None) -> dict[
             elif len(values) == 1:
                 keep = values
             else:
-                raise _err(f"kan inte välja värde för variabeln '{code}'",
+                raise _err("fetch_failed", f"kan inte välja värde för variabeln '{code}'",
                            f"cannot choose a value for variable '{code}'")
         if not keep:
-            raise _err(f"inga värden att hämta för '{code}'", f"no values to fetch for '{code}'")
+            raise _err("fetch_failed", f"inga värden att hämta för '{code}'", f"no values to fetch for '{code}'")
         selection[code] = keep
     return selection
 
@@ -575,7 +604,7 @@ def fetch_snapshots(
                                    retrieved, pages=pages)
                 else:  # no API yet: an all-missing placeholder keeps the indicator visible
                     if not years:
-                        raise _err("years behövs för platshållaren", "years are needed for the placeholder")
+                        raise _err("fetch_failed", "years behövs för platshållaren", "years are needed for the placeholder")
                     data = placeholder_dataset(code, ["00", *counties], [str(y) for y in years], PLACEHOLDER_NOTE)
                     env = envelope(source, code, None, None, retrieved, response=data)
                 stamp = retrieved.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

@@ -6,13 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from pathlib import Path
 
-import polars as pl
-
-from folkhalsa.settings import PROJECT_ROOT
-
-REGION_NAMES = PROJECT_ROOT / "dbt" / "seeds" / "ref_region_names.csv"
 _DASHES = re.compile(r"[\u2010-\u2015\-]+")
 
 
@@ -33,12 +27,6 @@ def name_index(municipalities: dict[str, str], region_names: dict[str, str]) -> 
     for name, code in region_names.items():
         index[normalise_name(name)] = code      # "Region Gotland" is the region (docs/survey_exports.md)
     return index
-
-
-def load_region_names(path: Path = REGION_NAMES) -> dict[str, str]:
-    """Region name -> region code (00 + länskod)."""
-    df = pl.read_csv(path, schema_overrides={"county_code": pl.Utf8})
-    return {n: "00" + c for c, n in zip(df["county_code"], df["name"])}
 
 
 def code_for_name(raw: str, index: dict[str, str]) -> str | None:

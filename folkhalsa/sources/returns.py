@@ -8,62 +8,22 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from folkhalsa import reference
-from folkhalsa.landing import (
-    LandResult, archive_original, batch_exists, batch_id_for, read_manifest, sha256_file, utc_now,
-    with_provenance, write_batch,
-)
+from folkhalsa.issues import InputError, Issue
+from folkhalsa.landing import LandingSource, LandResult, Parsed, land_files, sha256_file
 from folkhalsa.schemas.lansrapport import (
-    ACCEPTED_TEMPLATE_VERSIONS, CODE_LISTS, RULES, SHEETS, UPPGIFTER, WARNING_RULES, Column, Sheet,
+    ACCEPTED_TEMPLATE_VERSIONS, CATALOGUE, CODE_LISTS, SHEETS, UPPGIFTER, Column, Sheet,
 )
-from folkhalsa.sources.workbook import EXCEL_ERROR_TEXTS, Grid, UnreadableFile, read_csv_folder, read_xlsx
+from folkhalsa.io.workbook import EXCEL_ERROR_TEXTS, Grid, UnreadableFile, read_csv_folder, read_xlsx
 
 SOURCE = "returns"
 EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FILENAME_PATTERN = re.compile(r"(?<!\d)(\d{2})[_\- ](20\d{2})(?!\d)")
-
-
-@dataclass
-class Issue:
-    file: str
-    rule: str
-    sheet: str | None = None
-    row: int | None = None
-    column: str | None = None
-    value: str | None = None
-    detail: str = ""
-
-    @property
-    def severity(self) -> str:
-        return "warning" if self.rule in WARNING_RULES else "error"
-
-    def location(self) -> str:
-        parts = [self.file]
-        if self.sheet:
-            parts.append(f"flik/sheet {self.sheet}")
-        if self.row:
-            parts.append(f"rad/row {self.row}")
-        if self.column:
-            parts.append(f"kolumn/column {self.column}")
-        return ", ".join(parts)
-
-    def message(self) -> str:
-        sv, en = RULES[self.rule]
-        value = f" värde/value {self.value!r}:" if self.value is not None else ""
-        detail = f" ({self.detail})" if self.detail else ""
-        kind = "VARNING" if self.severity == "warning" else "FEL"
-        return f"{kind} [{self.rule}] {self.location()}:{value} {sv} / {en}{detail}"
-
-    def as_row(self) -> dict:
-        sv, en = RULES[self.rule]
-        return {"file": self.file, "sheet": self.sheet, "row": self.row, "column": self.column,
-                "value": self.value, "rule": self.rule, "severity": self.severity,
-                "message_sv": sv + (f" ({self.detail})" if self.detail else ""), "message_en": en}
 
 
 @dataclass
@@ -142,7 +102,8 @@ class _Checker:
 
     def add(self, rule: str, sheet: Sheet | None = None, row: int | None = None,
             column: str | None = None, value: str | None = None, detail: str = "") -> None:
-        self.issues.append(Issue(self.file, rule, sheet.name if sheet else None, row, column, value, detail))
+        self.issues.append(CATALOGUE.issue(rule, file=self.file, sheet=sheet.name if sheet else None, row=row,
+                                           column=column, value=value, detail=detail))
 
     def convert(self, sheet: Sheet, col: Column, raw: str | None, row: int, error: str | None):
         """Parse one cell by its schema column; returns the value or None after adding an issue."""
@@ -398,8 +359,9 @@ def _bridge(rows: list[dict], key: str, list_field: str, out_field: str, dtype) 
     return pl.DataFrame(pairs, schema=schema, orient="row") if pairs else pl.DataFrame(schema=schema)
 
 
-def return_tables(parsed: ParsedReturn, received_at: datetime) -> dict[str, pl.DataFrame]:
-    """The landed tables of one return. A rejected return lands its submission row and issues only."""
+def return_tables(parsed: ParsedReturn) -> dict[str, pl.DataFrame]:
+    """The landed tables of one return (without provenance and issues; land_file adds them).
+    A rejected return lands its submission row and issues only."""
     from folkhalsa.schemas.lansrapport import AKTORER, BEHOV, EKONOMI, INSATSER
 
     keep = parsed.tables if parsed.ok else {}
@@ -416,27 +378,17 @@ def return_tables(parsed: ParsedReturn, received_at: datetime) -> dict[str, pl.D
            for c in UPPGIFTER.columns},
         "_row": pl.Int64, "status": pl.Utf8, "error_count": pl.Int64, "warning_count": pl.Int64,
     }, orient="row")
-    issue_schema = {"file": pl.Utf8, "sheet": pl.Utf8, "row": pl.Int64, "column": pl.Utf8, "value": pl.Utf8,
-                    "rule": pl.Utf8, "severity": pl.Utf8, "message_sv": pl.Utf8, "message_en": pl.Utf8}
-    issues = [i.as_row() for i in parsed.issues]
-    frames["issues"] = (pl.DataFrame(issues, schema=issue_schema, orient="row") if issues
-                        else pl.DataFrame(schema=issue_schema))
-    sheet_of = {s.table: s.name for s in SHEETS}
-    sheet_of.update(actor_target_areas="Aktörer", activity_municipalities="Insatser", issues=None)
-    bid = batch_id_for(parsed.sha256)
-    out = {}
-    for name, df in frames.items():
-        if "_row" not in df.columns:
-            df = df.with_columns(pl.lit(None, pl.Int64).alias("_row"))
-        out[name] = with_provenance(df, batch_id=bid, source_file=parsed.path.name, sha256=parsed.sha256,
-                                    sheet=sheet_of.get(name), received_at=received_at, row_col="_row")
-    return out
+    return frames
+
+
+SHEET_OF = {**{s.table: s.name for s in SHEETS}, "actor_target_areas": "Aktörer",
+            "activity_municipalities": "Insatser"}
 
 
 def empty_tables() -> dict[str, pl.DataFrame]:
-    """Every landed table with its schema and no rows."""
+    """Every landed table (without provenance) with its schema and no rows."""
     parsed = ParsedReturn(Path("-"), "0" * 64)
-    return {name: df.clear() for name, df in return_tables(parsed, utc_now()).items()}
+    return {name: df.clear() for name, df in return_tables(parsed).items()}
 
 
 def discover_returns(inbox: Path) -> list[Path]:
@@ -457,67 +409,27 @@ def discover_returns(inbox: Path) -> list[Path]:
     return found
 
 
-def write_error_report(parsed_or_issues, dest: Path) -> Path:
-    issues = parsed_or_issues.issues if isinstance(parsed_or_issues, ParsedReturn) else parsed_or_issues
-    lines = [f"Länsrapporten avvisades / The return was rejected: {dest.name}", ""]
-    lines += [i.message() for i in issues]
-    report = dest.with_name(dest.name + ".fel.txt")
-    report.write_text("\n".join(lines) + "\n", "utf-8")
-    return report
+def parse_return(path: Path, name: str) -> Parsed:
+    """The land_file parser: check_return, then the tables. A rejected return keeps its submission row."""
+    try:
+        parsed = check_return(path, name)
+    except UnreadableFile as e:
+        raise InputError(CATALOGUE.issue("unreadable", file=name, detail=str(e))) from None
+    return Parsed(tables=return_tables(parsed), issues=parsed.issues, sheets=SHEET_OF,
+                  manifest={"county_code": parsed.county_code, "year": parsed.year})
 
 
-def quarantine(path: Path, quarantine_dir: Path, sha256: str, issues) -> Path:
-    dest_dir = quarantine_dir / sha256[:16]
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = archive_original(path, dest_dir, sha256)
-    write_error_report(issues, dest)
-    return dest
+def _rejected_tables(path: Path, name: str, issues: list[Issue]) -> dict[str, pl.DataFrame]:
+    return return_tables(ParsedReturn(path, "0" * 64, issues=issues))
+
+
+LANDING = LandingSource(SOURCE, CATALOGUE, empty_tables, rejected_tables=_rejected_tables, parser_files=(
+    "folkhalsa/sources/returns.py", "folkhalsa/schemas/lansrapport.py", "folkhalsa/io/workbook.py",
+    "folkhalsa/io/text.py", "folkhalsa/reference.py", "dbt/seeds/ref_counties.csv",
+    "dbt/seeds/ref_municipalities.csv", "dbt/seeds/ref_grants.csv"))
 
 
 def land_returns(inbox: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: Path) -> LandResult:
     """Validate and land every return in the inbox. One bad file never stops the rest."""
-    result = LandResult(SOURCE)
-    for path in discover_returns(inbox):
-        _land_one(path, landing_dir, archive_dir, quarantine_dir, result)
-    return result
-
-
-def _land_one(path: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: Path, result: LandResult) -> None:
-    try:
-        sha = sha256_file(path)
-    except OSError as e:
-        result.rejected.append({"file": path.name, "errors": [f"[unreadable] {path.name}: {e}"]})
-        return
-    bid = batch_id_for(sha)
-    if batch_exists(landing_dir, SOURCE, bid):
-        result.skipped.append(bid)
-        manifest = read_manifest(landing_dir, SOURCE, bid) or {}
-        if manifest.get("status") == "rejected":
-            result.rejected.append({"file": path.name, "county_code": manifest.get("county_code"),
-                                    "year": manifest.get("year"), "errors": manifest.get("errors", [])})
-        return
-    try:
-        parsed = check_return(path)
-    except Exception as e:  # UnreadableFile, or a reader bug: either way this file only
-        detail = str(e) if isinstance(e, UnreadableFile) else f"{type(e).__name__}: {e}"
-        issue = Issue(path.name, "unreadable", detail=detail)
-        quarantine(path, quarantine_dir, sha, [issue])
-        parsed = ParsedReturn(path, sha, issues=[issue])
-    archive_original(path, archive_dir, sha)
-    received_at = utc_now()
-    tables = return_tables(parsed, received_at)
-    errors = [i.message() for i in parsed.errors]
-    manifest = {"file": path.name, "sha256": sha, "received_at": received_at.isoformat(),
-                "county_code": parsed.county_code, "year": parsed.year,
-                "status": "accepted" if parsed.ok else "rejected", "errors": errors,
-                "warnings": [i.message() for i in parsed.warnings]}
-    write_batch(landing_dir, SOURCE, bid, tables, manifest)
-    result.landed.append(bid)
-    for name, df in tables.items():
-        result.add_rows(name, df.height)
-    result.warnings += [{"file": path.name, "message": i.message()} for i in parsed.warnings]
-    if not parsed.ok:
-        if parsed.issues and parsed.issues[0].rule != "unreadable":
-            quarantine(path, quarantine_dir, sha, parsed)
-        result.rejected.append({"file": path.name, "county_code": parsed.county_code,
-                                "year": parsed.year, "errors": errors})
+    return land_files(LANDING, [(p, p.name) for p in discover_returns(inbox)], parse_return,
+                      landing_dir=landing_dir, archive_dir=archive_dir, quarantine_dir=quarantine_dir)

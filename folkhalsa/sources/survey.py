@@ -20,11 +20,12 @@ message or a LandResult: messages name file, row, column and rule, never a value
 """
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,13 +33,14 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import yaml
 
+from folkhalsa.issues import Catalogue, InputError, Issue, Rule
 from folkhalsa.landing import (
-    LandResult, archive_original, batch_exists, batch_id_for, read_manifest, sha256_file, utc_now,
-    with_provenance, write_batch,
+    LandingSource, LandResult, Parsed, Rejection, archived_path, batch_id_for, land_file, read_manifest,
+    sha256_file,
 )
+from folkhalsa.io.encoding import decode_survey_bytes, vocabulary
+from folkhalsa.io.text import InputFormatError, decode_text, sniff_separator  # noqa: F401 (re-exported)
 from folkhalsa.sources import questionnaire, respondent_names, survey_layout, survey_review
-from folkhalsa.sources.encoding import decode_survey_bytes, vocabulary
-from folkhalsa.sources.text import InputFormatError, decode_text, sniff_separator  # noqa: F401 (re-exported)
 from folkhalsa.settings import PROJECT_ROOT
 
 SOURCE = "skr_survey"
@@ -53,6 +55,98 @@ APPLIES_TO = ("kommun", "region", "both")
 MULTI_SEPARATOR = "|"
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 EXPORT_NAME = re.compile(r"^skr_enkat_(\d{4})(?:_[^.]*)?\.(csv|txt|xlsx|xls|ods)$", re.IGNORECASE)
+
+CATALOGUE = Catalogue(SOURCE, [
+    Rule("unreadable", "error", "Filen kan inte läsas", "The file cannot be read"),
+    Rule("codebook", "error", "Kodboken för året saknas eller är felaktig; exporten läses inte",
+         "The year's codebook is missing or invalid; the export is not read"),
+    Rule("misnamed_file", "error", "Filnamnet anger inget enkätår; döp om till skr_enkat_<år>.csv eller .xlsx",
+         "The file name gives no survey year; rename it skr_enkat_<year>.csv or .xlsx"),
+    Rule("missing_respondent_column", "error", "Kolumnen Respondentkod saknas",
+         "The respondent code column is missing"),
+    Rule("format_detected", "normalised", "Läst som {fmt_sv}; svar som {mode_sv}.",
+         "Read as {fmt_en}; answers as {mode_en}."),
+    Rule("ragged_row", "error", "Raden har {fields} fält men rubrikraden {header}; raden läses inte.",
+         "Row has {fields} fields but the header {header}; row skipped."),
+    Rule("short_row", "warning", "Raden har {fields} fält men rubrikraden {header}; resten räknas som obesvarat.",
+         "Row has {fields} fields but the header {header}; the rest counts as unanswered."),
+    Rule("unknown_respondent", "error", "Okänd eller saknad respondentkod: varken en av de 290 kommunkoderna "
+         "eller en regionkod (00 + länskod). Svaret räknas inte.",
+         "Unknown or missing respondent code: neither one of the 290 municipality codes nor a region code "
+         "(00 + county code). Response not counted."),
+    Rule("missing_respondent", "error", "Okänd eller saknad respondentkod: varken en av de 290 kommunkoderna "
+         "eller en regionkod (00 + länskod). Svaret räknas inte.",
+         "Unknown or missing respondent code: neither one of the 290 municipality codes nor a region code "
+         "(00 + county code). Response not counted."),
+    Rule("invalid_timestamp", "warning", "Ogiltig tidpunkt; förväntat ÅÅÅÅ-MM-DD tt:mm.",
+         "Invalid timestamp; expected YYYY-MM-DD hh:mm."),
+    Rule("encoding_uncertain", "error", "Teckenkodningen går inte att avgöra säkert; filen läses inte",
+         "The encoding cannot be determined with confidence; the file is not read"),
+    Rule("no_header", "error", "Ingen rubrikrad med kolumnen Respondentkod och kodbokens frågekoder",
+         "No header row with the respondent code column and the codebook's question codes"),
+    Rule("no_data_rows", "error", "Exporten har en rubrikrad men inga svarsrader; den ersätter inte årets export",
+         "The export has a header but no data rows; it does not replace the year's export"),
+    Rule("wrong_questionnaire", "error", "Exporten ser ut som en annan årgångs enkät än filnamnets år",
+         "The export looks like another year's questionnaire than the year in its file name"),
+    Rule("too_many_failed_answers", "error", "För många svar går inte att läsa med kodboken; hela filen avvisas",
+         "Too many answers fail the codebook; the whole file is rejected"),
+    Rule("outside_run_years", "warning", "Exporten gäller {year}, som inte är ett av körningens år ({years}); "
+         "den landas inte", "The export is for {year}, not one of the run's years ({years}); not landed"),
+    Rule("layout_normalised", "normalised", "Rubrikraden är rad {header_row}; hoppade över {skipped_sv}.",
+         "The header is row {header_row}; skipped {skipped_en}."),
+    Rule("respondent_by_name", "normalised", "{n} respondenter angavs med officiellt namn i stället för kod "
+         "och har fått sin kod.", "{n} respondents were given by official name instead of code and got their code."),
+    Rule("unknown_respondent_name", "error", "Namnet är varken ett officiellt kommun- eller regionnamn eller en "
+         "kod; svaret räknas inte.{hint_sv}", "The name is neither an official kommun or region name nor a code; "
+         "response not counted.{hint_en}"),
+    Rule("submitted_outside_survey_year", "warning", "{n} svar har en inskickningstid utanför enkätåret {year} "
+         "och året efter; kontrollera att exporten gäller rätt år.", "{n} responses were submitted outside the "
+         "survey year {year} and the year after; check that the export is for the right year."),
+    Rule("partial_resubmission", "warning", "Exporten har {n} räknade svar, färre än hälften av {current} i årets "
+         "nuvarande export {current_file}; den ersätter den inte förrän den godkänts med "
+         "`folkhalsa accept-survey {export}`.", "The export has {n} counted responses, fewer than half of the "
+         "{current} in the year's current export {current_file}; it does not replace it until accepted with "
+         "`folkhalsa accept-survey {export}`."),
+    Rule("pending_review_waiting", "warning", "Exporten för {year} ({n} svar) väntar fortfarande på granskning; "
+         "godkänn den med `folkhalsa accept-survey <fil>` eller ta bort den.", "The {year} export ({n} responses) "
+         "is still pending review; accept it with `folkhalsa accept-survey <file>` or remove it."),
+    Rule("empty_response", "warning", "Inga frågor besvarade; svaret räknas inte.",
+         "No question answered; response not counted."),
+    Rule("partial_response", "warning", "Ofullständigt svar: {answered} av {applicable} frågor besvarade. "
+         "Svaret räknas; obesvarade frågor räknas aldrig som nej.",
+         "Partial response: {answered} of {applicable} questions answered. "
+         "Counted; unanswered questions never count as no."),
+    Rule("unknown_column", "warning", "Kolumnen finns inte i kodboken för {year} och läses inte.",
+         "Column not in the {year} codebook; not read."),
+    Rule("missing_timestamp_column", "warning", "Kolumnen Inskickad saknas; dubbletter avgörs av radordningen.",
+         "No submission time column; duplicates are resolved by row order."),
+    Rule("missing_question", "warning", "Frågan {code} saknas i exporten; den räknas som obesvarad.",
+         "Question {code} is missing from the export; counted as unanswered."),
+    Rule("not_applicable", "warning", "Frågan gäller inte {respondent_type}; svaret läses inte.",
+         "The question does not apply to a {respondent_type}; answer not read."),
+    Rule("invalid_number", "error", "Ogiltigt tal; skriv t.ex. 1,5.", "Invalid number; write e.g. 1.5."),
+    Rule("not_integer", "error", "Frågan kräver ett heltal.", "The question requires a whole number."),
+    Rule("out_of_range", "error", "Talet ligger utanför {min}–{max}.", "The number is outside {min}–{max}."),
+    Rule("answer_not_in_codebook", "error", "Svaret är varken en etikett eller en kod i kodboken för {year}; "
+         "det läses inte.", "The answer is neither a label nor a code in the {year} codebook; not read."),
+    Rule("duplicate_respondent", "warning", "Dubblett: respondenten har svarat flera gånger; det senaste svaret "
+         "(rad {kept_row}) behålls och detta räknas inte.",
+         "Duplicate: the respondent answered more than once; the latest response (row {kept_row}) is kept "
+         "and this one is not counted."),
+], doc="SKR:s enkätexport. Fel på en rad eller ett svar gör att raden/svaret inte läses; resten av filen "
+       "landar. Bara fel på filnivå (unreadable, codebook, misnamed_file, missing_respondent_column, "
+       "encoding_uncertain, no_header, no_data_rows, wrong_questionnaire, too_many_failed_answers – mer än 5 % av "
+       "svaren) avvisar filen, och då landar inget av den. "
+       "En fråga som saknas i exporten är `missing_question` (varning: räknas som obesvarad), inte returns "
+       "`missing_column` (fel). Se docs/survey_exports.md. / Survey export: a row-level error drops that row or "
+       "answer, the rest lands; only file-level errors reject the file, and then nothing of it lands. A question "
+       "missing from the export is `missing_question`, a warning. See docs/survey_exports.md.")
+
+
+def _issue(rule: str, file: str, row: int | None = None, column: str | None = None, value: str | None = None,
+           **params) -> Issue:
+    return CATALOGUE.issue(rule, file=file, row=row, column=column, value=value, **params)
+
 
 # Header names (lower case) of the non-question columns.
 RESPONDENT_COLUMNS = ("respondentkod", "respondent_code", "respondent", "organisationskod", "kod")
@@ -79,30 +173,12 @@ CODEBOOK_SCHEMA = {
     "question_type": pl.Utf8, "applies_to": pl.Utf8, "target_area_code": pl.Int32,
     "answer_order": pl.Int32, "answer_code": pl.Int32, "answer_label": pl.Utf8,
 }
-ISSUE_SCHEMA = {
-    "survey_year": pl.Int32, "file": pl.Utf8, "row": pl.Int64, "column": pl.Utf8, "value": pl.Utf8,
-    "rule": pl.Utf8, "severity": pl.Utf8, "message_sv": pl.Utf8, "message_en": pl.Utf8,
-}
 EXPORT_SCHEMA = {
     "survey_year": pl.Int32, "file_name": pl.Utf8, "format": pl.Utf8, "encoding": pl.Utf8,
     "separator": pl.Utf8, "sheet": pl.Utf8, "decimal_comma": pl.Boolean, "answer_mode": pl.Utf8,
     "codebook_version": pl.Utf8, "n_rows": pl.Int32, "n_counted": pl.Int32,
     "latest_submitted_at": pl.Datetime("us"), "header_row": pl.Int32, "review_status": pl.Utf8,
 }
-
-
-def empty_tables() -> dict[str, pl.DataFrame]:
-    """Every landed table with its schema and no rows."""
-    prov = dict(batch_id="0" * 16, source_file="", sha256="0" * 64, sheet=None, received_at=utc_now())
-    issues = pl.DataFrame(schema=ISSUE_SCHEMA).with_columns(_row=pl.col("row"))
-    return {
-        "exports": with_provenance(pl.DataFrame(schema=EXPORT_SCHEMA), **prov),
-        "respondents": with_provenance(pl.DataFrame(schema=RESPONDENT_SCHEMA), **prov, row_col="_row"),
-        "answers": with_provenance(pl.DataFrame(schema=ANSWER_SCHEMA), **prov, row_col="_row"),
-        "codebook": with_provenance(pl.DataFrame(schema=CODEBOOK_SCHEMA), **prov),
-        "issues": with_provenance(issues, **prov, row_col="_row"),
-        "decisions": with_provenance(survey_review.empty_decisions(), **prov),
-    }
 
 
 # A file-level problem: the export or codebook cannot be used at all (messages in Swedish and English).
@@ -234,12 +310,15 @@ class Respondent:
 
 
 def load_reference(reference_dir: Path = DEFAULT_REFERENCE_DIR) -> Reference:
-    kommuner = pl.read_csv(Path(reference_dir) / "ref_municipalities.csv", schema_overrides={
-        "code": pl.Utf8, "county_code": pl.Utf8})
-    counties = pl.read_csv(Path(reference_dir) / "ref_counties.csv", schema_overrides={"code": pl.Utf8})
-    regions = respondent_names.load_region_names()
-    kommun_names = dict(zip(kommuner["code"], kommuner["name"]))
-    return Reference(dict(zip(kommuner["code"], kommuner["county_code"])), frozenset(counties["code"]),
+    """Kommun and län codes and the official names, read through folkhalsa.reference (the only
+    reader of code lists)."""
+    from folkhalsa import reference
+
+    munis = reference.municipalities(Path(reference_dir))
+    regions = reference.region_names(Path(reference_dir))
+    kommun_names = {code: name for code, (name, _) in munis.items()}
+    return Reference({code: county for code, (_, county) in munis.items()},
+                     frozenset(reference.counties(Path(reference_dir))),
                      respondent_names.name_index(kommun_names, regions),
                      tuple(kommun_names.values()) + tuple(regions))
 
@@ -270,23 +349,6 @@ def parse_respondent(raw: str | None, reference: Reference) -> tuple[Respondent 
 
 
 # --------------------------------------------------------------------------- reading
-
-@dataclass
-class Issue:
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    rule: str
-    severity: str                    # error: not landed | warning: landed, check it | info
-    message_sv: str
-    message_en: str
-
-    def summary(self) -> str:
-        """For logs and alerts: names file, row, column and rule, never the value."""
-        where = ", ".join(p for p in (self.row and f"rad {self.row}", self.column and f"kolumn {self.column}") if p)
-        return f"{self.file}{': ' + where if where else ''} [{self.rule}] {self.message_sv} / {self.message_en}"
-
 
 @dataclass
 class ReadInfo:
@@ -355,8 +417,8 @@ def read_export(path: Path, vocab: ExportVocabulary | None = None) -> tuple[pl.D
 
     The table is found by the codebooks' question codes (vocab; default: every codebook in
     data/codebooks): a `sep=` line, title rows above the header, footer lines and empty columns are
-    dropped and reported. Raises SurveyError for a file that cannot be read at all; row-level
-    problems are in ReadInfo.issues.
+    dropped and reported. Raises SurveyError for a file that cannot be read at all (e.rule names the
+    check); row-level problems are in ReadInfo.issues.
     """
     path = Path(path)
     vocab = vocab or default_vocabulary()
@@ -435,24 +497,16 @@ def _table_frame(table: survey_layout.Table, info: ReadInfo) -> pl.DataFrame:
         cols = ", ".join(map(str, table.dropped_columns))
         dropped.append((f"tomma kolumner {cols}", f"empty columns {cols}"))
     if dropped:
-        info.issues.append(Issue(file, None, None, None, "layout_normalised", "info",
-                                 f"Rubrikraden är rad {table.header_row}; hoppade över " +
-                                 "; ".join(d[0] for d in dropped) + ".",
-                                 f"The header is row {table.header_row}; skipped " +
-                                 "; ".join(d[1] for d in dropped) + "."))
+        info.issues.append(_issue("layout_normalised", file, header_row=table.header_row,
+                                  skipped_sv="; ".join(d[0] for d in dropped),
+                                  skipped_en="; ".join(d[1] for d in dropped)))
     rows = []
     for line, rec in table.rows:
         if len(rec) > len(names) and any(v.strip() for v in rec[len(names):]):
-            info.issues.append(Issue(file, line, None, None, "ragged_row", "error",
-                                     f"Raden har {len(rec)} fält men rubrikraden {len(names)}; raden läses inte.",
-                                     f"Row has {len(rec)} fields but the header {len(names)}; row skipped."))
+            info.issues.append(_issue("ragged_row", file, line, fields=len(rec), header=len(names)))
             continue
         if len(rec) < len(names) and info.format == "csv":
-            info.issues.append(Issue(file, line, None, None, "short_row", "warning",
-                                     f"Raden har {len(rec)} fält men rubrikraden {len(names)}; "
-                                     "resten räknas som obesvarat.",
-                                     f"Row has {len(rec)} fields but the header {len(names)}; "
-                                     "the rest counts as unanswered."))
+            info.issues.append(_issue("short_row", file, line, fields=len(rec), header=len(names)))
         rows.append([*(rec + [""] * len(names))[:len(names)], line])
     info.n_rows = len(rows)
     return pl.DataFrame(rows, schema={**{n: pl.Utf8 for n in names}, "_row": pl.Int64}, orient="row")
@@ -524,9 +578,7 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
         if who is None:
             issues.append(_unknown_respondent(file, row, resp_col, values[resp_col], reference))
         if time_col and values.get(time_col) and r["submitted_at"] is None:
-            issues.append(Issue(file, row, time_col, values[time_col], "invalid_timestamp", "warning",
-                                "Ogiltig tidpunkt; förväntat ÅÅÅÅ-MM-DD tt:mm.",
-                                "Invalid timestamp; expected YYYY-MM-DD hh:mm."))
+            issues.append(_issue("invalid_timestamp", file, row, time_col, values[time_col]))
         answered, applicable, texts = 0, 0, 0
         for col, q in qcols.items():
             got = _answers_for(q, values.get(col, ""), r, row, col, codebook.year, file, issues, modes)
@@ -544,29 +596,18 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
                          f"{file}: exporten har en rubrikrad men inga svarsrader; den ersätter inte årets export.",
                          f"{file}: the export has a header but no data rows; it does not replace the year's export.")
     if by_name:
-        issues.append(Issue(file, None, resp_col, None, "respondent_by_name", "info",
-                            f"{by_name} respondenter angavs med officiellt namn i stället för kod och har fått sin kod.",
-                            f"{by_name} respondents were given by official name instead of code and got their code."))
+        issues.append(_issue("respondent_by_name", file, None, resp_col, n=by_name))
     outside = dates_outside_survey_year([r["submitted_at"] for r in respondents], codebook.year)
     if outside:
-        issues.append(Issue(file, None, time_col, None, "submitted_outside_survey_year", "warning",
-                            f"{outside} svar har en inskickningstid utanför enkätåret {codebook.year} och året efter; "
-                            "kontrollera att exporten gäller rätt år.",
-                            f"{outside} responses were submitted outside the survey year {codebook.year} and the "
-                            "year after; check that the export is for the right year."))
+        issues.append(_issue("submitted_outside_survey_year", file, None, time_col, n=outside, year=codebook.year))
     _flag_duplicates(respondents, file, resp_col, issues)
     for r in respondents:
         r["is_counted"] = r["is_known"] and not r["is_duplicate_dropped"] and not r["is_empty"]
         if r["is_empty"] and r["is_known"]:
-            issues.append(Issue(file, r["_row"], None, None, "empty_response", "warning",
-                                "Inga frågor besvarade; svaret räknas inte.",
-                                "No question answered; response not counted."))
+            issues.append(_issue("empty_response", file, r["_row"]))
         elif r["is_counted"] and r["is_partial"]:
-            issues.append(Issue(file, r["_row"], None, None, "partial_response", "warning",
-                                f"Ofullständigt svar: {r['n_answered']} av {r['n_applicable']} frågor besvarade. "
-                                "Svaret räknas; obesvarade frågor räknas aldrig som nej.",
-                                f"Partial response: {r['n_answered']} of {r['n_applicable']} questions answered. "
-                                "Counted; unanswered questions never count as no."))
+            issues.append(_issue("partial_response", file, r["_row"], answered=r["n_answered"],
+                                 applicable=r["n_applicable"]))
     mode = {(True, True): "mixed", (True, False): "labels", (False, True): "codes"}.get(
         (modes["label"] > 0, modes["code"] > 0), "none")
     return Validated(pl.DataFrame(respondents, schema=RESPONDENT_SCHEMA),
@@ -581,19 +622,10 @@ def dates_outside_survey_year(times: list[datetime | None], year: int) -> int:
 def _unknown_respondent(file: str, row: int, col: str, raw: str, reference: Reference) -> Issue:
     if raw and any(ch.isalpha() for ch in raw):
         hint = respondent_names.closest_name(raw, list(reference.official_names))
-        hint_sv = f" Närmaste officiella namn: {hint}." if hint else ""
-        hint_en = f" Closest official name: {hint}." if hint else ""
-        return Issue(file, row, col, raw, "unknown_respondent_name", "error",
-                     "Namnet är varken ett officiellt kommun- eller regionnamn eller en kod; svaret räknas inte."
-                     + hint_sv,
-                     "The name is neither an official kommun or region name nor a code; response not counted."
-                     + hint_en)
-    rule = "unknown_respondent" if raw else "missing_respondent"
-    return Issue(file, row, col, raw or None, rule, "error",
-                 "Okänd eller saknad respondentkod: varken en av de 290 kommunkoderna eller "
-                 "en regionkod (00 + länskod). Svaret räknas inte.",
-                 "Unknown or missing respondent code: neither one of the 290 municipality "
-                 "codes nor a region code (00 + county code). Response not counted.")
+        return _issue("unknown_respondent_name", file, row, col, raw,
+                      hint_sv=f" Närmaste officiella namn: {hint}." if hint else "",
+                      hint_en=f" Closest official name: {hint}." if hint else "")
+    return _issue("unknown_respondent" if raw else "missing_respondent", file, row, col, raw or None)
 
 
 def _map_columns(columns: list[str], codebook: Codebook, file: str, issues: list[Issue]):
@@ -613,20 +645,15 @@ def _map_columns(columns: list[str], codebook: Codebook, file: str, issues: list
         elif (q := codebook.question(code)) and q not in qcols.values():
             qcols[col] = q
         else:
-            issues.append(Issue(file, None, col, None, "unknown_column", "warning",
-                                f"Kolumnen finns inte i kodboken för {codebook.year} och läses inte.",
-                                f"Column not in the {codebook.year} codebook; not read."))
+            issues.append(_issue("unknown_column", file, None, col, year=codebook.year))
     if resp_col is None:
-        raise SurveyError(f"{file}: kolumnen Respondentkod saknas.", f"{file}: the respondent code column is missing.")
+        raise file_error("missing_respondent_column", f"{file}: kolumnen Respondentkod saknas.",
+                         f"{file}: the respondent code column is missing.")
     if time_col is None:
-        issues.append(Issue(file, None, None, None, "missing_timestamp_column", "warning",
-                            "Kolumnen Inskickad saknas; dubbletter avgörs av radordningen.",
-                            "No submission time column; duplicates are resolved by row order."))
+        issues.append(_issue("missing_timestamp_column", file))
     for q in codebook.questions:
         if q not in qcols.values():
-            issues.append(Issue(file, None, q.code, None, "missing_column", "warning",
-                                f"Frågan {q.code} saknas i exporten; den räknas som obesvarad.",
-                                f"Question {q.code} is missing from the export; counted as unanswered."))
+            issues.append(_issue("missing_question", file, None, q.code, code=q.code))
     return resp_col, time_col, qcols
 
 
@@ -636,9 +663,7 @@ def _answers_for(q: Question, value: str, r: dict, row: int, col: str, year: int
     if not value:
         return []
     if not q.applies(r["respondent_type"]):
-        issues.append(Issue(file, row, col, None, "not_applicable", "warning",
-                            f"Frågan gäller inte {r['respondent_type']}; svaret läses inte.",
-                            f"The question does not apply to a {r['respondent_type']}; answer not read."))
+        issues.append(_issue("not_applicable", file, row, col, respondent_type=r["respondent_type"]))
         return []
     base = {"survey_year": year, "respondent_code": r["respondent_code"], "question_code": q.code,
             "concept_id": q.concept_id, "question_text": q.text_sv, "question_type": q.type,
@@ -651,7 +676,7 @@ def _answers_for(q: Question, value: str, r: dict, row: int, col: str, year: int
         num, problem = _number(value, q)
         if problem:
             modes["failed"] += 1
-            issues.append(Issue(file, row, col, value, problem[0], "error", *problem[1:]))
+            issues.append(_issue(problem[0], file, row, col, value, **problem[1]))
             return []
         return [{**base, "value_numeric": num}]
     out = []
@@ -661,9 +686,7 @@ def _answers_for(q: Question, value: str, r: dict, row: int, col: str, year: int
         opt, how = _option(q, part)
         if opt is None:
             modes["failed"] += 1
-            issues.append(Issue(file, row, col, part, "answer_not_in_codebook", "error",
-                                f"Svaret är varken en etikett eller en kod i kodboken för {year}; det läses inte.",
-                                f"The answer is neither a label nor a code in the {year} codebook; not read."))
+            issues.append(_issue("answer_not_in_codebook", file, row, col, part, year=year))
             continue
         modes[how] += 1
         out.append({**base, "answer_code": opt.code, "answer_label": opt.label,
@@ -681,17 +704,17 @@ def _option(q: Question, value: str) -> tuple[AnswerOption | None, str]:
 
 
 def _number(value: str, q: Question) -> tuple[float | None, tuple | None]:
+    """The number, or (rule, params) of the problem."""
     t = re.sub(r"[\s\u00a0\u202f]", "", value)
     if "," in t and "." in t or not re.fullmatch(r"[+-]?\d+([.,]\d+)?", t):
-        return None, ("invalid_number", "Ogiltigt tal; skriv t.ex. 1,5.", "Invalid number; write e.g. 1.5.")
+        return None, ("invalid_number", {})
     num = float(t.replace(",", "."))
     if not math.isfinite(num):
-        return None, ("invalid_number", "Ogiltigt tal.", "Invalid number.")
+        return None, ("invalid_number", {})
     if q.type == "integer" and num != int(num):
-        return None, ("not_integer", "Frågan kräver ett heltal.", "The question requires a whole number.")
+        return None, ("not_integer", {})
     if (q.min is not None and num < q.min) or (q.max is not None and num > q.max):
-        return None, ("out_of_range", f"Talet ligger utanför {q.min}–{q.max}.",
-                      f"The number is outside {q.min}–{q.max}.")
+        return None, ("out_of_range", {"min": q.min, "max": q.max})
     return num, None
 
 
@@ -709,11 +732,8 @@ def _flag_duplicates(respondents: list[dict], file: str, resp_col: str, issues: 
         kept = latest.get(r["respondent_code"])
         if kept is not None and r is not kept and r["is_known"] and not r["is_empty"]:
             r["is_duplicate_dropped"] = True
-            issues.append(Issue(file, r["_row"], resp_col, r["respondent_code"], "duplicate_respondent", "warning",
-                                "Dubblett: respondenten har svarat flera gånger; det senaste svaret "
-                                f"(rad {kept['_row']}) behålls och detta räknas inte.",
-                                f"Duplicate: the respondent answered more than once; the latest response "
-                                f"(row {kept['_row']}) is kept and this one is not counted."))
+            issues.append(_issue("duplicate_respondent", file, r["_row"], resp_col, r["respondent_code"],
+                                 kept_row=kept["_row"]))
 
 
 _STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -762,142 +782,62 @@ def misnamed_exports(input_dir: Path) -> list[Path]:
             if p.is_file() and not p.name.startswith(".") and not EXPORT_NAME.match(p.name)]
 
 
-@dataclass
-class ExportReport:
-    """What happened to one export this run, for the run summary and the alert."""
-    file: str
-    year: int
-    outcome: str                     # landed | landed_with_warnings | pending_review | rejected | skipped | outside_years
-    respondents: int = 0             # counted respondents
-    counts: dict[str, int] = field(default_factory=dict)   # rule -> issues (warnings and errors)
-    encoding: str | None = None
-    separator: str | None = None
-    header_row: int | None = None
-    message: str = ""
-
-
-def land_survey(export_path: Path, year: int, codebook_dir: Path, landing_dir: Path, archive_dir: Path,
-                *, reference_dir: Path = DEFAULT_REFERENCE_DIR, received_at: datetime | None = None,
-                max_failed_share: float = MAX_FAILED_ANSWER_SHARE) -> LandResult:
-    """Validate one export and land it as source `skr_survey` (see land_survey_export)."""
-    return land_survey_export(export_path, year, codebook_dir, landing_dir, archive_dir, reference_dir=reference_dir,
-                              received_at=received_at, max_failed_share=max_failed_share)[0]
-
-
-def land_survey_export(export_path: Path, year: int, codebook_dir: Path, landing_dir: Path, archive_dir: Path,
-                       *, reference_dir: Path = DEFAULT_REFERENCE_DIR, received_at: datetime | None = None,
-                       max_failed_share: float = MAX_FAILED_ANSWER_SHARE) -> tuple[LandResult, ExportReport]:
-    """Validate one export and land it as source `skr_survey`; also say what happened to it.
-
-    Tables: exports, respondents, answers, codebook, issues. Landing the same bytes
-    again is a no-op (skipped). Rejected, nothing written: a file that cannot be read, has no
-    header or no data rows, whose encoding is not clearly one, that looks like another year's
-    questionnaire, or where more than `max_failed_share` of the answers fail the codebook.
-    A new export with fewer than half the respondents of the year's current export lands as
-    `pending_review` (see survey_review). Row-level problems land in `issues` and are listed,
-    without values, in LandResult.warnings.
-    """
-    export_path = Path(export_path)
-    result = LandResult(source=SOURCE)
-    report = ExportReport(export_path.name, year, "rejected")
-
-    def reject(message: str):
-        result.rejected.append({"file": export_path.name, "errors": [message]})
-        report.message = message
-        return result, report
-
-    if not export_path.is_file():
-        return reject(f"Filen finns inte: {export_path.name} / File not found: {export_path.name}")
-    sha = sha256_file(export_path)
-    batch_id = batch_id_for(sha)
-    if batch_exists(landing_dir, SOURCE, batch_id):
-        landed_as = same_bytes_other_year(landing_dir, batch_id, year)
-        if landed_as:
-            return reject(str(file_error(
-                "wrong_questionnaire",
-                f"{export_path.name}: filen är byte för byte samma som {landed_as[1]}, som landades för "
-                f"{landed_as[0]}; exporten ser ut som {landed_as[0]} års enkät, inte {year} års.",
-                f"{export_path.name}: the file is byte for byte the same as {landed_as[1]}, landed for "
-                f"{landed_as[0]}; this looks like the {landed_as[0]} questionnaire, not the {year} one.")))
-        result.skipped.append(batch_id)
-        report.outcome = "skipped"
-        return result, report
+def parse_export(path: Path, name: str, *, year: int, codebook_dir: Path, reference_dir: Path,
+                 received_at: datetime | None = None, landing_dir: Path | None = None,
+                 max_failed_share: float = MAX_FAILED_ANSWER_SHARE) -> Parsed:
+    """The land_file parser: codebook, export, validation, tables. Row-level errors drop the row or
+    answer and never reject the file; a file that cannot be used at all raises InputError: no
+    header or no data rows, an encoding that is not clearly one, another year's questionnaire, or
+    more than `max_failed_share` of the answers failing the codebook. With `landing_dir`, an export
+    with fewer than half the respondents of the year's current export is held as pending_review."""
     try:
         book = load_codebook(codebook_path(codebook_dir, year))
-        if book.year != year:
-            raise SurveyError(f"Kodboken gäller {book.year}, inte {year}.", f"Codebook is for {book.year}, not {year}.")
-        books = load_codebooks(codebook_dir)
-        reference = load_reference(reference_dir)
-        raw, info = read_export(export_path, ExportVocabulary.build(books or [book], reference))
-        report.encoding, report.separator, report.header_row = info.encoding, info.separator, info.header_row
-        check_questionnaire(raw, book, books, export_path.name)
-        checked = validate(raw, book, reference, file=export_path.name)
-        check_failed_share(checked, export_path.name, max_failed_share)
     except (SurveyError, FileNotFoundError) as e:
-        return reject(str(e))
-
-    received_at = received_at or utc_now()
-    issues = info.issues + checked.issues
+        sv, en = (e.message_sv, e.message_en) if isinstance(e, SurveyError) else (str(e), str(e))
+        raise InputError(_issue("codebook", name, detail=sv, detail_en=en)) from None
+    if book.year != year:
+        raise InputError(_issue("codebook", name, detail=f"kodboken gäller {book.year}, inte {year}",
+                                detail_en=f"the codebook is for {book.year}, not {year}"))
+    try:
+        books = load_codebooks(codebook_dir) or [book]
+        reference = load_reference(reference_dir)
+        raw, info = read_export(path, ExportVocabulary.build(books, reference))
+        info.file = name
+        check_questionnaire(raw, book, books, name)
+        checked = validate(raw, book, reference, file=name)
+        check_failed_share(checked, name, max_failed_share)
+    except SurveyError as e:
+        raise InputError(_issue(getattr(e, "rule", "unreadable"), name, detail=e.message_sv,
+                                detail_en=e.message_en)) from None
     fmt_sv, fmt_en = info.describe()
     mode_sv = {"labels": "etiketter", "codes": "koder", "mixed": "etiketter och koder", "none": "inga"}
-    issues.insert(0, Issue(export_path.name, None, None, None, "format_detected", "info",
-                           f"Läst som {fmt_sv}; svar som {mode_sv[checked.answer_mode]}.",
-                           f"Read as {fmt_en}; answers as {checked.answer_mode}."))
+    issues = [_issue("format_detected", name, fmt_sv=fmt_sv, mode_sv=mode_sv[checked.answer_mode],
+                     fmt_en=fmt_en, mode_en=checked.answer_mode)] + info.issues + checked.issues
+    if info.sheet:  # a spreadsheet export: every located issue is on its one sheet
+        issues = [replace(i, sheet=info.sheet) if i.row or i.column else i for i in issues]
     counted = checked.respondents.filter("is_counted")
-    current = survey_review.current_export(landing_dir, year)
-    review = survey_review.review_status_for(counted.height, current)
-    if review == survey_review.PENDING:
-        issues.append(Issue(export_path.name, None, None, None, "partial_resubmission", "warning",
-                            f"Exporten har {counted.height} räknade svar, färre än hälften av {current.n_counted} i årets "
-                            f"nuvarande export {current.file}; den ersätter den inte förrän den godkänts med "
-                            f"`folkhalsa accept-survey {export_path.name}`.",
-                            f"The export has {counted.height} counted responses, fewer than half of the "
-                            f"{current.n_counted} in the year's current export {current.file}; it does not replace it "
-                            f"until accepted with `folkhalsa accept-survey {export_path.name}`."))
-    export = {"survey_year": year, "file_name": export_path.name, "format": info.format,
+    review = survey_review.ACCEPTED
+    if landing_dir is not None:
+        current = survey_review.current_export(landing_dir, year, exclude=batch_id_for(sha256_file(path)))
+        review = survey_review.review_status_for(counted.height, current)
+        if review == survey_review.PENDING:
+            issues.append(_issue("partial_resubmission", name, n=counted.height, current=current.n_counted,
+                                 current_file=current.file, export=name))
+    export = {"survey_year": year, "file_name": name, "format": info.format,
               "encoding": info.encoding, "separator": info.separator, "sheet": info.sheet,
               "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode,
               "codebook_version": book.version, "n_rows": info.n_rows, "n_counted": counted.height,
               "latest_submitted_at": counted["submitted_at"].max(), "header_row": info.header_row,
               "review_status": review}
-    prov = dict(batch_id=batch_id, source_file=export_path.name, sha256=sha, sheet=info.sheet,
-                received_at=received_at)
-    tables = {
-        "exports": with_provenance(pl.DataFrame([export], schema=EXPORT_SCHEMA), **prov),
-        "respondents": with_provenance(checked.respondents, **prov, row_col="_row"),
-        "answers": with_provenance(checked.answers, **prov, row_col="_row"),
-        "codebook": with_provenance(book.to_frame(), **prov),
-        "issues": with_provenance(pl.DataFrame([{**asdict(i), "survey_year": year} for i in issues],
-                                               schema=ISSUE_SCHEMA).with_columns(_row=pl.col("row")),
-                                  **prov, row_col="_row"),
-        "decisions": with_provenance(survey_review.empty_decisions(), **prov),
-    }
-    archive_original(export_path, archive_dir, sha)
-    write_batch(landing_dir, SOURCE, batch_id, tables, {
-        "file": export_path.name, "sha256": sha, "survey_year": year, "codebook_version": book.version,
-        "format": info.format, "encoding": info.encoding, "encoding_scores": info.encoding_scores,
-        "separator": info.separator, "sheet": info.sheet, "header_row": info.header_row,
-        "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode, "review_status": review,
-        "received_at": received_at.isoformat()})
-    result.landed.append(batch_id)
-    for name, df in tables.items():
-        result.add_rows(name, df.height)
-    result.warnings.extend({"file": export_path.name, "message": i.summary()}
-                           for i in issues if i.severity != "info")
-    report.respondents = counted.height
-    report.counts = dict(sorted(Counter(i.rule for i in issues if i.severity != "info").items()))
-    report.outcome = review if review == survey_review.PENDING else (
-        "landed_with_warnings" if report.counts else "landed")
-    return result, report
-
-
-def same_bytes_other_year(landing_dir: Path, batch_id: str, year: int) -> tuple[int, str] | None:
-    """(year, file) when these exact bytes already landed for another survey year."""
-    manifest = read_manifest(landing_dir, SOURCE, batch_id) or {}
-    landed_year = manifest.get("survey_year")
-    if landed_year is not None and int(landed_year) != year:
-        return int(landed_year), str(manifest.get("file", ""))
-    return None
+    tables = {"exports": pl.DataFrame([export], schema=EXPORT_SCHEMA), "respondents": checked.respondents,
+              "answers": checked.answers, "codebook": book.to_frame(), "decisions": survey_review.empty_decisions()}
+    return Parsed(tables=tables, issues=issues, sheets=dict.fromkeys(tables, info.sheet), rejected=False,
+                  received_at=received_at, manifest={
+                      "survey_year": year, "codebook_version": book.version, "format": info.format,
+                      "encoding": info.encoding, "encoding_scores": info.encoding_scores,
+                      "separator": info.separator, "sheet": info.sheet, "header_row": info.header_row,
+                      "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode,
+                      "review_status": review})
 
 
 def check_questionnaire(raw: pl.DataFrame, book: Codebook, books: list[Codebook], file: str) -> None:
@@ -911,8 +851,8 @@ def check_questionnaire(raw: pl.DataFrame, book: Codebook, books: list[Codebook]
     if other is not None:
         detail = "; ".join(f.describe() for f in sorted(fits, key=lambda f: f.year))
         raise file_error(
-            "wrong_questionnaire", f"{file}: exporten ser ut som {other.year} års enkät, inte {book.year} års ({detail}). "
-            f"Kontrollera filnamnet (skr_enkat_<år>).",
+            "wrong_questionnaire", f"{file}: exporten ser ut som {other.year} års enkät, inte {book.year} års "
+            f"({detail}). Kontrollera filnamnet (skr_enkat_<år>).",
             f"{file}: this looks like the {other.year} questionnaire, not the {book.year} one ({detail}). "
             f"Check the file name (skr_enkat_<year>).")
 
@@ -932,8 +872,153 @@ def check_failed_share(checked: Validated, file: str, max_share: float) -> None:
         by_rule = Counter(i.rule for i in checked.issues if i.rule in FAILED_ANSWER_RULES)
         rules = ", ".join(f"{r} {n}" for r, n in sorted(by_rule.items()))
         raise file_error(
-            "too_many_failed_answers", f"{file}: {checked.n_failed_answers} av {checked.n_answers} svar ({checked.failed_share:.1%}) "
-            f"går inte att läsa med kodboken, mer än gränsen {max_share:.0%} ({rules}); "
-            "hela filen avvisas och inget landas.",
-            f"{file}: {checked.n_failed_answers} of {checked.n_answers} answers ({checked.failed_share:.1%}) fail the "
-            f"codebook, more than the limit of {max_share:.0%} ({rules}); the whole file is rejected, nothing landed.")
+            "too_many_failed_answers", f"{file}: {checked.n_failed_answers} av {checked.n_answers} svar "
+            f"({checked.failed_share:.1%}) går inte att läsa med kodboken, mer än gränsen {max_share:.0%} "
+            f"({rules}); hela filen avvisas och inget landas.",
+            f"{file}: {checked.n_failed_answers} of {checked.n_answers} answers ({checked.failed_share:.1%}) fail "
+            f"the codebook, more than the limit of {max_share:.0%} ({rules}); the whole file is rejected, "
+            "nothing landed.")
+
+
+def same_bytes_other_year(landing_dir: Path, batch_id: str, year: int) -> tuple[int, str] | None:
+    """(year, file) when these exact bytes already landed for another survey year."""
+    manifest = read_manifest(landing_dir, SOURCE, batch_id) or {}
+    landed_year = manifest.get("survey_year")
+    if landed_year is not None and int(landed_year) != year:
+        return int(landed_year), str(manifest.get("file", ""))
+    return None
+
+
+def _empty_tables() -> dict[str, pl.DataFrame]:
+    return {"exports": pl.DataFrame(schema=EXPORT_SCHEMA), "respondents": pl.DataFrame(schema=RESPONDENT_SCHEMA),
+            "answers": pl.DataFrame(schema=ANSWER_SCHEMA), "codebook": pl.DataFrame(schema=CODEBOOK_SCHEMA),
+            "decisions": survey_review.empty_decisions()}
+
+
+LANDING = LandingSource(SOURCE, CATALOGUE, _empty_tables, values_in_results=False, parser_files=(
+    "folkhalsa/sources/survey.py", "folkhalsa/sources/survey_layout.py", "folkhalsa/sources/questionnaire.py",
+    "folkhalsa/sources/respondent_names.py", "folkhalsa/sources/survey_review.py", "folkhalsa/io/text.py",
+    "folkhalsa/io/encoding.py", "data/codebooks/*.yml", "dbt/seeds/ref_counties.csv",
+    "dbt/seeds/ref_municipalities.csv", "dbt/seeds/ref_region_names.csv"))
+
+
+def _parser(year: int, codebook_dir: Path, reference_dir: Path, received_at: datetime | None = None,
+            landing_dir: Path | None = None, max_failed_share: float = MAX_FAILED_ANSWER_SHARE):
+    return lambda path, name: parse_export(path, name, year=year, codebook_dir=codebook_dir,
+                                           reference_dir=reference_dir, received_at=received_at,
+                                           landing_dir=landing_dir, max_failed_share=max_failed_share)
+
+
+def land_survey(export_path: Path, year: int, codebook_dir: Path, landing_dir: Path, archive_dir: Path,
+                *, reference_dir: Path = DEFAULT_REFERENCE_DIR, received_at: datetime | None = None,
+                quarantine_dir: Path | None = None, max_failed_share: float = MAX_FAILED_ANSWER_SHARE) -> LandResult:
+    """Validate one export and land it as source `skr_survey` (landing.land_file).
+
+    Tables: exports, respondents, answers, codebook, decisions (empty), issues. Landing the same
+    bytes again is a no-op (skipped) unless the parser changed; the same bytes offered for another
+    year are rejected as that year's questionnaire. A file that cannot be used at all is rejected:
+    its issues land (and it is quarantined when quarantine_dir is given); row-level problems land in
+    `issues` and are in LandResult.issues as Issue objects.
+    """
+    export_path = Path(export_path)
+    result = LandResult(source=SOURCE)
+    if not export_path.is_file():
+        issue = _issue("unreadable", export_path.name, detail="filen finns inte", detail_en="file not found")
+        result.rejected.append(Rejection(SOURCE, export_path.name, [issue]))
+        result.issues.append(issue)
+        return result
+    landed_as = same_bytes_other_year(Path(landing_dir), batch_id_for(sha256_file(export_path)), year)
+    if landed_as:
+        issue = _issue("wrong_questionnaire", export_path.name,
+                       detail=f"filen är byte för byte samma som {landed_as[1]}, som landades för {landed_as[0]}; "
+                              f"exporten ser ut som {landed_as[0]} års enkät, inte {year} års",
+                       detail_en=f"the file is byte for byte the same as {landed_as[1]}, landed for {landed_as[0]}; "
+                                 f"this looks like the {landed_as[0]} questionnaire, not the {year} one")
+        result.rejected.append(Rejection(SOURCE, export_path.name, [issue], year=year))
+        result.issues.append(issue)
+        return result
+    land_file(LANDING, export_path, _parser(year, codebook_dir, reference_dir, received_at, Path(landing_dir),
+                                            max_failed_share),
+              landing_dir=landing_dir, archive_dir=archive_dir, quarantine_dir=quarantine_dir, result=result,
+              manifest={"survey_year": year})
+    return result
+
+
+@dataclass
+class ExportReport:
+    """What happened to one export, for tests and the command line."""
+    file: str
+    year: int
+    outcome: str                     # landed | landed_with_warnings | pending_review | rejected | skipped
+    respondents: int = 0             # counted respondents
+    counts: dict[str, int] = field(default_factory=dict)   # rule -> warnings and errors
+    encoding: str | None = None
+    separator: str | None = None
+    header_row: int | None = None
+    message: str = ""
+
+
+def land_survey_export(export_path: Path, year: int, codebook_dir: Path, landing_dir: Path, archive_dir: Path,
+                       **kwargs) -> tuple[LandResult, ExportReport]:
+    """land_survey, and what became of the export."""
+    export_path = Path(export_path)
+    result = land_survey(export_path, year, codebook_dir, landing_dir, archive_dir, **kwargs)
+    report = ExportReport(export_path.name, year, "rejected")
+    counts = Counter(i.rule for i in result.issues if i.severity != "normalised")
+    report.counts = dict(sorted(counts.items()))
+    if result.rejected:
+        report.message = "; ".join(f"{i.message_sv} / {i.message_en}" for r in result.rejected for i in r.errors)
+        return result, report
+    if result.skipped and not result.landed:
+        report.outcome = "skipped"
+        return result, report
+    manifest = read_manifest(Path(landing_dir), SOURCE, result.landed[0]) or {}
+    export = pl.read_parquet(Path(landing_dir) / SOURCE / result.landed[0] / "exports.parquet").row(0, named=True)
+    report.respondents = int(export["n_counted"])
+    report.encoding, report.separator, report.header_row = export["encoding"], export["separator"], export["header_row"]
+    report.outcome = ("pending_review" if manifest.get("review_status") == survey_review.PENDING
+                      else "landed_with_warnings" if report.counts else "landed")
+    return result, report
+
+
+def land_surveys(input_dir: Path, years: list[int], codebook_dir: Path, landing_dir: Path, archive_dir: Path,
+                 quarantine_dir: Path | None, *, reference_dir: Path = DEFAULT_REFERENCE_DIR,
+                 max_failed_share: float = MAX_FAILED_ANSWER_SHARE) -> LandResult:
+    """Every export of the configured years; exports of other years, misnamed files and exports still
+    pending review reported; stale batches re-landed."""
+    total = LandResult(SOURCE)
+    for path, year in discover_exports(input_dir):
+        if year in years:
+            total.merge(land_survey(path, year, codebook_dir, landing_dir, archive_dir, reference_dir=reference_dir,
+                                    quarantine_dir=quarantine_dir, max_failed_share=max_failed_share))
+        else:
+            total.issues.append(_issue("outside_run_years", path.name, year=year,
+                                       years=", ".join(map(str, years))))
+    for path in misnamed_exports(input_dir):
+        issue = _issue("misnamed_file", path.name)
+        total.rejected.append(Rejection(SOURCE, path.name, [issue]))
+        total.issues.append(issue)
+    # Batches whose parser changed and whose export was not offered now: re-land from the archive.
+    version, handled = LANDING.parser_version(), set(total.landed) | set(total.skipped)
+    for m in sorted((Path(landing_dir) / SOURCE).glob("*/_manifest.json")):
+        manifest = json.loads(m.read_text("utf-8"))
+        if m.parent.name in handled or manifest.get("parser") == version or not manifest.get("survey_year"):
+            continue
+        original = archived_path(archive_dir, manifest["sha256"], manifest["file"])
+        if original.exists():
+            year = int(manifest["survey_year"])
+            land_file(LANDING, original, _parser(year, codebook_dir, reference_dir, None, Path(landing_dir),
+                                                 max_failed_share), landing_dir=landing_dir,
+                      archive_dir=archive_dir, quarantine_dir=quarantine_dir, result=total,
+                      display_name=manifest["file"], parser_version=version, manifest={"survey_year": year})
+    # Reported every night until accepted: a pending export never becomes the year's export by itself.
+    reported = {i.file for i in total.issues if i.rule == "partial_resubmission"}
+    for e in survey_review.pending_exports(Path(landing_dir)):
+        if e.file not in reported:
+            total.issues.append(_issue("pending_review_waiting", e.file, year=e.year, n=e.n_counted))
+    return total
+
+
+def empty_tables() -> dict[str, pl.DataFrame]:
+    """Every landed table with provenance and no rows (placeholder batch)."""
+    return LANDING.all_empty_tables()

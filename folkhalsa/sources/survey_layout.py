@@ -13,7 +13,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from folkhalsa.sources.text import InputFormatError
+from folkhalsa.io.text import InputFormatError
 
 HEADER_SEARCH_ROWS = 30
 SEPARATORS = (";", ",", "\t")

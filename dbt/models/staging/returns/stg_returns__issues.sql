@@ -1,10 +1,12 @@
+-- The county returns' issues (from the one staged issues table, stg_landing__issues).
 select
-    _batch_id as batch_id,
+    batch_id,
     sheet,
-    "row" as source_row,
-    "column" as column_name,
+    source_row,
+    column_name,
     rule,
     severity,
     message_sv,
     message_en
-from {{ source('returns', 'issues') }}
+from {{ ref('stg_landing__issues') }}
+where source = 'returns'

@@ -1,13 +1,18 @@
--- Validation findings per export. raw_value is the offending cell (never from a free-text question).
+-- Validation findings per export (from the one staged issues table, stg_landing__issues).
+-- raw_value is the offending cell (never from a free-text question). A rejected export has no
+-- exports row, so its survey year is null.
 select
-    _batch_id as batch_id,
-    cast(survey_year as integer) as survey_year,
-    file as file_name,
-    cast(row as integer) as source_row,
-    "column" as column_name,
-    value as raw_value,
-    rule,
-    severity,
-    message_sv,
-    message_en
-from {{ source('skr_survey', 'issues') }}
+    i.batch_id,
+    e.survey_year,
+    i.file_name,
+    i.source_row,
+    i.column_name,
+    i.raw_value,
+    i.rule,
+    i.severity,
+    i.message_sv,
+    i.message_en
+from {{ ref('stg_landing__issues') }} as i
+left join (select _batch_id, cast(survey_year as integer) as survey_year from {{ source('skr_survey', 'exports') }}) as e
+    on e._batch_id = i.batch_id
+where i.source = 'skr_survey'

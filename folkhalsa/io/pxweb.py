@@ -11,8 +11,8 @@ from typing import Callable, Iterator
 
 import httpx
 
-from folkhalsa.sources.http import ApiError, RetryPolicy, request_json
-from folkhalsa.sources.jsonstat import JsonStatError, merge_datasets
+from folkhalsa.io.http import ApiError, RetryPolicy, request_json
+from folkhalsa.io.jsonstat import JsonStatError, merge_datasets
 
 SERVICE = "PxWeb"
 

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from folkhalsa.sources.text import MOJIBAKE, InputFormatError
+from folkhalsa.io.text import MOJIBAKE, InputFormatError
 
 ENCODING_ORDER = ("utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-8", "windows-1252", "mac-roman",
                   "iso-8859-1")

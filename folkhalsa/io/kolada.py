@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 import httpx
 import polars as pl
 
-from folkhalsa.sources.http import ApiError, RetryPolicy, request_json
+from folkhalsa.io.http import ApiError, RetryPolicy, request_json
 
 SERVICE = "Kolada"
 GENDERS = {"T", "K", "M"}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from folkhalsa.sources.text import InputFormatError, decode_text, sniff_separator
+from folkhalsa.io.text import InputFormatError, decode_text, sniff_separator
 
 EXCEL_ERRORS = {
     "Div0": "#DIV/0!", "Ref": "#REF!", "Value": "#VALUE!", "NA": "#N/A", "Name": "#NAME?",
