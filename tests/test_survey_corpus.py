@@ -323,3 +323,24 @@ def test_a_pending_export_is_reported_every_night_until_accepted(tmp_path):
     accept_export(landing, "skr_enkat_2023_ny.csv", empty_tables())
     after = land_surveys(tmp_path / "in", [2023], CODEBOOKS, landing, archive, None)
     assert not [i for i in after.issues if i.rule == "pending_review_waiting"]
+
+
+def test_accept_survey_command(tmp_path):
+    """`folkhalsa accept-survey` as a user runs it (a real subprocess)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    landing, archive = out / "landing", out / "archive"
+    full, part = tmp_path / "a" / "skr_enkat_2023.csv", tmp_path / "b" / "skr_enkat_2023_omleverans.csv"
+    full.parent.mkdir(), part.parent.mkdir()
+    full.write_bytes(export_bytes(2023, respondents(2023, N, seed=60)))
+    part.write_bytes(export_bytes(2023, respondents(2023, 3, seed=61)))
+    land_survey_export(full, 2023, CODEBOOKS, landing, archive)
+    assert land_survey_export(part, 2023, CODEBOOKS, landing, archive)[1].outcome == "pending_review"
+    cli = [sys.executable, "-m", "folkhalsa", "accept-survey"]
+    wrong = subprocess.run([*cli, "skr_enkat_2022.csv", "--output", str(out)], capture_output=True, text=True)
+    assert wrong.returncode == 1 and "skr_enkat_2023_omleverans.csv" in wrong.stderr   # lists what is pending
+    ok = subprocess.run([*cli, part.name, "--output", str(out)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "skr_enkat_2023_omleverans.csv" in ok.stdout and pending_exports(landing) == []
