@@ -837,7 +837,9 @@ def parse_export(path: Path, name: str, *, year: int, codebook_dir: Path, refere
                       "encoding": info.encoding, "encoding_scores": info.encoding_scores,
                       "separator": info.separator, "sheet": info.sheet, "header_row": info.header_row,
                       "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode,
-                      "review_status": review})
+                      "review_status": review,
+                      # as for county returns: a held export's batch status is pending_review
+                      **({"status": review} if review == survey_review.PENDING else {})})
 
 
 def check_questionnaire(raw: pl.DataFrame, book: Codebook, books: list[Codebook], file: str) -> None:
