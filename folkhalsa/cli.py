@@ -185,6 +185,26 @@ def serve() -> None:
     serve_nightly()
 
 
+@app.command("accept-survey")
+def accept_survey_cmd(
+    export: Annotated[str, typer.Argument(help="The pending export: its file name, or its sha256 (at least 8 hex digits).")],
+    output: Annotated[Path, typer.Option("--output", help="Output folder holding the landing folder.")] = PROJECT_ROOT / "data" / "output",
+) -> None:
+    """Accept a survey export held as pending_review (fewer than half the respondents of the year's
+    current export); the next run makes it the year's export if its answers are the latest."""
+    from folkhalsa.sources.survey import empty_tables
+    from folkhalsa.sources.survey_review import ReviewError, accept_export
+
+    settings = get_settings(output_dir=output.resolve())
+    try:
+        e = accept_export(settings.landing_dir, export, empty_tables())
+    except ReviewError as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Godkänd / accepted: {e.file} ({e.year}, {e.n_counted} svar/responses, sha256 {e.sha256[:12]}). "
+               "Nästa körning bygger om / the next run rebuilds.")
+
+
 secret_app = typer.Typer(help="Secrets kept in the Prefect server (Secret blocks).", no_args_is_help=True)
 app.add_typer(secret_app, name="secret")
 
