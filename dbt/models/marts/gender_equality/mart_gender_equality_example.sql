@@ -1,7 +1,7 @@
 -- Short descriptions of how gender equality was considered, for the report: only "Hur" texts that
 -- passed the privacy screen at landing (stg_returns__gender_equality_examples), from the current
 -- version of each return. On sample data (var is_sample) only texts marked as synthetic
--- ([Exempeltext]) are kept. example_rank orders the distinct texts per year (by county, activity).
+-- ([Exempeltext]) are kept. example_rank orders the distinct texts per year, one per county first.
 with current_examples as (
     select c.year, c.county_code, e.activity_id, e.target_area_code, e.gender_perspective, e.how_text
     from {{ ref('stg_returns__gender_equality_examples') }} as e
@@ -16,6 +16,12 @@ distinct_texts as (
     select *
     from current_examples
     qualify row_number() over (partition by year, how_text order by county_code, activity_id) = 1
+),
+
+-- One text per county first, so the first examples come from different counties.
+ranked_in_county as (
+    select *, row_number() over (partition by year, county_code order by activity_id) as county_rank
+    from distinct_texts
 )
 
 select
@@ -26,5 +32,5 @@ select
     cast(gender_perspective as varchar) as gender_perspective,
     cast(how_text as varchar) as how_text,
     cast(starts_with(how_text, '[Exempeltext]') as boolean) as is_marked_synthetic,
-    cast(row_number() over (partition by year order by county_code, activity_id) as integer) as example_rank
-from distinct_texts
+    cast(row_number() over (partition by year order by county_rank, county_code, activity_id) as integer) as example_rank
+from ranked_in_county
