@@ -76,3 +76,7 @@ def test_free_text_stays_out_of_the_marts(warehouse):
     assert examples, "the 2023 sample has screened, marked texts"
     assert all(marked and text.startswith("[Exempeltext]") for text, marked in examples)
     assert not any("Exempelsson" in t or "@" in t for t, _ in examples)
+    # The raw texts are in the restricted schema, the ones the screen held back included.
+    held_back = warehouse.execute("""select count(*) from restricted.fct_activity_gender_how
+                                     where year = 2023 and not is_publishable""").fetchone()[0]
+    assert held_back > 0

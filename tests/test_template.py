@@ -42,7 +42,8 @@ def test_coded_fields_have_drop_downs(tmp_path):
 
 def test_blank_template_fails_only_on_missing_content(tmp_path):
     parsed = check_return(write_template(tmp_path / "lansrapport_01_2022.xlsx"))
-    assert {i.rule for i in parsed.errors} == {"required"}
+    # Missing content only: empty required fields, and the Ekonomi table, which must have its row.
+    assert {i.rule for i in parsed.errors} == {"required", "empty_required_table"}
 
 
 def test_older_template_is_kept_and_validates_by_its_own_version(tmp_path):
@@ -57,4 +58,4 @@ def test_older_template_is_kept_and_validates_by_its_own_version(tmp_path):
     assert "Jämställdhetsperspektiv" not in [c.value for c in ws[1]]
     parsed = check_return(write_template(tmp_path / "lansrapport_01_2022.xlsx", "2023.1"))
     assert parsed.template_version == "2023.1"
-    assert {i.rule for i in parsed.errors} == {"required"}
+    assert {i.rule for i in parsed.errors} == {"required", "empty_required_table"}
