@@ -150,11 +150,18 @@ def template(
 @app.command("render")
 def render_cmd(
     year: Annotated[Optional[int], typer.Option("--year", help="Report year; default all configured years.")] = None,
-    to: Annotated[str, typer.Option("--to", help="Formats: html,docx,typst.")] = "html,docx,typst",
+    to: Annotated[str, typer.Option("--to", help="Formats, comma-separated: html,docx,typst (pdf = typst). "
+                                    "Quarto is called once per format.")] = "html,docx,typst",
     output: Annotated[Path, typer.Option("--output", help="Output folder holding the published warehouse.")] = PROJECT_ROOT / "data" / "output",
 ) -> None:
     """Render the annual-report sections with `quarto render` from the published warehouse."""
-    from folkhalsa.render import QuartoMissing, RenderError, render_reports
+    from folkhalsa.render import QuartoMissing, RenderError, parse_formats, render_reports
+
+    try:
+        formats = parse_formats(to)
+    except ValueError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2)
 
     settings = get_settings(output_dir=output.resolve())
     if not settings.published_warehouse.exists():
@@ -165,7 +172,7 @@ def render_cmd(
     try:
         # sample=False: the report reads the label from the warehouse (marts.mart_data_version).
         result = render_reports(settings.reports_dir, settings.report_output_dir, settings.published_warehouse,
-                                years, [f for f in to.split(",") if f], "always", sample=False)
+                                years, formats, "always", sample=False)
     except (QuartoMissing, RenderError) as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1)
