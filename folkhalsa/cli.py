@@ -135,10 +135,13 @@ def template(
     out: Annotated[Path, typer.Option("--out", help="Where to write the template workbook.")] = PROJECT_ROOT / "data" / "templates" / "lansrapport.xlsx",
     docs: Annotated[Path, typer.Option("--docs", help="Where to write the format documentation.")] = PROJECT_ROOT / "docs" / "lansrapport.md",
 ) -> None:
-    """Generate the länsrapport template workbook and its format docs from the schema."""
-    from folkhalsa.template import format_docs, write_template
+    """Generate the länsrapport template workbook (and the kept older versions beside it,
+    lansrapport_<version>.xlsx) and its format docs from the schema."""
+    from folkhalsa.template import KEPT_TEMPLATES, format_docs, older_template_name, write_template
 
     write_template(out)
+    for version in KEPT_TEMPLATES:
+        write_template(out.with_name(older_template_name(version)), version)
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(format_docs(), "utf-8")
     typer.echo(f"{out}\n{docs}")

@@ -618,3 +618,33 @@ def test_quarto_finds_its_gitignore_entry_already_there():
     assert "/.quarto/" in lines
     root = [l.strip() for l in (REPORTS.parent / ".gitignore").read_text("utf-8").splitlines()]
     assert "*.egg-info/" in root
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_gender_equality_section_shows_the_marts_numbers_and_only_screened_texts(executed, run, warehouse, year):
+    ns, out, *_ = executed(year)
+    with con(warehouse) as c:
+        national = dict(c.execute("""select gender_perspective, activity_count from marts.mart_gender_equality
+                                     where year = ? and county_code = '00' and target_area_code = 0""",
+                                  [year]).fetchall())
+        examples = [r[0] for r in c.execute("""select how_text from marts.mart_gender_equality_example
+                                               where year = ? and example_rank <= 3""", [year]).fetchall()]
+    table = ns["per_area_rows"][-1]
+    assert table["Målområde"] == "Alla målområden"
+    assert table["Insatser"] == rd.num(sum(national.values()))
+    assert table["Nej"].startswith(rd.num(national["Nej"]) + " (")
+    assert table["Ej redovisat"].startswith(rd.num(national["ej redovisat"]) + " (")
+    if year == 2022:
+        assert national["ej redovisat"] == sum(national.values())
+        assert "alla länsrapporter för året är på en mall före 2024.1" in out.text
+        assert not examples
+    else:
+        assert national["ej redovisat"] == 0 and len(examples) == 3
+        for text in examples:
+            assert rd.md_escape(text) in out.text
+    # Hur texts that failed the privacy screen never reach the report.
+    landed = pl.read_parquet(run.landing_dir / "returns" / "*" / "activities.parquet")
+    held_back = set(landed.filter(~pl.col("gender_perspective_how_publishable"))["gender_perspective_how"].drop_nulls())
+    assert held_back or year == 2022
+    assert not [t for t in held_back if t in out.text]
+    assert "Exempelsson" not in out.text
