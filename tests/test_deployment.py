@@ -228,7 +228,7 @@ def test_served_run_completes_and_a_second_run_waits_for_it(api, served, data):
     # The second run found nothing new: it landed nothing, skipped the build, kept the warehouse.
     summary = json.loads((out / "run_summary.json").read_text("utf-8"))
     returns = len(discover_returns(Path(data["FOLKHALSA_INPUT_DIR"]) / "returns"))
-    assert summary["sources"]["returns"] == {"landed": 0, "skipped": returns, "rejected": 0}
+    assert summary["sources"]["returns"] == {"landed": 0, "skipped": returns, "relanded": 0, "rejected": 0}
     stages = {s["name"]: s for s in summary["stages"]}
     assert stages["dbt build"]["status"] == "skipped"
     assert stages["dbt build"]["detail"].startswith("inga nya indata")
