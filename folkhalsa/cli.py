@@ -63,6 +63,7 @@ def run(
 @app.command("check-return")
 def check_return_cmd(
     file: Annotated[Path, typer.Argument(help="A return: .xlsx file, or a folder of CSV files.")],
+    annotate: Annotated[Optional[Path], typer.Option("--annotate", help="Also write a marked-up copy of the workbook (red: errors, yellow: warnings; comments; an Återkoppling sheet).")] = None,
 ) -> None:
     """Validate one county return exactly as the pipeline does. Exit 0 valid, 1 invalid, 2 unreadable."""
     from folkhalsa.sources.returns import check_return
@@ -72,15 +73,33 @@ def check_return_cmd(
         parsed = check_return(file)
     except UnreadableFile as e:
         typer.echo(f"FEL [unreadable] {file.name}: Filen kan inte läsas / The file cannot be read: {e}", err=True)
+        _annotate_unreadable(file, annotate, str(e))
         raise typer.Exit(2)
     except Exception as e:  # a guard: users get a message, never a traceback
         typer.echo(f"FEL [unreadable] {file.name}: {type(e).__name__}: {e}", err=True)
+        _annotate_unreadable(file, annotate, f"{type(e).__name__}: {e}")
         raise typer.Exit(2)
+    if annotate is not None:
+        from folkhalsa.feedback.annotate import annotate_workbook
+
+        deadline = get_settings().return_deadline(parsed.year) if parsed.year else None
+        annotate_workbook(file, parsed.issues, annotate, accepted=parsed.ok, deadline=deadline)
+        typer.echo(f"Återkoppling / feedback workbook: {annotate}")
     for issue in parsed.issues:
         typer.echo(issue.message())
     status = "GODKÄND / VALID" if parsed.ok else "AVVISAD / INVALID"
     typer.echo(f"{file.name}: {status} – {len(parsed.errors)} fel/errors, {len(parsed.warnings)} varningar/warnings")
     raise typer.Exit(0 if parsed.ok else 1)
+
+
+def _annotate_unreadable(file: Path, out: Optional[Path], detail: str) -> None:
+    if out is None:
+        return
+    from folkhalsa.feedback.annotate import annotate_workbook
+    from folkhalsa.schemas.lansrapport import CATALOGUE
+
+    annotate_workbook(file, [CATALOGUE.issue("unreadable", file=file.name, detail=detail)], out, accepted=False)
+    typer.echo(f"Återkoppling / feedback workbook: {out}", err=True)
 
 
 @app.command("sample-data")
