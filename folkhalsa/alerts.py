@@ -302,7 +302,7 @@ def compose_alert(
         rej_now.setdefault(r.ident, (r, e["run_id"]))
     all_rejected = list(rej_now.values())
     all_issues = list({_issue_key(i): i for i in [*issues, *state.pending_issues()]}.values())
-    if not current and not earlier and not all_rejected and not all_issues and not state.outbox:
+    if not current and not earlier and not all_rejected and not all_issues and not state.outbox and not feedback:
         return None
 
     all_findings = current + [f for _, f in earlier]
