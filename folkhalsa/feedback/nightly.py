@@ -1,7 +1,8 @@
 """What the nightly run does with feedback: a marked-up workbook for every rejected or warned return.
 
 Where the files go (documented in README "Återkoppling till länen"):
-- a rejected return: next to its quarantined copy, quarantine/<batch>/<name>.återkoppling.xlsx;
+- a rejected return: next to its quarantined copy (and its .fel.txt),
+  quarantine/<batch>/<sha[:2]>/<name>.återkoppling.xlsx;
 - a landed return with warnings: feedback/<county>/<name>.återkoppling.xlsx under the output folder
   (a later version with the same file name replaces it).
 Both are made from the archived original (landing keeps it under its hash), so a file removed from
@@ -39,11 +40,13 @@ class Feedback:
         return sum(i.severity == "warning" for i in self.issues)
 
 
-def feedback_path(settings: Settings, status: str, file: str, sha256: str, county: str | None) -> Path:
+def feedback_path(settings: Settings, status: str, file: str, batch_id: str, county: str | None) -> Path:
+    """Where a return's feedback workbook goes. `batch_id`: the first 16 hex digits of its sha256."""
     from folkhalsa.feedback.annotate import feedback_name
 
     if status == "rejected":
-        return settings.quarantine_dir / batch_id_for(sha256) / feedback_name(file)
+        # landing.quarantine_file keeps the copy in quarantine/<batch>/<sha[:2]>/: beside it.
+        return settings.quarantine_dir / batch_id / batch_id[:2] / feedback_name(file)
     return settings.feedback_dir / (county or "okänt-län") / feedback_name(file)
 
 
@@ -64,7 +67,7 @@ def feedback_targets(settings: Settings, result: LandResult) -> list[Feedback]:
         if sha is None:
             continue  # not even hashed (unreadable from disk): nothing to send back
         out[sha] = Feedback(r.file, sha, r.county_code, r.year, "rejected",
-                            feedback_path(settings, "rejected", r.file, sha, r.county_code), list(r.issues))
+                            feedback_path(settings, "rejected", r.file, batch_id_for(sha), r.county_code), list(r.issues))
     for (file, sha), issues in _by_file(result.issues).items():
         if sha in out or not any(i.severity == "warning" for i in issues):
             continue
@@ -73,7 +76,7 @@ def feedback_targets(settings: Settings, result: LandResult) -> list[Feedback]:
             continue
         county = m.get("county_code")
         out[sha] = Feedback(file, sha, county, m.get("year"), "warnings",
-                            feedback_path(settings, "warnings", file, sha, county), issues)
+                            feedback_path(settings, "warnings", file, batch_id_for(sha), county), issues)
     return list(out.values())
 
 

@@ -57,10 +57,10 @@ def feedback_link(row: dict, settings, page_dir: Path) -> str | None:
     name = row.get("feedback_file")
     if not name or not row.get("batch_id"):
         return None
-    if row["status"] == "rejected":
-        path = settings.quarantine_dir / row["batch_id"] / name
-    else:
-        path = settings.feedback_dir / row["county_code"] / name
+    from folkhalsa.feedback.nightly import feedback_path
+
+    status = "rejected" if row["status"] == "rejected" else "warnings"
+    path = feedback_path(settings, status, row["source_file"], row["batch_id"], row["county_code"])
     if not path.exists():
         return None
     return Path(os.path.relpath(path, page_dir)).as_posix()
@@ -75,6 +75,10 @@ def _row_html(r: dict, link: str | None) -> str:
     status = f'<span class="status" style="color:{fg};background:{bg}">{STATUS_SV.get(r["status"], r["status"])}</span>'
     received = r["received_at"].date().isoformat() if r.get("received_at") else None
     version = (f'{r["version_number"]} av {r["version_count"]}' if r.get("version_number") else None)
+    if version and r.get("current_version_number") and r["current_version_number"] != r["version_number"]:
+        version += f' (gällande: {r["current_version_number"]})'
+    elif version and r["status"] in ("rejected", "pending_review") and not r.get("current_version_number"):
+        version += " (ingen gällande)"
     fb = (f'<a href="{html.escape(link, quote=True)}">Återkoppling ({html.escape(r["county_name"])} '
           f'{r["year"]})</a>' if link else "–")
     cells = [
