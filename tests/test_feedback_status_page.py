@@ -18,6 +18,7 @@ from folkhalsa.feedback.status_page import STATUS_COLOURS
 from tests.test_feedback_annotate import make_bad_return
 
 ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "data" / "output" / "test-artifacts" / "status-page"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -113,4 +114,7 @@ def test_status_page_in_headless_chromium(night, tmp_path):
     # The rejected version's feedback link resolves to the file.
     link = re.search(r'href="([^"]*lansrapport_24_2022_v2\.återkoppling\.xlsx)"', dom).group(1)
     assert (page.parent / link).resolve().exists()
-    shutil.copy(shot, settings.output_dir / "status-screenshot.png")
+    # Kept where a person can look at it after the run (data/output is git-ignored).
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, ARTIFACTS / "status.png")
+    (ARTIFACTS / "status.dom.html").write_text(dom, "utf-8")

@@ -28,12 +28,14 @@ body { font-family: system-ui, "Segoe UI", Arial, sans-serif; color: #1a1a1a; ba
        margin: 2rem; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: .25rem; }
 p.meta { color: #333333; margin-top: 0; }
-table { border-collapse: collapse; margin: 1.5rem 0 2.5rem; min-width: 60rem; }
+table { border-collapse: collapse; margin: 1.5rem 0 2.5rem; width: 100%; max-width: 76rem; }
 caption { text-align: left; font-size: 1.25rem; font-weight: 700; padding: .5rem 0; }
 th, td { border: 1px solid #767676; padding: .35rem .6rem; text-align: left; vertical-align: top; }
 thead th { background: #1d3a6e; color: #ffffff; }
 tbody th { font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.date { white-space: nowrap; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 a { color: #0b4fa3; }
 a:focus { outline: 3px solid #1a1a1a; outline-offset: 2px; }
 .status { font-weight: 700; padding: .1rem .4rem; border-radius: .2rem; white-space: nowrap; }
@@ -79,11 +81,12 @@ def _row_html(r: dict, link: str | None) -> str:
         version += f' (gällande: {r["current_version_number"]})'
     elif version and r["status"] in ("rejected", "pending_review") and not r.get("current_version_number"):
         version += " (ingen gällande)"
-    fb = (f'<a href="{html.escape(link, quote=True)}">Återkoppling ({html.escape(r["county_name"])} '
-          f'{r["year"]})</a>' if link else "–")
+    fb = (f'<a href="{html.escape(link, quote=True)}">Återkoppling<span class="sr-only"> för '
+          f'{html.escape(r["county_name"])} {r["year"]}</span> (xlsx)</a>' if link else "–")
     cells = [
         f'<th scope="row">{_cell(r["county_name"])} ({_cell(r["county_code"])})</th>',
-        f"<td>{status}</td>", f"<td>{_cell(received)}</td>", f"<td>{_cell(r.get('submitted_on'))}</td>",
+        f"<td>{status}</td>", f'<td class="date">{_cell(received)}</td>',
+        f'<td class="date">{_cell(r.get("submitted_on"))}</td>',
         f"<td>{_cell(version)}</td>", f'<td class="num">{_cell(r.get("error_count"))}</td>',
         f'<td class="num">{_cell(r.get("warning_count"))}</td>',
         f'<td class="num">{_cell(r.get("normalised_count") if r.get("batch_id") else None)}</td>',
