@@ -115,6 +115,8 @@ def _return_section(fb: Feedback, settings: Settings, today: date) -> list[str]:
     if len(shown) > MAX_LINES_PER_RETURN:
         lines.append(f"  ... och {len(shown) - MAX_LINES_PER_RETURN} till; alla finns i den bifogade filen.")
     if fb.status == "rejected":
+        if fb.warnings:
+            lines.append(f"  Dessutom {fb.warnings} varningar att granska; de är gulmarkerade i den bifogade filen.")
         if deadline and deadline >= today:
             lines.append(f"Skicka in den rättade rapporten senast {deadline.isoformat()}.")
         elif deadline:
