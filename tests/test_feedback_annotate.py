@@ -210,3 +210,39 @@ def test_cli_annotate(annotated, tmp_path):
     assert p.returncode == 2 and "Traceback" not in p.stderr
     ws = load_workbook(out2)[FEEDBACK_SHEET]
     assert ws["A1"].value.startswith("Rapporten är AVVISAD") and ws["E5"].value == "unreadable"
+
+
+X14_DV = ('<extLst><ext uri="{CCE6A557-97BC-4b89-ADB5-D1EAD5B6F4C4}" '
+          'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+          '<x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+          '<x14:dataValidation type="list" allowBlank="1" showErrorMessage="1"><x14:formula1>'
+          '<xm:f>Kodlistor!$C$2:$C$9</xm:f></x14:formula1><xm:sqref>D2:D500</xm:sqref>'
+          '</x14:dataValidation></x14:dataValidations></ext></extLst>')
+
+
+def test_excel_x14_validation_survives(tmp_path):
+    """Excel stores a list validation that refers to another sheet as an x14 extension, which
+    openpyxl drops on load; the marked-up copy carries it back."""
+    import zipfile
+
+    src = make_bad_return(tmp_path / "lansrapport_24_2022.xlsx")
+    with zipfile.ZipFile(src) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    from folkhalsa.feedback.annotate import _sheet_parts
+    with zipfile.ZipFile(src) as z:
+        member = _sheet_parts(z)["Aktörer"]
+    excel = tmp_path / "excel" / src.name
+    excel.parent.mkdir()
+    with zipfile.ZipFile(excel, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            if info.filename == member:
+                data = data.replace(b"</worksheet>", X14_DV.encode() + b"</worksheet>")
+            z.writestr(info, data)
+    out = tmp_path / "ut.xlsx"
+    with pytest.warns(UserWarning, match="extension is not supported"):
+        annotate_workbook(excel, check_return(excel).issues, out, accepted=False)
+    with zipfile.ZipFile(out) as z:
+        xml = z.read(_sheet_parts(z)["Aktörer"]).decode()
+    assert "<xm:sqref>D2:D500</xm:sqref>" in xml and "Kodlistor!$C$2:$C$9" in xml
+    assert load_workbook(out)["Aktörer"]["C2"].comment is not None  # still a valid workbook
+    assert {i.rule for i in check_return(out, src.name).issues} == {i.rule for i in check_return(excel).issues}

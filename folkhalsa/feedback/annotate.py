@@ -6,8 +6,9 @@
   whether the return was accepted. Issues without a cell (a missing sheet, an unreadable file)
   are listed there only.
 
-Only fills and comments change on the county's own sheets; values, formulas, data validation,
-defined names and the hidden code-list sheet stay as submitted (tests/test_feedback_annotate.py
+Only fills and comments change on the county's own sheets; values, formulas, data validation
+(the x14 kind that openpyxl drops is copied back from the original), defined names and the hidden
+code-list sheet stay as submitted (tests/test_feedback_annotate.py
 reads both workbooks). A workbook that was itself a feedback copy (the county edited our copy and
 sent it back) loses our old marks before the new ones go on.
 
@@ -230,6 +231,81 @@ def _write_feedback_sheet(wb, placed: list[Placed], file: str, accepted: bool, d
         other.sheet_view.tabSelected = False
 
 
+# openpyxl drops every worksheet <extLst> on load (openpyxl/worksheet/_reader.py parse_extensions:
+# "... extension is not supported and will be removed"). Excel keeps list validations that refer to
+# another sheet, and newer conditional formats, there (x14). They are copied back from the original.
+_EXT_NAMESPACES = {
+    "x14": "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main",
+    "xm": "http://schemas.microsoft.com/office/excel/2006/main",
+    "x14ac": "http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac",
+    "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
+}
+
+
+def _attr(tag: str, name: str) -> str | None:
+    m = re.search(rf'\b{name}="([^"]*)"', tag)
+    return m.group(1) if m else None
+
+
+def _sheet_parts(z) -> dict[str, str]:
+    """Sheet name -> zip member of its worksheet XML."""
+    import html
+
+    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets = {_attr(t, "Id"): _attr(t, "Target") for t in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels)}
+    out = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", z.read("xl/workbook.xml").decode("utf-8")):
+        name, target = _attr(tag, "name"), targets.get(_attr(tag, "r:id"))
+        if name and target:
+            out[html.unescape(name)] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return out
+
+
+def _restore_extensions(src: Path, out: Path) -> int:
+    """Copy each original worksheet's <extLst> into the written copy; returns how many were restored."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as z:
+        parts = _sheet_parts(z)
+        exts = {}
+        for name, member in parts.items():
+            try:
+                xml = z.read(member).decode("utf-8")
+            except KeyError:
+                continue
+            m = re.search(r"<extLst\b.*</extLst>", xml, re.S)
+            if m:
+                exts[name] = m.group(0)
+    if not exts:
+        return 0
+    with zipfile.ZipFile(out) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+        new_parts = _sheet_parts(z)
+    replace = {}
+    for name, block in exts.items():
+        member = new_parts.get(name)
+        xml = next((d for i, d in members if i.filename == member), None)
+        if xml is None:
+            continue
+        text = xml.decode("utf-8")
+        if "<extLst" in text:
+            continue
+        root = re.search(r"<worksheet\b[^>]*>", text).group(0)
+        extra = "".join(f' xmlns:{p}="{uri}"' for p, uri in _EXT_NAMESPACES.items()
+                        if f"<{p}:" in block and f"xmlns:{p}=" not in block and f"xmlns:{p}=" not in root)
+        text = text.replace(root, root[:-1] + extra + ">", 1).replace("</worksheet>", block + "</worksheet>")
+        replace[member] = text.encode("utf-8")
+    if replace:
+        import zipfile
+
+        tmp = out.with_name(f".{out.name}.ext")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for info, data in members:
+                z.writestr(info, replace.get(info.filename, data))
+        tmp.replace(out)
+    return len(replace)
+
+
 def annotate_workbook(src: Path, issues: list[Issue], out: Path, *, accepted: bool,
                       deadline: date | None = None, display_name: str | None = None) -> Path:
     """Write the marked-up copy of `src` to `out`. A CSV-folder return gets a workbook holding the
@@ -255,5 +331,7 @@ def annotate_workbook(src: Path, issues: list[Issue], out: Path, *, accepted: bo
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     wb.save(tmp)
+    if src.is_file() and len(wb.sheetnames) > 1:
+        _restore_extensions(src, tmp)
     tmp.replace(out)
     return out
