@@ -28,17 +28,16 @@ body { font-family: system-ui, "Segoe UI", Arial, sans-serif; color: #1a1a1a; ba
        margin: 2rem; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: .25rem; }
 p.meta { color: #333333; margin-top: 0; }
-table { border-collapse: collapse; margin: 1.5rem 0 2.5rem; width: 100%; max-width: 76rem; }
+table { border-collapse: collapse; margin: 1.5rem 0 2.5rem; width: 100%; max-width: 72rem; font-size: .95rem; }
 caption { text-align: left; font-size: 1.25rem; font-weight: 700; padding: .5rem 0; }
-th, td { border: 1px solid #767676; padding: .35rem .6rem; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #767676; padding: .3rem .45rem; text-align: left; vertical-align: top; }
 thead th { background: #1d3a6e; color: #ffffff; }
 tbody th { font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.date { white-space: nowrap; }
-.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 a { color: #0b4fa3; }
 a:focus { outline: 3px solid #1a1a1a; outline-offset: 2px; }
-.status { font-weight: 700; padding: .1rem .4rem; border-radius: .2rem; white-space: nowrap; }
+.status { display: inline-block; font-weight: 700; padding: .1rem .4rem; border-radius: .2rem; }
 """
 
 
@@ -81,8 +80,9 @@ def _row_html(r: dict, link: str | None) -> str:
         version += f' (gällande: {r["current_version_number"]})'
     elif version and r["status"] in ("rejected", "pending_review") and not r.get("current_version_number"):
         version += " (ingen gällande)"
-    fb = (f'<a href="{html.escape(link, quote=True)}">Återkoppling<span class="sr-only"> för '
-          f'{html.escape(r["county_name"])} {r["year"]}</span> (xlsx)</a>' if link else "–")
+    label = html.escape(f'Återkoppling för {r["county_name"]} {r["year"]} (xlsx)', quote=True)
+    fb = (f'<a href="{html.escape(link, quote=True)}" aria-label="{label}">Återkoppling (xlsx)</a>'
+          if link else "–")
     cells = [
         f'<th scope="row">{_cell(r["county_name"])} ({_cell(r["county_code"])})</th>',
         f"<td>{status}</td>", f'<td class="date">{_cell(received)}</td>',
@@ -114,8 +114,8 @@ def render(rows: list[dict], links: dict[tuple[str, int], str | None], *, genera
         parts += [f'<table id="ar-{year}">',
                   f"<caption>Rapportår {year}: {len(yr)} län ({summary})</caption>",
                   "<thead><tr>" + "".join(f'<th scope="col">{h}</th>' for h in (
-                      "Län", "Status", "Mottagen", "Inlämningsdatum", "Version", "Fel", "Varningar",
-                      "Normaliseringar", "Återkoppling")) + "</tr></thead>", "<tbody>"]
+                      "Län", "Status", "Mottagen", "Inlämnings&shy;datum", "Version", "Fel", "Varningar",
+                      "Normali&shy;seringar", "Återkoppling")) + "</tr></thead>", "<tbody>"]
         parts += [_row_html(r, links.get((r["county_code"], year))) for r in yr]
         parts += ["</tbody>", "</table>"]
     parts += ["</main>", "</body>", "</html>"]
