@@ -19,7 +19,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.states import Failed
 
 from folkhalsa import SAMPLE_NOTICE, pipeline
-from folkhalsa.landing import LandResult, data_version, parser_versions, read_dataset_info
+from folkhalsa.landing import LandResult, data_version, parser_versions, read_dataset_info, record_dataset_info
 from folkhalsa.runstate import fingerprint, nothing_new, record_build, run_lock, unchanged_since_last_build
 from folkhalsa.settings import Settings
 from folkhalsa.summary import Progress, RunSummary, render_table
@@ -64,6 +64,12 @@ def land_survey_task(settings: Settings) -> LandResult:
 @own_time("land indicators")
 def land_indicators_task(settings: Settings) -> LandResult:
     return _log_land(pipeline.land_indicators_from(settings))
+
+
+@task(name="land-population")
+@own_time("land population")
+def land_population_task(settings: Settings) -> LandResult:
+    return _log_land(pipeline.land_population_from(settings))
 
 
 @task(name="dbt-build", timeout_seconds=3600)
@@ -192,6 +198,7 @@ def _run(settings: Settings, progress_stream) -> dict:
         progress.line(f"{SAMPLE_NOTICE} ({settings.input_dir})")
 
     returns = _ingest(settings, summary, progress)
+    record_dataset_info(settings.landing_dir, dataset)
     _feedback(settings, summary, progress, returns, run_id)
     dataset["data_version"] = data_version(settings.landing_dir)
     fp = fingerprint(settings, dataset["data_version"], parser_versions(pipeline.landing_sources()))
@@ -244,12 +251,12 @@ def _reuse_last_build(settings, summary, progress, last) -> tuple[list, Path | N
 
 
 def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> LandResult | None:
-    """The three sources land concurrently; one failing source does not stop the others.
+    """The sources land concurrently; one failing source does not stop the others.
     Returns the county returns' LandResult (None when that landing failed), for the feedback."""
     returns = None
     futures = [(name, fn.submit(settings)) for name, fn in (
         ("land returns", land_returns_task), ("land survey", land_survey_task),
-        ("land indicators", land_indicators_task))]
+        ("land indicators", land_indicators_task), ("land population", land_population_task))]
     for name, future in futures:
         with progress.stage(name) as stage:
             future.wait()
@@ -357,7 +364,7 @@ def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None
 
 def _alert(settings, summary, progress, run_id, started, findings, data_docs) -> None:
     # Called on every run: it forgets fixed failures and sends what an earlier run could not.
-    findings = list(findings) + pipeline.input_findings(summary)
+    findings = list(findings) + pipeline.input_findings(summary) + _crash_findings(settings)
     with progress.stage("alert") as stage:
         state = alert_task(settings, run_id, started, findings, summary.rejected, pipeline.alert_issues(summary),
                            data_docs, summary.sample, summary.feedback.get("alert_lines", []), return_state=True)
@@ -369,6 +376,15 @@ def _alert(settings, summary, progress, run_id, started, findings, data_docs) ->
         stage.detail = summary.alert["status"]
         if not summary.alert.get("attempted"):
             stage.status = "skipped"
+
+
+def _crash_findings(settings: Settings) -> list:
+    # Earlier runs of this deployment that died (host, worker, process) sent no e-mail: report them.
+    from prefect.runtime import deployment, flow_run
+
+    from folkhalsa.crashes import new_crash_findings
+
+    return new_crash_findings(settings.state_dir, deployment.id, flow_run.id)
 
 
 def _state_message(state) -> str:

@@ -66,40 +66,61 @@ def check_return_cmd(
     annotate: Annotated[Optional[Path], typer.Option("--annotate", help="Also write a marked-up copy of the workbook (red: errors, yellow: warnings; comments; an Återkoppling sheet).")] = None,
 ) -> None:
     """Validate one county return exactly as the pipeline does. Exit 0 valid, 1 invalid, 2 unreadable."""
-    from folkhalsa.sources.returns import check_return
-    from folkhalsa.io.workbook import UnreadableFile
+    from folkhalsa.sources.returns import check_exit_code
 
-    try:
-        parsed = check_return(file)
-    except UnreadableFile as e:
-        typer.echo(f"FEL [unreadable] {file.name}: Filen kan inte läsas / The file cannot be read: {e}", err=True)
-        _annotate_unreadable(file, annotate, str(e))
-        raise typer.Exit(2)
-    except Exception as e:  # a guard: users get a message, never a traceback
-        typer.echo(f"FEL [unreadable] {file.name}: {type(e).__name__}: {e}", err=True)
-        _annotate_unreadable(file, annotate, f"{type(e).__name__}: {e}")
-        raise typer.Exit(2)
+    code, lines = check_exit_code(file)
+    for line in lines:
+        typer.echo(line, err=code == 2)
     if annotate is not None:
-        from folkhalsa.feedback.annotate import annotate_workbook
+        from folkhalsa.feedback.annotate import annotate_checked
 
-        deadline = get_settings().return_deadline(parsed.year) if parsed.year else None
-        annotate_workbook(file, parsed.issues, annotate, accepted=parsed.ok, deadline=deadline)
-        typer.echo(f"Återkoppling / feedback workbook: {annotate}")
-    for issue in parsed.issues:
-        typer.echo(issue.message())
-    status = "GODKÄND / VALID" if parsed.ok else "AVVISAD / INVALID"
-    typer.echo(f"{file.name}: {status} – {len(parsed.errors)} fel/errors, {len(parsed.warnings)} varningar/warnings")
-    raise typer.Exit(0 if parsed.ok else 1)
+        annotate_checked(file, annotate, code, lines, get_settings())
+        typer.echo(f"Återkoppling / feedback workbook: {annotate}", err=code == 2)
+    raise typer.Exit(code)
 
 
-def _annotate_unreadable(file: Path, out: Optional[Path], detail: str) -> None:
-    if out is None:
-        return
-    from folkhalsa.feedback.annotate import annotate_workbook
-    from folkhalsa.schemas.lansrapport import CATALOGUE
+@app.command("accept-return")
+def accept_return_cmd(
+    ref: Annotated[str, typer.Argument(help="The held version's hash (first 8+ characters) or file name.")],
+    output: Annotated[Path, typer.Option("--output", help="Output folder holding the landing area.")] = PROJECT_ROOT / "data" / "output",
+) -> None:
+    """Accept a return held as pending_review (it emptied or more than halved a table): it becomes
+    current at the next run."""
+    from folkhalsa.sources.returns import accept_return
 
-    annotate_workbook(file, [CATALOGUE.issue("unreadable", file=file.name, detail=detail)], out, accepted=False)
-    typer.echo(f"Återkoppling / feedback workbook: {out}", err=True)
+    settings = get_settings(output_dir=output.resolve())
+    try:
+        m = accept_return(settings.landing_dir, ref)
+    except LookupError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Godkänd / accepted: {m['file']} ({m['sha256'][:16]}), län/county {m.get('county_code')} "
+               f"{m.get('year')}. Gäller från nästa körning / current from the next run.")
+
+
+@app.command("check-sources")
+def check_sources_cmd(
+    online: Annotated[bool, typer.Option("--online/--offline", help="Online: fetch each row's metadata from PxWeb and Kolada. Offline: read the snapshots.")] = False,
+    input: Annotated[Path, typer.Option("--input", help="Offline: the folder holding indicators/ snapshots.")] = PROJECT_ROOT / "data" / "sample",
+) -> None:
+    """Check that every catalogue row resolves against its source. Exit 0 all decided rows found, 1 otherwise."""
+    from folkhalsa.sources.check import check_offline, check_online, exit_code
+    from folkhalsa.sources.indicators import load_catalogue
+
+    settings = get_settings()
+    catalogue = load_catalogue(settings.dbt_dir)
+    if online:
+        checks = check_online(catalogue, pxweb_base_url=settings.pxweb_base_url,
+                              kolada_base_url=settings.kolada_base_url, timeout=settings.http_timeout_s)
+    else:
+        checks = check_offline(catalogue, input / "indicators")
+    for c in checks:
+        typer.echo(c.line())
+    failed = [c for c in checks if c.decided and not c.resolves]
+    unverified = [c for c in checks if not c.verified]
+    typer.echo(f"{sum(c.resolves for c in checks)} av / of {len(checks)} rader hittade / rows found; "
+               f"{len(failed)} beslutade saknas / decided missing; {len(unverified)} overifierade / unverified")
+    raise typer.Exit(exit_code(checks))
 
 
 @app.command("sample-data")
@@ -161,6 +182,32 @@ def serve() -> None:
     from flows.deployment import serve_nightly
 
     serve_nightly()
+
+
+secret_app = typer.Typer(help="Secrets kept in the Prefect server (Secret blocks).", no_args_is_help=True)
+app.add_typer(secret_app, name="secret")
+
+
+@secret_app.command("set-smtp-password")
+def set_smtp_password(
+    block: Annotated[Optional[str], typer.Option("--block", help="Secret block name; default FOLKHALSA_SMTP_PASSWORD_BLOCK or folkhalsa-smtp-password.")] = None,
+) -> None:
+    """Save the SMTP password, read from stdin (first line), as a Prefect Secret block."""
+    from folkhalsa.smtp_secret import DEFAULT_BLOCK, EmptyPassword, read_password, save_smtp_password
+
+    name = block or get_settings().smtp_password_block or DEFAULT_BLOCK
+    try:
+        password = read_password(sys.stdin)
+    except EmptyPassword as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2)
+    try:
+        save_smtp_password(password, name)
+    except Exception as e:  # unreachable API, 401: a message, never a traceback (nor the password)
+        typer.echo(f"Kunde inte spara / could not save Secret block {name!r}: {type(e).__name__}: "
+                   f"{str(e).replace(password, '***')}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Secret block {name!r} sparat / saved. Sätt / set FOLKHALSA_SMTP_PASSWORD_BLOCK={name}")
 
 
 def main() -> None:  # pragma: no cover

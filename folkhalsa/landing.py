@@ -187,6 +187,23 @@ def data_version(landing_dir: Path) -> str:
     return h.hexdigest()[:12]
 
 
+DATASET_FILE = "_dataset.json"
+
+
+def record_dataset_info(landing_dir: Path, info: dict) -> Path:
+    """Write what the landed data is next to it, so any dbt build (also a standalone one) labels it.
+    Sample data stays marked: once synthetic batches have landed, the landing keeps the sample label."""
+    p = Path(landing_dir) / DATASET_FILE
+    old = json.loads(p.read_text("utf-8")) if p.exists() else {}
+    synthetic = bool(info.get("synthetic")) or bool(old.get("synthetic"))
+    label = info.get("label") if info.get("synthetic") or not old.get("synthetic") else old.get("label")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"synthetic": synthetic, "label": label or ""}, ensure_ascii=False), "utf-8")
+    os.replace(tmp, p)
+    return p
+
+
 def read_dataset_info(input_dir: Path) -> dict:
     """dataset.json in an input folder says what the data is; sample data carries its label."""
     p = input_dir / "dataset.json"

@@ -16,20 +16,22 @@ from folkhalsa.summary import RunSummary
 
 
 def landing_sources() -> list[LandingSource]:
-    from folkhalsa.sources import indicators, returns, survey
+    from folkhalsa.sources import indicators, population, returns, survey
 
-    return [returns.LANDING, survey.LANDING, indicators.LANDING]
+    return [returns.LANDING, survey.LANDING, indicators.LANDING, population.LANDING]
 
 
 def input_files(settings: Settings) -> list[tuple[str, Path]]:
     """(landing source, path) of every input the next run would consider."""
     from folkhalsa.sources.indicators import discover_snapshots
+    from folkhalsa.sources.population import discover_snapshots as population_snapshots
     from folkhalsa.sources.returns import SOURCE as RETURNS, discover_returns
     from folkhalsa.sources.survey import SOURCE as SURVEY, discover_exports
 
     files = [(RETURNS, p) for p in discover_returns(settings.input_dir / "returns")]
     files += [(SURVEY, p) for p, year in discover_exports(settings.input_dir) if year in settings.years]
     files += [("indicators", p) for p in discover_snapshots(settings.input_dir / "indicators")]
+    files += [("population", p) for p in population_snapshots(settings.input_dir / "population")]
     return files
 
 
@@ -38,6 +40,13 @@ def land_returns_from(settings: Settings) -> LandResult:
 
     return land_returns(settings.input_dir / "returns", settings.landing_dir, settings.archive_dir,
                         settings.quarantine_dir)
+
+
+def land_population_from(settings: Settings) -> LandResult:
+    from folkhalsa.sources.population import land_population
+
+    return land_population(settings.input_dir / "population", settings.landing_dir, settings.archive_dir,
+                           settings.quarantine_dir)
 
 
 def land_survey_from(settings: Settings) -> LandResult:
@@ -50,7 +59,7 @@ def land_survey_from(settings: Settings) -> LandResult:
 def land_indicators_from(settings: Settings) -> LandResult:
     """Offline: the bundled snapshots. Online: fetch (retries live in the HTTP client), then land."""
     from folkhalsa.sources.indicators import (
-        fetch_issues, fetch_snapshots, land_indicators, load_areas, load_catalogue,
+        fetch_issues, fetch_snapshots, land_indicators, load_areas, load_catalogue, unverified_sources,
     )
 
     catalogue = load_catalogue(settings.dbt_dir)
@@ -68,6 +77,7 @@ def land_indicators_from(settings: Settings) -> LandResult:
                              settings.quarantine_dir)
     result.rejected += failed
     result.issues += [i for r in failed for i in r.issues]
+    result.issues += unverified_sources(catalogue)  # sources without evidence are never used silently
     return result
 
 

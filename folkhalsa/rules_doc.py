@@ -14,7 +14,7 @@ RULES_DOC = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
 def load_all_catalogues() -> dict[str, Catalogue]:
     """Import every source module so its catalogue is registered."""
-    from folkhalsa.sources import indicators, returns, survey  # noqa: F401
+    from folkhalsa.sources import indicators, population, returns, survey  # noqa: F401
 
     return dict(sorted(CATALOGUES.items()))
 

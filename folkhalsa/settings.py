@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     # Indicator APIs. Offline (snapshots only) unless online is set.
     online: bool = False
     pxweb_base_url: str = "https://fohm-app.folkhalsomyndigheten.se/Folkhalsodata/api/v1/sv"
-    kolada_base_url: str = "https://api.kolada.se/v2"
+    kolada_base_url: str = "https://api.kolada.se/v3"
     http_timeout_s: float = 30.0
 
     # Alert e-mail. The password is a SecretStr so it never prints.

@@ -49,7 +49,8 @@ def _instructions(wb: Workbook) -> None:
     ws.title = INSTRUCTIONS_SHEET
     lines = [
         ("Länsrapport om det regionala folkhälsoarbetet", True),
-        (f"Mallversion {TEMPLATE_VERSION}. Ändra inte flikarnas namn, rubriker eller ordning.", False),
+        (f"Mallversion {TEMPLATE_VERSION}. Ändra inte flikarnas namn eller rubrikerna. "
+         "Kolumnernas ordning spelar ingen roll: de känns igen på rubriken.", False),
         ("Fyll i en rad per aktör, insats och behov. Lämna inga tomma rader inne i tabellerna.", False),
         ("Belopp anges i hela kronor, t.ex. 630 000. Datum anges ÅÅÅÅ-MM-DD.", False),
         ("Kontrollera filen med `folkhalsa check-return <fil>` innan den skickas.", False),
@@ -135,7 +136,7 @@ def write_return(path: Path, filled: dict) -> Path:
 
 def format_docs() -> str:
     """The format documentation page, generated from the schema (docs/lansrapport.md)."""
-    from folkhalsa.schemas.lansrapport import RULES, WARNING_RULES
+    from folkhalsa.schemas.lansrapport import NORMALISED_RULES, RULES, WARNING_RULES
 
     out = [
         "# Länsrapportens format",
@@ -152,9 +153,14 @@ def format_docs() -> str:
             out.append(f"| {c.header} | `{c.field}` | {c.kind} | {'ja' if c.required else 'nej'} | "
                        f"{c.codes or ''} | {c.help_sv} | {c.example} |")
         out.append("")
-    out += ["## Kontroller", "", "| Regel | Nivå | Svenska | English |", "|---|---|---|---|"]
+    out += _limits_docs()
+    out += ["## Kontroller", "",
+            "Nivå **fel** avvisar rapporten (`check-return` avslutar med 1; en fil som inte alls kan läsas ger 2). "
+            "**varning** godkänner den men visas i larmet. **normaliserat** är en notis: värdet lästes som det "
+            "en människa menar, och rapporten godkänns.", "",
+            "| Regel | Nivå | Svenska | English |", "|---|---|---|---|"]
     for rule, (sv, en) in RULES.items():
-        level = "varning" if rule in WARNING_RULES else "fel"
+        level = ("normaliserat" if rule in NORMALISED_RULES else "varning" if rule in WARNING_RULES else "fel")
         out.append(f"| `{rule}` | {level} | {sv} | {en} |")
     out += ["", "## Kodlistor", ""]
     for name, values in CODE_LISTS.items():
@@ -162,3 +168,60 @@ def format_docs() -> str:
     out.append("- **county**: de 21 länskoderna; **municipality**: de 290 kommunkoderna (dbt/seeds).")
     return "\n".join(out) + "\n"
 
+
+
+def _limits_docs() -> list[str]:
+    """Limits, amounts and normalisations, from the schema's constants."""
+    from folkhalsa.schemas.lansrapport import (
+        AMOUNT_FORMS, CELL_TEXT_LIMIT, LAST_COLUMN, MAX_COMPRESSION_RATIO, MAX_PARTS, MAX_UNCOMPRESSED_BYTES,
+        NORMALISATIONS,
+    )
+    from folkhalsa.isolation import DEFAULT_MEMORY_MB as MEMORY_MB, DEFAULT_TIME_LIMIT_S as TIME_S
+    from folkhalsa.io.workbook import column_letter
+
+    out = ["## Kolumnordning / Column order", "",
+           "Kolumnerna känns igen på rubriken, i vilken ordning som helst. Columns are matched by their "
+           "header, in any order; the header row must start in cell A1.", "",
+           "## Belopp / Amounts", "",
+           "Belopp i hela kronor som tal eller som entydig svensk text. Godkänt / accepted: "
+           + ", ".join(f"`{f}`" for f in AMOUNT_FORMS) + ". "
+           "Avvisas / rejected (`ambiguous_amount`): `630.000` (punkt som tusentalsavgränsare), `6,3 mkr`, "
+           "`630,000`.", "",
+           "## Gränser / Limits", "",
+           "Kontrolleras innan någon flik läses; en fil över gränserna avvisas med regeln och cellen. "
+           "Checked before any sheet is parsed.", "",
+           "| Gräns / Limit | Värde / Value | Regel / Rule |", "|---|---|---|",
+           f"| Uppackad storlek, alla delar / unpacked size, all parts | {MAX_UNCOMPRESSED_BYTES // 2**20} MB | `unreadable` |",
+           f"| Packningsgrad per del över 1 MB / compression ratio per part over 1 MB | {MAX_COMPRESSION_RATIO} | `unreadable` |",
+           f"| Delar i zip-filen / zip members | {MAX_PARTS} | `unreadable` |",
+           "| DTD eller entitetsdeklaration i XML / DTD or entity declaration | aldrig / never | `unreadable` |",
+           f"| Text i en cell / text in one cell | {CELL_TEXT_LIMIT} tecken/characters | `cell_too_long` |",
+           f"| Sista kolumn med värden / last column with values | {column_letter(LAST_COLUMN)} | `outside_template` |",
+           "| Angiven storlek (dimension) / declared dimension | högst 2 × flikens område / at most 2 × the sheet's area | `outside_template` |"]
+    for s in SHEETS:
+        rows = f"{s.max_rows} rader/rows" if s.max_rows else f"{len(s.columns)} fält/fields"
+        out.append(f"| {s.name}: innehåll / content | {rows}; värden till rad/values down to row {s.last_row} | "
+                   f"`too_many_rows` |")
+    out += ["", "Ekonomi måste ha en rad (`empty_required_table`); andra tomma tabeller ger en varning. "
+            "Året i Uppgifter måste vara filnamnets år (`year_mismatch`), länskoden filnamnets län "
+            "(`county_mismatch`).", "",
+            "## Normaliseringar / Normalisations", "",
+            "Var och en ger en notis med nivån *normaliserat* i `check-return`, aldrig ett fel:", ""]
+    out += [f"- {n}" for n in NORMALISATIONS]
+    out += ["", "## Isolering / Isolation", "",
+            f"Varje fil läses i en arbetsprocess med högst {MEMORY_MB} MB minne och {TIME_S:.0f} s "
+            "(ändras med / set by `FOLKHALSA_PARSE_MEMORY_MB`, `FOLKHALSA_PARSE_TIMEOUT_S`). En krasch eller en nådd gräns avvisar "
+            "filen (`reader_failed`) och lägger den i karantän; den läses inte igen förrän en ny version "
+            "(ny hash) kommer. Each file is parsed in a worker process with these limits; a crash or a limit "
+            "rejects and quarantines that file only, and it is not retried until a new version arrives.", "",
+            "## Nya versioner och granskning / New versions and review", "",
+            "En godkänd ny version som tömmer en tabell som den gällande versionen har, eller mer än halverar "
+            "den, blir `pending_review`: den landas men blir inte gällande, och larmet nämner den varje natt. "
+            "Godkänn den med / accept it with:", "",
+            "    folkhalsa accept-return <hash eller filnamn / hash or file name>", "",
+            "Ett län vars gällande rapport bryter en regel över länen (beviljat skiljer sig från beslutet) "
+            "markeras **under granskning** i `mart_grant_reconciliation` och `mart_county_scorecard` och "
+            "räknas inte i de nationella summorna; allt annat publiceras. Varningar stoppar aldrig "
+            "publiceringen. Every file version, rejected ones too, stays in `fct_submission_version`; a file "
+            "whose content cannot be read gets county and year from its name.", ""]
+    return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -97,7 +98,19 @@ def warehouse(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("dbt_indicators")
     landing = tmp / "landing"
     write_indicator_fixture(landing)
+    # No population by education landed: SII/RII fall back to equal weights (asserted below).
+    from folkhalsa.landing import ensure_source
+    from folkhalsa.sources import population
+    ensure_source(landing, population.LANDING_SOURCE, population.empty_tables())
     db = tmp / "indicators.duckdb"
+    # The marts' rules for annual register data are tested on H1 as annual data; the real MedlivsYreg
+    # publishes five-year means (rolling5 in the catalogue), so this copy of the project says annual.
+    project = tmp / "dbt"
+    shutil.copytree(DBT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb", "dbt_packages"))
+    seed = project / "seeds" / "indicator_catalogue.csv"
+    text = seed.read_text("utf-8")
+    assert "\nH1,folkhalsodata," in text and ",sex|county,rolling5,1,,1.0," in text
+    seed.write_text(text.replace(",sex|county,rolling5,1,,1.0,", ",sex|county,annual,1,,1.0,", 1), "utf-8")
     env = {**os.environ, "FOLKHALSA_LANDING": str(landing), "FOLKHALSA_DEV_WAREHOUSE": str(db),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).parent / "dbt"
@@ -105,7 +118,7 @@ def warehouse(tmp_path_factory) -> Path:
            "--log-path", str(tmp / "logs"), "--select",
            "+fct_indicator_value +mart_indicator_county_spread +mart_equity_gap +dim_county +dim_municipality",
            "--indirect-selection", "cautious"]
-    done = subprocess.run(cmd, cwd=DBT_DIR, env=env, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-4000:]
     return db
 
@@ -123,19 +136,26 @@ def test_later_retrieval_wins_and_disclosure_rule(warehouse):
     h1 = _one(warehouse, "select value, batch_id from marts.fct_indicator_value "
                          "where indicator_code = 'H1' and region_code = '01' and period = '2023'")
     assert h1 == {"value": 87.0, "batch_id": "bbbbbbbbbbbbbbbb"}
-    few = _one(warehouse, "select status, value, ci_low, is_below_min_respondents from marts.fct_indicator_value "
+    few = _one(warehouse, "select status, value, ci_low, n_respondents, is_below_min_respondents "
+                          "from marts.fct_indicator_value "
                           "where indicator_code = 'H3' and region_code = '03'")
-    assert few == {"status": "suppressed", "value": None, "ci_low": None, "is_below_min_respondents": True}
+    assert few == {"status": "suppressed", "value": None, "ci_low": None, "n_respondents": None,
+                   "is_below_min_respondents": True}
 
 
 def test_assessment_of_rolling_means_uses_non_overlapping_periods(warehouse):
     a = _one(warehouse, "select * from marts.mart_indicator_assessment "
                         "where report_year = 2023 and indicator_code = 'H3' and region_code = '01' and sex = 'T'")
-    # Latest 2019-2022: 79.0 (77-81); riket 72.0 (71.5-72.5): CIs apart, higher is better -> bättre.
+    # Latest 2019-2022: 79.0 (77-81); riket 72.0 (71.5-72.5): z = 7 / √((2/1.96)² + (.5/1.96)²) = 6.6,
+    # higher is better -> bättre.
     assert (a["latest_period"], a["latest_value"], a["national_value"]) == ("2019-2022", 79.0, 72.0)
-    assert a["comparison_to_national"] == "bättre" and a["comparison_method"] == "konfidensintervall"
-    # Against 2015-2018 (74.0, 72-76), the only period that does not overlap: 77 > 76 -> förbättras.
+    assert a["comparison_to_national"] == "bättre" and a["comparison_method"] == "z-test (KI), BH 5 %"
+    # Against 2015-2018 (74.0, 72-76), the only period that does not overlap: z = 5 / (√2 × 2/1.96) = 3.46,
+    # p = 0.00053 -> förbättras (q stays under 0.05 among this warehouse's few trend tests).
     assert a["trend_base_period"] == "2015-2018" and a["trend_change"] == 5.0
+    se = 2 / Z
+    assert a["trend_p_value"] == pytest.approx(math.erfc(5 / math.sqrt(2 * se ** 2) / math.sqrt(2)), abs=1e-6)
+    assert a["trend_q_value"] <= 0.05
     assert a["trend_verdict"] == "förbättras" and a["is_right_direction"] is True
     assert a["change_since_first"] == 5.0 and a["change_last_five"] == 5.0
 
@@ -150,7 +170,8 @@ def test_assessment_of_annual_register_data_uses_linear_trend(warehouse):
     t = slope / math.sqrt(sse / 3 / 10)
     assert slope == pytest.approx(1.5) and t > 3.1824
     assert a["trend_change"] == pytest.approx(4 * slope) and a["trend_periods"] == 5
-    assert a["trend_verdict"] == "förbättras"
+    # Register data without CI: a threshold rule (fitted change 6 >= 1), never called a test.
+    assert a["trend_verdict"] == "förbättras (över tröskeln)" and a["trend_p_value"] is None
     # No CI: 87.0 - 82.5 = 4.5 reaches the threshold 1.0.
     assert a["comparison_to_national"] == "bättre" and a["comparison_method"] == "tröskel (KI saknas)"
     assert a["change_since_first"] == 6.0
@@ -162,7 +183,8 @@ def test_assessment_for_an_earlier_report_year_ignores_later_periods(warehouse):
     # 2023 is left out: 81, 82, 84, 85 over 2019-2022. x = -3..0, Sxx = 5, Sxy = 7, slope 1.4; residuals
     # .1 -.3 .3 -.1, SSE .2, t = 1.4/√(.2/2/5) = 9.9 > 4.303 (df 2); fitted change 1.4 × 3 = 4.2 ≥ 1.
     assert (a["latest_period"], a["latest_value"], a["national_value"]) == ("2022", 85.0, 82.4)
-    assert a["trend_periods"] == 4 and a["trend_change"] == 4.2 and a["trend_verdict"] == "förbättras"
+    assert a["trend_periods"] == 4 and a["trend_change"] == 4.2
+    assert a["trend_verdict"] == "förbättras (över tröskeln)"
     # 85.0 - 82.4 = 2.6 reaches the threshold: bättre; change since 2019: 85 - 81 = 4.
     assert a["comparison_to_national"] == "bättre" and a["change_since_first"] == 4.0
     # H3's periods all end by 2022, so both report years see the same latest period.
@@ -208,3 +230,4 @@ def test_equity_gap_against_hand_computation(warehouse):
     assert g["trend_base_period"] == "2015-2018"
     assert (g["education_gap_trend"], g["sii_trend"], g["sex_gap_trend"]) == ("vidgas", "vidgas", "minskar")
     assert g["inequality_weighting"] == "lika vikter (befolkningsandelar saknas)"
+    assert g["sii_rii_method"] == "lika vikter (befolkningsandelar saknas)" and g["population_year"] is None

@@ -49,5 +49,9 @@ def test_standalone_dbt_build_on_dev_target(pipeline_run, tmp_path):
     assert res.returncode == 0, res.stdout[-4000:]
     assert "Completed successfully" in res.stdout
     assert (tmp_path / "dev.duckdb").exists()
+    # No vars given: the sample label comes from the landed data (issue 18).
+    with duckdb.connect(str(tmp_path / "dev.duckdb"), read_only=True) as con:
+        label, is_sample = con.execute("select data_label, is_sample from marts.mart_data_version").fetchone()
+    assert is_sample and label == "Exempeldata – inte officiell statistik"
     # The dev target never touches the published warehouse.
     assert sha256_file(settings.published_warehouse) == published_before

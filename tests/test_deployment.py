@@ -35,7 +35,7 @@ BIN = Path(sys.executable).parent
 PREFECT = str(BIN / "prefect")
 POOL = "folkhalsa-test-pool"
 POOL_DEPLOYMENT = "nightly-pool"
-DEADLINE_S = 240  # a guard against hanging, not a speed requirement
+DEADLINE_S = 600  # a guard against hanging, not a speed requirement (2 shared cores: a night can take 4 min)
 SCHEDULER_BROKEN = "Can't evaluate bulk DML statement"
 
 
@@ -52,10 +52,10 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+def _start(args: list[str], env: dict, log: Path, cwd: Path = PROJECT_ROOT) -> subprocess.Popen:
     # A new session: the process and everything it starts can be killed as one group.
     with log.open("wb") as f:
-        return subprocess.Popen(args, env=env, cwd=PROJECT_ROOT, stdout=f, stderr=subprocess.STDOUT,
+        return subprocess.Popen(args, env=env, cwd=cwd, stdout=f, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
 
@@ -141,11 +141,16 @@ def data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def served(server, data, tmp_path_factory, request):
-    """`folkhalsa serve` in a subprocess: it registers the deployment and runs its flow runs."""
+    """`folkhalsa serve` in a subprocess: it registers the deployment and runs its flow runs.
+
+    Its settings are in a `.env` in its working directory, as with systemd's WorkingDirectory=
+    (docs/production.md, section 4): the flow-run subprocesses read the same file."""
     _, client_env, _ = server
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    env = {**client_env, **data, "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
-    proc = _start([sys.executable, "-m", "folkhalsa", "serve"], env, log)
+    workdir = tmp_path_factory.mktemp("serve")
+    log = workdir / "serve.log"
+    (workdir / ".env").write_text("".join(f"{k}={v}\n" for k, v in data.items()), "utf-8")
+    env = {**client_env, "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
+    proc = _start([sys.executable, "-m", "folkhalsa", "serve"], env, log, cwd=workdir)
     request.addfinalizer(lambda: _stop(proc))
     _wait(lambda: "being served" in log.read_text("utf-8", "replace") if log.exists() else False,
           "folkhalsa serve", proc, log)

@@ -60,13 +60,14 @@ def test_catalogue_mismatch_is_refused(tmp_path):
     shutil.copytree(DBT_DIR / "seeds", seeds)
     lines = (seeds / "indicator_catalogue.csv").read_text("utf-8").splitlines()
     bad = [ln for ln in lines if not ln.startswith("6.1,")]
-    bad.append("9.9,api,,,,sex|colour,weekly,x,,")
+    bad.append("9.9,api,,,,sex|colour,weekly,x,,,,,,,,,")
     (seeds / "indicator_catalogue.csv").write_text("\n".join(bad) + "\n", "utf-8")
     with pytest.raises(ValueError) as e:
         load_catalogue(tmp_path)
     msg = str(e.value)
     assert "only in ref_indicators ['6.1']" in msg and "only in indicator_catalogue ['9.9']" in msg
     assert "source 'api'" in msg and "['colour']" in msg and "period_type 'weekly'" in msg
+    assert "9.9: evidence saknas" in msg
 
 
 # --------------------------------------------------------------------------- sample snapshots
@@ -86,12 +87,13 @@ def test_sample_is_deterministic_small_and_labelled(sample, tmp_path):
     assert env["query"]["response"] == {"format": "json-stat2"}
 
 
-def test_sample_kolada_pages_chain_with_next_page(sample):
+def test_sample_kolada_pages_chain_with_next_url(sample):
     env = json.loads((sample / "kolada" / "2.2.json").read_text("utf-8"))
     pages = env["pages"]
-    assert len(pages) > 1 and pages[-1]["next_page"] is None
-    assert all(p["next_page"].startswith("https://api.kolada.se/v2/data/kpi/N15428/") for p in pages[:-1])
-    assert all(p["count"] == len(p["values"]) for p in pages)
+    assert len(pages) > 1 and "next_url" not in pages[-1]
+    assert all(p["next_url"].startswith("https://api.kolada.se/v3/data/kpi/N15428/") for p in pages[:-1])
+    assert sum(len(p["values"]) for p in pages) == pages[0]["count"]
+    assert sum(v["isdeleted"] for p in pages for e in p["values"] for v in e["values"]) == 1
     areas = {e["municipality"] for p in pages for e in p["values"]}
     assert "0000" in areas and "0001" in areas and all(a.startswith("00") for a in areas)
 
@@ -108,7 +110,7 @@ def test_scale_adds_municipalities(tmp_path):
     areas = {e["municipality"] for p in env["pages"] for e in p["values"]}
     assert len(areas) == 1 + 21 + 290 and min(e["period"] for p in env["pages"] for e in p["values"]) < 2012
     env = json.loads((tmp_path / "out" / "folkhalsodata" / "4.1.json").read_text("utf-8"))
-    assert env["response"]["size"][0] == 1 + 21 + 290
+    assert env["response"]["size"][0] == 1 + 21  # DinkReg: the catalogue has no verified kommun breakdown
 
 
 # --------------------------------------------------------------------------- landing the sample
@@ -122,11 +124,14 @@ def test_all_indicators_land_for_2022_and_2023(landed, catalogue):
         code, bd = cat["code"], breakdowns(cat)
         for year in (2022, 2023):
             rows = df.filter(pl.col("indicator_code") == code, pl.col("period_end_year") == year)
+            if cat["kpi_type"] == "K":  # kommun values only: no riket, no county rows
+                assert rows["municipality_code"].null_count() == 0 and rows.height > 0, (code, year)
+                continue
             assert set(rows["region_code"]) == {"00", *COUNTIES}, (code, year)
-            assert set(rows["sex"]) == ({"T", "K", "M"} if "sex" in bd else {"T"}), (code, year)
-            expected_edu = {"total", "förgymnasial", "gymnasial", "eftergymnasial"} if "education" in bd else {"total"}
-            assert set(rows["education"]) == expected_edu, (code, year)
-            if code != "H5":
+            sexes = {"K", "M"} if code == "H1" else {"T", "K", "M"}  # MedlivsYreg publishes no total
+            assert set(rows["sex"]) == (sexes if "sex" in bd else {"T"}), (code, year)
+            assert set(rows["education"]) == {"total"}, (code, year)  # no real regional table has education
+            if code not in ("H5", "H1"):
                 national = rows.filter(pl.col("region_code") == "00", pl.col("sex") == "T",
                                        pl.col("education") == "total")
                 assert national["status"].to_list() == ["ok"], (code, year)
@@ -146,21 +151,19 @@ def test_periods_follow_the_period_type(landed, catalogue):
     assert {"2012-2015", "2019-2022", "2020-2023"} <= set(smoking["period"])
     assert smoking.filter(pl.col("period") == "2020-2023")["period_end_year"].unique().to_list() == [2023]
     for code, group in df.group_by("indicator_code"):
-        pattern = r"^\d{4}-\d{4}$" if types[code[0]] == "rolling4" else r"^\d{4}$"
+        pattern = r"^\d{4}-\d{4}$" if types[code[0]].startswith("rolling") else r"^\d{4}$"
         assert group["period"].str.contains(pattern).all(), code
-    assert df.filter(pl.col("indicator_code") == "H1")["period"].min() == "2012"
+    assert df.filter(pl.col("indicator_code") == "H1")["period"].min() == "2012-2016"  # five-year means
 
 
 def test_levels_are_plausible(landed):
     _, df, _ = landed
     nat = df.filter(pl.col("region_code") == "00", pl.col("education") == "total", pl.col("period_end_year") == 2022)
     smoking = nat.filter(pl.col("indicator_code") == "6.1", pl.col("sex") == "T")["value"].item()
-    life = nat.filter(pl.col("indicator_code") == "H1", pl.col("sex") == "T")["value"].item()
-    assert 5.0 <= smoking <= 7.0 and 81.5 <= life <= 84.5
-    by_edu = df.filter(pl.col("indicator_code") == "6.1", pl.col("region_code") == "00", pl.col("sex") == "T",
-                       pl.col("period") == "2019-2022")
-    edu = dict(by_edu.select("education", "value").iter_rows())
-    assert edu["förgymnasial"] > edu["gymnasial"] > edu["eftergymnasial"]
+    life = dict(nat.filter(pl.col("indicator_code") == "H1").select("sex", "value").iter_rows())
+    assert 5.0 <= smoking <= 7.0 and 83.0 <= life["K"] <= 86.5 and 79.5 <= life["M"] <= 83.0
+    premature = dict(nat.filter(pl.col("indicator_code") == "H2").select("sex", "value").iter_rows())
+    assert premature["K"] < premature["T"] < premature["M"]
     counties = df.filter(pl.col("indicator_code") == "6.1", pl.col("period") == "2019-2022", pl.col("sex") == "T",
                          pl.col("education") == "total", pl.col("region_code") != "00")["value"]
     assert counties.max() - counties.min() > 1.0
@@ -225,9 +228,9 @@ def test_bad_snapshots_are_rejected_and_the_rest_lands(sample, catalogue, tmp_pa
     resp.pop("status")
     _write(snaps / "bad" / "unknown_dim.json", extra)
     annual = json.loads(json.dumps(good))
-    annual["response"]["dimension"]["Tid"]["category"]["index"] = {
-        str(2015 + i): i for i in range(len(annual["response"]["dimension"]["Tid"]["category"]["index"]))}
-    annual["response"]["dimension"]["Tid"]["category"]["label"] = {}
+    annual["response"]["dimension"]["År"]["category"]["index"] = {
+        str(2015 + i): i for i in range(len(annual["response"]["dimension"]["År"]["category"]["index"]))}
+    annual["response"]["dimension"]["År"]["category"]["label"] = {}
     _write(snaps / "bad" / "annual.json", annual)
 
     result = land_indicators(snaps, tmp_path / "landing", tmp_path / "archive", catalogue)
@@ -259,10 +262,11 @@ def test_labels_decide_sex_and_unknown_education_groups_are_skipped(catalogue):
                                                     "label": {"x": "Förgymnasial utbildning", "y": "Uppgift saknas"}}},
         "Tid": {"label": "år", "category": {"index": ["2019–2022"]}},
     }
-    env = {"source": "folkhalsodata", "indicator_code": "6.1", "retrieved_at": "2024-01-02T03:04:05Z",
+    env = {"source": "folkhalsodata", "indicator_code": "8.1", "retrieved_at": "2024-01-02T03:04:05Z",
            "response": {"class": "dataset", "version": "2.0", "id": ["Region", "Kon", "Utb", "Tid"],
                         "size": [1, 3, 2, 1], "dimension": dims, "value": [7.0, 1.0, 5.0, 1.0, 6.0, 1.0]}}
-    df, warnings = harmonise_snapshot(env, {"6.1": cat["6.1"]})  # no content dimension: the values are the measure
+    # 8.1: a survey row without a category variable; no content dimension: the values are the measure
+    df, warnings = harmonise_snapshot(env, {"8.1": cat["8.1"]})
     assert dict(df.select("sex", "value").iter_rows()) == {"K": 7.0, "M": 5.0, "T": 6.0}
     assert set(df["education"]) == {"förgymnasial"} and set(df["period"]) == {"2019-2022"}
     assert "Uppgift saknas" in warnings[0].value and warnings[0].rule == "education_dropped"
@@ -271,36 +275,35 @@ def test_labels_decide_sex_and_unknown_education_groups_are_skipped(catalogue):
     twice = json.loads(json.dumps(env))
     twice["response"]["dimension"]["Kon"]["category"]["label"]["a"] = "Totalt"  # two categories mean T
     with pytest.raises(ValueError, match="2 rows share region/period/sex/education"):
-        harmonise_snapshot(twice, {"6.1": cat["6.1"]})
+        harmonise_snapshot(twice, {"8.1": cat["8.1"]})
 
     resp = env["response"]
     resp["id"].append("ContentsCode")
     resp["size"].append(1)
     resp["dimension"]["ContentsCode"] = {"label": "tabellinnehåll", "category": {"index": ["Antal"]}}
     with pytest.raises(ValueError) as e:
-        harmonise_snapshot(env, {"6.1": cat["6.1"]})
-    assert "måttet 'Andel' saknas" in str(e.value) and "measure 'Andel' is not in the response" in str(e.value)
+        harmonise_snapshot(env, {"8.1": cat["8.1"]})
+    assert "måttet '01' saknas" in str(e.value) and "measure '01' is not in the response" in str(e.value)
 
 
 # --------------------------------------------------------------------------- online fetch -> snapshots -> landing
 
 def _smoking_table() -> PxTable:
+    """tobakdagyreg.px in its real shape: category variable, measure variable 01-04, Kön 00/01/02."""
     def value(cell):
-        return {"Andel": 6.0, "Andel_KI_nedre": 5.5, "Andel_KI_ovre": 6.5, "Antal": 99.0,
-                "Antal_svar": 40.0 if (cell["Region"], cell["Utbildningsniva"]) == ("03", "FGY") else 1000.0,
-                }[cell["ContentsCode"]]
+        return {"01": 6.0, "02": 5.5, "03": 6.5,
+                "04": 40.0 if (cell["Region"], cell["Kön"]) == ("03", "01") else 1000.0,
+                }[cell["Andel och konfidensintervall"]]
     return PxTable([
-        PxVariable("Region", "region", ["00", "01", "03", "0114"], ["Riket", "Stockholms län", "Uppsala län",
-                                                                     "Upplands Väsby"]),
-        PxVariable("Kon", "kön", ["1+2", "2", "1"], ["Totalt", "Kvinnor", "Män"]),
-        PxVariable("Utbildningsniva", "utbildningsnivå", ["TOT", "FGY", "GY", "EGY"],
-                   ["Totalt", "Förgymnasial", "Gymnasial", "Eftergymnasial"]),
-        PxVariable("Alder", "ålder", ["16-84", "16-29"], ["16-84 år", "16-29 år"], elimination=True),
-        PxVariable("Tid", "år", ["2018-2021", "2019-2022", "2020-2023"], time=True),
-        PxVariable("ContentsCode", "tabellinnehåll",
-                   ["Andel", "Andel_KI_nedre", "Andel_KI_ovre", "Antal", "Antal_svar"],
-                   ["Andel (%)", "Konfidensintervall, nedre gräns", "Konfidensintervall, övre gräns",
-                    "Antal (uppräknat)", "Antal svarande"]),
+        PxVariable("Region", "region", ["00", "01", "03", "0114"], ["00 Riket", "01 Stockholms län", "03 Uppsala län",
+                                                                     "0114 Upplands Väsby"]),
+        PxVariable("Användning av tobaks- och nikotinprodukter", "användning av tobaks- och nikotinprodukter",
+                   ["01", "02"], ["Röker dagligen", "Snusar dagligen"]),
+        PxVariable("Andel och konfidensintervall", "andel och konfidensintervall", ["01", "02", "03", "04"],
+                   ["Andel", "Konfidensintervall nedre gräns", "Konfidensintervall övre gräns", "Antal svar"]),
+        PxVariable("Ålder", "ålder", ["16-84", "16-29"], ["16-84 år", "16-29 år"], elimination=True),
+        PxVariable("Kön", "kön", ["00", "01", "02"], ["Totalt", "Kvinnor", "Män"]),
+        PxVariable("År", "år", ["2018-2021", "2019-2022", "2020-2023"], time=True),
     ], value, max_values=40)
 
 
@@ -308,9 +311,9 @@ def _kolada(req) -> Reply:
     path = req.path.split("?")[0].split("/")
     ids, years = path[6].split(","), path[8].split(",")
     values = [{"kpi": "N15428", "municipality": i, "period": int(y),
-               "values": [{"count": 1, "gender": g, "status": "", "value": 85.0} for g in "TKM"]}
+               "values": [{"count": 1, "gender": g, "status": "", "value": 85.0, "isdeleted": False} for g in "TKM"]}
               for i in ids for y in years]
-    return Reply.json({"count": len(values), "values": values, "next_page": None})
+    return Reply.json({"values": values, "count": len(values)})  # one page: no next_url
 
 
 def test_fetch_snapshots_online_then_land_offline(catalogue, tmp_path):
@@ -318,9 +321,9 @@ def test_fetch_snapshots_online_then_land_offline(catalogue, tmp_path):
     with FixtureServer() as srv:
         srv.route("GET", "/api/v1/sv/?config", Reply.json({"maxValues": 40}))
         _smoking_table().mount(srv, "/api/v1/sv/" + subset.filter(pl.col("code") == "6.1")["table_path"].item())
-        srv.prefix("GET", "/v2/data/kpi/N15428/municipality/", _kolada)
+        srv.prefix("GET", "/v3/data/kpi/N15428/municipality/", _kolada)
         result = fetch_snapshots(
-            subset, pxweb_base_url=srv.url + "/api/v1/sv", kolada_base_url=srv.url + "/v2", out_dir=tmp_path / "snap",
+            subset, pxweb_base_url=srv.url + "/api/v1/sv", kolada_base_url=srv.url + "/v3", out_dir=tmp_path / "snap",
             years=[2022, 2023], timeout=2.0, counties=["01", "03"], municipalities=["0114"], max_retries=1,
             backoff_s=0.0, sleep=lambda s: None, now=lambda: datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc))
         posts = [r.json() for r in srv.requests if r.method == "POST"]
@@ -330,20 +333,19 @@ def test_fetch_snapshots_online_then_land_offline(catalogue, tmp_path):
         "file/H5__20240506T070809Z.json", "folkhalsodata/6.1__20240506T070809Z.json",
         "kolada/2.2__20240506T070809Z.json"]
     selection = {q["code"]: q["selection"]["values"] for q in posts[0]["query"]}
-    assert "Alder" not in selection and len(posts) > 1  # eliminated, and split to fit maxValues
+    assert "Ålder" not in selection and len(posts) > 1  # eliminated, and split to fit maxValues
     env = json.loads((tmp_path / "snap" / "folkhalsodata" / "6.1__20240506T070809Z.json").read_text("utf-8"))
-    assert env["url"].endswith("HLV_Tobak_Daglig.px") and env["retrieved_at"] == "2024-05-06T07:08:09Z"
-    assert {q["code"]: q["selection"]["values"] for q in env["query"]["query"]}["Region"] == ["00", "01", "03"]
-    assert {q["code"]: q["selection"]["values"] for q in env["query"]["query"]}["ContentsCode"] == [
-        "Andel", "Andel_KI_nedre", "Andel_KI_ovre", "Antal_svar"]
+    assert env["url"].endswith("tobakdagyreg.px") and env["retrieved_at"] == "2024-05-06T07:08:09Z"
+    chosen = {q["code"]: q["selection"]["values"] for q in env["query"]["query"]}
+    assert chosen["Region"] == ["00", "01", "03"] and chosen["Användning av tobaks- och nikotinprodukter"] == ["01"]
+    assert chosen["Andel och konfidensintervall"] == ["01", "02", "03", "04"]
 
     landed = land_indicators(tmp_path / "snap", tmp_path / "landing", tmp_path / "archive", subset)
     assert landed.rejected == [] and len(landed.landed) == 3
     df = pl.read_parquet(tmp_path / "landing" / "indicators" / "*" / "indicator_values.parquet")
     smoking = df.filter(pl.col("indicator_code") == "6.1")
-    assert smoking.height == 3 * 2 * 3 * 4 and set(smoking["period"]) == {"2019-2022", "2020-2023"}
-    assert set(smoking.filter(pl.col("region_code") == "03", pl.col("education") == "förgymnasial")["status"]) == {
-        "suppressed"}
+    assert smoking.height == 3 * 3 * 2 and set(smoking["period"]) == {"2019-2022", "2020-2023"}
+    assert set(smoking.filter(pl.col("region_code") == "03", pl.col("sex") == "K")["status"]) == {"suppressed"}
     ok = smoking.filter(pl.col("status") == "ok").row(0, named=True)
     assert (ok["value"], ok["ci_low"], ok["ci_high"], ok["n_respondents"]) == (6.0, 5.5, 6.5, 1000)
     kolada = df.filter(pl.col("indicator_code") == "2.2")

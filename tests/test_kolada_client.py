@@ -1,21 +1,31 @@
-"""Kolada v2 client against a real HTTP http_server on 127.0.0.1, and the page parser."""
+"""Kolada v3 client against a real HTTP server on 127.0.0.1, and the page parser.
+
+The pages served here follow the public v3 envelope (not invented; see docs/indicator_sources.md):
+- {"values", "count", "next_url", "previous_url"}, the last page without next_url:
+  xemarap/koladapy tests/test_pagination.py and koladapy/api.py (follows `next_url`, per_page 5000,
+  at most 25 ids per request); LCHansson/rKolada tests/testthat/test-api-mocked.R (v3 fixtures with
+  next_url, chunks of 25 ids).
+- value items {"gender", "count", "status", "value", "isdeleted"}: xemarap/koladapy koladapy/utils.py
+  (flatten_data).
+"""
 from __future__ import annotations
 
 import polars as pl
 import pytest
 
-from folkhalsa.io.kolada import KoladaClient, KoladaError, KoladaParseError, area_codes, parse_kolada
+from folkhalsa.io.kolada import (KoladaClient, KoladaError, KoladaParseError, area_codes, drop_deleted,
+                                 parse_kolada)
 
 from tests.http_fixture_server import (Reply, Sleeps, malformed_json, not_found, rate_limited,
                                        server_error, slow)
 
-BASE = "/v2"
+BASE = "/v3"
 FIRST = f"{BASE}/data/kpi/N15428/municipality/0000,0001,1480/year/2022,2023"
 
 
 def entry(area: str, year: int, values: list[tuple[str, float | None]]) -> dict:
     return {"kpi": "N15428", "municipality": area, "period": year,
-            "values": [{"count": 1, "gender": g, "status": "", "value": v} for g, v in values]}
+            "values": [{"count": 1, "gender": g, "status": "", "value": v, "isdeleted": False} for g, v in values]}
 
 
 PAGE_ENTRIES = [
@@ -28,11 +38,15 @@ PAGE_ENTRIES = [
 
 
 def pages_for(server_url: str) -> list[dict]:
+    """Three v3 pages; the last one has no next_url key at all."""
     pages = []
     for i, values in enumerate(PAGE_ENTRIES, start=1):
-        nxt = f"{server_url}{FIRST}?page={i + 1}&per_page=2" if i < len(PAGE_ENTRIES) else None
-        pages.append({"count": len(values), "values": values, "next_page": nxt,
-                      "previous_page": f"{server_url}{FIRST}?page={i - 1}&per_page=2" if i > 1 else None})
+        page = {"values": values, "count": 5}
+        if i < len(PAGE_ENTRIES):
+            page["next_url"] = f"{server_url}{FIRST}?page={i + 1}&per_page=2"
+        if i > 1:
+            page["previous_url"] = f"{server_url}{FIRST}?page={i - 1}&per_page=2"
+        pages.append(page)
     return pages
 
 
@@ -48,22 +62,65 @@ def serve_pages(http_server, first_faults=()):
     http_server.route("GET", f"{FIRST}?page=3&per_page=2", Reply.json(pages[2]))
 
 
-def test_values_follows_next_page(http_server):
+def test_values_follows_next_url_to_the_last_page(http_server):
     serve_pages(http_server)
     with client(http_server) as kc:
         pages = kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
     assert len(pages) == 3 and http_server.count("GET") == 3
+    assert parse_kolada(pages).height == 15  # every row of every page, none lost
     assert [r.path for r in http_server.requests] == [f"{FIRST}?per_page=2", f"{FIRST}?page=2&per_page=2",
                                                  f"{FIRST}?page=3&per_page=2"]
 
 
 def test_long_id_lists_are_split_across_requests(http_server):
     http_server.prefix("GET", f"{BASE}/data/kpi/N15428/municipality/",
-                  lambda req: Reply.json({"count": 0, "values": [], "next_page": None}))
+                       lambda req: Reply.json({"count": 0, "values": [], "next_url": None}))
     ids = ["0000", "0001", "0003", "0114", "0115"]
     with client(http_server, ids_per_request=2) as kc:
         kc.values("N15428", ids, [2023])
     assert [r.path.split("/")[6] for r in http_server.requests] == ["0000,0001", "0003,0114", "0115"]
+
+
+def _entries_for(req) -> dict:
+    ids = req.path.split("/")[6].split("?")[0].split(",")
+    return {"values": [entry(a, 2023, [("T", 1.0)]) for a in ids], "count": len(ids)}
+
+
+def test_sixty_ids_go_in_chunks_of_at_most_25_with_per_page_5000(http_server):
+    http_server.prefix("GET", f"{BASE}/data/kpi/N15428/municipality/", lambda req: Reply.json(_entries_for(req)))
+    ids = [f"{i:04d}" for i in range(1, 61)]
+    with KoladaClient(http_server.url + BASE, timeout=2.0, max_retries=0, sleep=Sleeps()) as kc:
+        pages = kc.values("N15428", ids, [2023])
+    chunks = [r.path.split("/")[6].split(",") for r in http_server.requests]
+    assert [len(c) for c in chunks] == [25, 25, 10] and sum(chunks, []) == ids
+    assert all(r.path.endswith("/year/2023?per_page=5000") for r in http_server.requests)
+    assert sorted(parse_kolada(pages)["area_id"]) == ids
+
+
+def test_more_than_25_ids_or_5000_per_page_is_refused():
+    with pytest.raises(ValueError, match="ids_per_request must be 1..25"):
+        KoladaClient("http://127.0.0.1:9", ids_per_request=100)
+    with pytest.raises(ValueError, match="per_page must be 1..5000"):
+        KoladaClient("http://127.0.0.1:9", per_page=10000)
+
+
+def test_deleted_values_are_dropped_and_counted():
+    pages = pages_for("http://x")
+    pages[0]["values"][0]["values"][1]["isdeleted"] = True
+    pages[2]["values"][0]["values"][0]["isdeleted"] = True
+    kept, dropped = drop_deleted(pages)
+    assert dropped == 2
+    df = parse_kolada(kept)
+    assert df.height == 13
+    assert df.filter(pl.col("area_id") == "0000", pl.col("period") == "2022")["sex"].sort().to_list() == ["M", "T"]
+    assert pages[0]["values"][0]["values"][1]["isdeleted"] is True  # the saved response is left as it came
+
+
+def test_a_v2_page_is_refused_not_cut_short(http_server):
+    http_server.route("GET", f"{FIRST}?per_page=2", Reply.json(
+        {"count": 2, "values": PAGE_ENTRIES[0], "next_page": f"{http_server.url}{FIRST}?page=2&per_page=2"}))
+    with client(http_server) as kc, pytest.raises(KoladaError, match="v2 format"):
+        kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
 
 
 def test_all_areas_and_years_when_none_given(http_server):
@@ -119,7 +176,7 @@ def test_5xx_and_429_are_retried(http_server):
 
 def test_timeout_is_retried(http_server):
     pages = pages_for(http_server.url)
-    pages[0]["next_page"] = None
+    del pages[0]["next_url"]
     http_server.route("GET", f"{FIRST}?per_page=2", slow(Reply.json(pages[0])), Reply.json(pages[0]))
     with client(http_server, timeout=0.2) as kc:
         assert len(kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])) == 1
@@ -143,8 +200,8 @@ def test_malformed_page_fails_clearly(http_server):
         kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])
 
 
-def test_next_page_loop_is_stopped(http_server):
-    page = {"count": 0, "values": [], "next_page": f"{http_server.url}{FIRST}?per_page=2"}
+def test_next_url_loop_is_stopped(http_server):
+    page = {"count": 0, "values": [], "next_url": f"{http_server.url}{FIRST}?per_page=2"}
     http_server.route("GET", f"{FIRST}?per_page=2", Reply.json(page))
-    with client(http_server) as kc, pytest.raises(KoladaError, match="next_page loops"):
+    with client(http_server) as kc, pytest.raises(KoladaError, match="next_url loops"):
         kc.values("N15428", ["0000", "0001", "1480"], [2022, 2023])

@@ -12,10 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Lower number = lower layer. A module may import its own layer or lower ones, never a higher one.
 LAYERS: list[tuple[int, tuple[str, ...]]] = [
-    (0, ("folkhalsa", "folkhalsa.settings", "folkhalsa.issues", "folkhalsa.reference", "folkhalsa.io")),
+    (0, ("folkhalsa", "folkhalsa.settings", "folkhalsa.issues", "folkhalsa.reference", "folkhalsa.io",
+         "folkhalsa.isolation")),
     (1, ("folkhalsa.schemas", "folkhalsa.landing", "folkhalsa.privacy")),
     (2, ("folkhalsa.sources", "folkhalsa.quality", "folkhalsa.warehouse", "folkhalsa.render",
-         "folkhalsa.template", "folkhalsa.runstate", "folkhalsa.summary")),
+         "folkhalsa.template", "folkhalsa.runstate", "folkhalsa.summary", "folkhalsa.crashes",
+         "folkhalsa.smtp_secret", "folkhalsa.disclosure")),
     (3, ("folkhalsa.alerts", "folkhalsa.sample", "folkhalsa.pipeline", "folkhalsa.dbt_docs", "folkhalsa.feedback",
          "folkhalsa.rules_doc")),
     (4, ("flows",)),

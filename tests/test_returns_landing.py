@@ -107,3 +107,50 @@ def test_mangled_workbook_never_crashes(returns_2022, tmp_path_factory, cut, fli
         assert isinstance(parsed.ok, bool)
     except UnreadableFile:
         pass
+
+
+def _resubmit(src: Path, dest: Path, mutate) -> Path:
+    wb = load_workbook(src)
+    wb["Uppgifter"]["B5"] = "2023-03-25"  # later than the first version: it would become current
+    mutate(wb)
+    wb.save(dest)
+    return dest
+
+
+def test_shrinking_resubmission_is_held_for_review_and_accepted_by_command(returns_2022, tmp_path):
+    from folkhalsa.sources.returns import accept_return, current_version, pending_reviews
+
+    landing, archive, quarantine = _dirs(tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy2(returns_2022 / "lansrapport_12_2022.xlsx", inbox)
+    land_returns(inbox, landing, archive, quarantine)
+    first = current_version(landing, "12", 2022)
+    # A resubmission whose Insatser table is empty: valid (an empty table only warns), but held.
+    _resubmit(inbox / "lansrapport_12_2022.xlsx", inbox / "lansrapport_12_2022_v2.xlsx",
+              lambda wb: wb["Insatser"].delete_rows(2, wb["Insatser"].max_row))
+    result = land_returns(inbox, landing, archive, quarantine)
+    held = [w for w in result.warnings if w.rule == "pending_review"]
+    assert len(held) == 1 and "activities" in held[0].message() and "folkhalsa accept-return" in held[0].message()
+    assert result.rejected == []
+    assert current_version(landing, "12", 2022)["sha256"] == first["sha256"]
+    subs = _landed(landing, "submission").filter(pl.col("county_code") == "12")
+    assert sorted(subs["status"]) == ["accepted", "pending_review"]
+    assert len(pending_reviews(landing)) == 1
+
+    accepted = accept_return(landing, held[0].sha256[:12])
+    assert accepted["file"] == "lansrapport_12_2022_v2.xlsx"
+    assert current_version(landing, "12", 2022)["file"] == "lansrapport_12_2022_v2.xlsx"
+    assert pending_reviews(landing) == []
+    subs = _landed(landing, "submission").filter(pl.col("county_code") == "12")
+    assert sorted(subs["status"]) == ["accepted", "accepted"]
+    with pytest.raises(LookupError):
+        accept_return(landing, "lansrapport_12_2022_v2.xlsx")  # nothing left to accept
+
+
+def test_growing_resubmission_replaces_without_review(returns_2022, tmp_path):
+    landing, archive, quarantine = _dirs(tmp_path)
+    result = land_returns(returns_2022, landing, archive, quarantine)  # 09 v1 (3 activities), then v2
+    assert not [w for w in result.warnings if w.rule == "pending_review"]
+    subs = _landed(landing, "submission").filter(pl.col("county_code") == "09")
+    assert sorted(subs["status"]) == ["accepted", "accepted"]

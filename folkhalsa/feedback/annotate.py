@@ -335,3 +335,23 @@ def annotate_workbook(src: Path, issues: list[Issue], out: Path, *, accepted: bo
         _restore_extensions(src, tmp)
     tmp.replace(out)
     return out
+
+
+def annotate_checked(file: Path, out: Path, code: int, lines: list[str], settings) -> Path:
+    """`check-return --annotate`: the marked-up copy after check_exit_code. The return is parsed
+    again in the isolated worker (so a hostile file cannot take the command down); an unreadable one
+    (exit 2) gets a workbook holding the Återkoppling sheet with the reason."""
+    from folkhalsa.sources.returns import parse_isolated
+
+    file = Path(file)
+    if code != 2:
+        try:
+            parsed = parse_isolated([file])[file](file)
+        except Exception as e:  # noqa: BLE001 - same answer as check_exit_code's exit 2
+            code, lines = 2, [f"{type(e).__name__}: {e}"]
+        else:
+            deadline = settings.return_deadline(parsed.year) if parsed.year else None
+            return annotate_workbook(file, parsed.issues, out, accepted=parsed.ok, deadline=deadline)
+    rule = "reader_failed" if any("[reader_failed]" in ln for ln in lines) else "unreadable"
+    issue = CATALOGUE.issue(rule if rule in CATALOGUE else "unreadable", file=file.name, detail=" ".join(lines))
+    return annotate_workbook(file, [issue], out, accepted=False)

@@ -1,8 +1,11 @@
-"""Kolada v2 client and parser.
+"""Kolada v3 client and parser (v2 was shut down on 2026-03-31).
 
-Data URL: <base>/data/kpi/<kpi>/municipality/<ids>/year/<years>; each page is
-{"count", "values": [{"kpi", "municipality", "period", "values": [{"gender", "status", "value", "count"}]}],
- "next_page": <full URL or null>}.
+Data URL: <base>/data/kpi/<kpi>/municipality/<ids>/year/<years>?per_page=<n>; each page is
+{"count", "values": [{"kpi", "municipality", "period",
+                      "values": [{"gender", "count", "status", "value", "isdeleted"}]}],
+ "next_url": <full URL, or null / absent on the last page>, "previous_url": ...}.
+At most 25 ids in one path segment, per_page at most 5000. Values flagged `isdeleted` are dropped
+and counted. The envelope is documented with its public evidence in docs/indicator_sources.md.
 Area ids are four characters: "0000" is riket, "00"+länskod is a region (e.g. "0001"
 Region Stockholm), anything else is a kommunkod whose first two digits are the länskod.
 """
@@ -20,11 +23,13 @@ from folkhalsa.io.http import ApiError, RetryPolicy, request_json
 
 SERVICE = "Kolada"
 GENDERS = {"T", "K", "M"}
+MAX_IDS_PER_REQUEST = 25   # Kolada v3 refuses longer id lists
+MAX_PER_PAGE = 5000
 _AREA = re.compile(r"^\d{4}$")
 
 
 class KoladaError(ApiError):
-    """A Kolada call failed, or a page is not what Kolada v2 returns."""
+    """A Kolada call failed, or a page is not what Kolada v3 returns."""
 
 
 class KoladaParseError(ValueError):
@@ -33,12 +38,16 @@ class KoladaParseError(ValueError):
 
 class KoladaClient:
     def __init__(self, base_url: str, timeout: float = 30.0, max_retries: int = 4, backoff_s: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep, per_page: int = 5000, ids_per_request: int = 100,
-                 max_pages: int = 1000):
+                 sleep: Callable[[float], None] = time.sleep, per_page: int = MAX_PER_PAGE,
+                 ids_per_request: int = MAX_IDS_PER_REQUEST, max_pages: int = 1000):
+        if not 1 <= ids_per_request <= MAX_IDS_PER_REQUEST:
+            raise ValueError(f"ids_per_request must be 1..{MAX_IDS_PER_REQUEST} (Kolada v3), got {ids_per_request}")
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be 1..{MAX_PER_PAGE} (Kolada v3), got {per_page}")
         self.base_url = base_url.rstrip("/")
         self.policy = RetryPolicy(max_retries=max_retries, backoff_s=backoff_s, sleep=sleep)
         self.per_page = per_page
-        self.ids_per_request = ids_per_request  # long id lists make Kolada answer 400 (URL too long)
+        self.ids_per_request = ids_per_request
         self.max_pages = max_pages
         self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"},
                                     follow_redirects=True)
@@ -64,14 +73,14 @@ class KoladaClient:
 
     def values(self, kpi_id: str, municipality_ids: Sequence[str] | None = None,
                years: Sequence[int] | None = None) -> list[dict]:
-        """All pages for one KPI, following next_page."""
+        """All pages for one KPI, following next_url until a page has none."""
         pages = []
         for url in self.data_urls(kpi_id, municipality_ids, years):
             seen: set[str] = set()
             while url:
                 if url in seen or len(seen) >= self.max_pages:
-                    raise KoladaError(f"Kolada: next_page går i cirkel eller tar aldrig slut ({url}) / "
-                                      f"Kolada: next_page loops or never ends ({url})", url=url, reason="paging")
+                    raise KoladaError(f"Kolada: next_url går i cirkel eller tar aldrig slut ({url}) / "
+                                      f"Kolada: next_url loops or never ends ({url})", url=url, reason="paging")
                 seen.add(url)
                 page = request_json(self._client, "GET", url, service=SERVICE, policy=self.policy,
                                     error_cls=KoladaError)
@@ -79,10 +88,23 @@ class KoladaClient:
                     raise KoladaError(f"Kolada: svaret från GET {url} saknar 'values' / "
                                       f"Kolada: the response from GET {url} has no 'values'",
                                       url=url, status=200, reason="no values")
+                if "next_page" in page and "next_url" not in page:  # a v2 page would be cut short silently
+                    raise KoladaError(f"Kolada: svaret från GET {url} har v2-formatet (next_page); v3 länkar med "
+                                      f"next_url / Kolada: the response from GET {url} is in the v2 format "
+                                      f"(next_page); v3 links pages with next_url", url=url, status=200,
+                                      reason="v2 envelope")
                 pages.append(page)
-                nxt = page.get("next_page")
+                nxt = page.get("next_url")
                 url = urljoin(url, nxt) if nxt else None
         return pages
+
+    def kpi_metadata(self, kpi_id: str) -> dict | None:
+        """GET <base>/kpi/<id> -> {"values": [{"id", "title", "municipality_type", ...}]}; None if Kolada has no such KPI."""
+        url = f"{self.base_url}/kpi/{kpi_id}"
+        page = request_json(self._client, "GET", url, service=SERVICE, policy=self.policy, error_cls=KoladaError)
+        values = page.get("values") if isinstance(page, dict) else None
+        hits = [v for v in values or [] if isinstance(v, dict) and v.get("id") == kpi_id]
+        return hits[0] if hits else None
 
 
 def area_codes(area_id: str) -> tuple[str, str | None]:
@@ -93,6 +115,29 @@ def area_codes(area_id: str) -> tuple[str, str | None]:
     if area_id.startswith("00"):
         return area_id[2:], None       # "0000" -> "00" riket, "0001" -> "01" Stockholm
     return area_id[:2], area_id
+
+
+def _is_deleted(v: object) -> bool:
+    flag = v.get("isdeleted") if isinstance(v, dict) else None
+    return flag is True or flag == 1 or (isinstance(flag, str) and flag.strip().lower() in ("true", "1"))
+
+
+def drop_deleted(pages: Sequence[dict]) -> tuple[list[dict], int]:
+    """The pages without the values Kolada flags `isdeleted`, and how many were dropped."""
+    out, dropped = [], 0
+    for page in pages:
+        if not isinstance(page, dict) or not isinstance(page.get("values"), list):
+            out.append(page)  # parse_kolada reports the malformed page
+            continue
+        entries = []
+        for entry in page["values"]:
+            if isinstance(entry, dict) and isinstance(entry.get("values"), list):
+                kept = [v for v in entry["values"] if not _is_deleted(v)]
+                dropped += len(entry["values"]) - len(kept)
+                entry = {**entry, "values": kept}
+            entries.append(entry)
+        out.append({**page, "values": entries})
+    return out, dropped
 
 
 def parse_kolada(pages: Sequence[dict]) -> pl.DataFrame:

@@ -1,8 +1,12 @@
 """Synthetic, deterministic snapshots for the 35 indicators ("Exempeldata – inte officiell statistik").
 
-The files have exactly the shape the real APIs return (json-stat2 from Folkhälsodata's PxWeb,
-Kolada v2 pages with next_page), wrapped in the same snapshot envelope as online runs, so the
-offline pipeline reads them with the same parser. Levels are plausible, not real.
+The files have the shape the real APIs return (evidence: docs/indicator_sources.md): json-stat2 from
+Folkhälsodata's PxWeb v1 with the real table paths and variable names (Region "00 Riket"/"01 Stockholms
+län", the category variable, *Andel och konfidensintervall* 01-04, Kön 00/01/02 in survey tables and
+1+2/1/2 in register tables, År, pinned extra variables, one ContentsCode), and Kolada v3 pages linked by
+next_url, wrapped in the same snapshot envelope as online runs, so the offline pipeline reads them with
+the same parser. Values are synthetic. Where the evidence gives a category's text but not its code, the
+sample uses the text as the code.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from folkhalsa import SAMPLE_NOTICE
 from folkhalsa.settings import PROJECT_ROOT, Settings
 from folkhalsa.sources.indicators import (PLACEHOLDER_NOTE, breakdowns, envelope, load_catalogue,
                                           placeholder_dataset, write_snapshot)
+from folkhalsa.sources.pxweb_tables import parse_fixed_selections
 from folkhalsa.io.jsonstat import Dimension, build_dataset
 from folkhalsa.io.pxweb import query_body
 
@@ -41,11 +46,16 @@ SURVEY_N = {"01": 12000, "03": 5000, "04": 4000, "05": 5500, "06": 4500, "07": 3
 SEX_SHARE = {"T": 1.0, "K": 0.54, "M": 0.46}
 EDU_SHARE = {"total": 1.0, "förgymnasial": 0.13, "gymnasial": 0.42, "eftergymnasial": 0.42}
 EDU_WEIGHT = {"total": 0.0, "förgymnasial": -0.55, "gymnasial": -0.05, "eftergymnasial": 0.45}
-# Source codes and labels, as PxWeb tables publish them (Kön uses SCB's 1 = män, 2 = kvinnor).
-SEX_CODES = [("1+2", "Totalt", "T"), ("2", "Kvinnor", "K"), ("1", "Män", "M")]
-EDU_CODES = [("TOT", "Totalt", "total"), ("FGY", "Förgymnasial utbildning", "förgymnasial"),
-             ("GY", "Gymnasial utbildning", "gymnasial"), ("EGY", "Eftergymnasial utbildning", "eftergymnasial")]
-
+# Kön as the tables publish it: survey tables 00/01/02 (01 = Kvinnor), register tables 1+2/1/2 (1 = Män),
+# MedlivsYreg 01/02 without a total. The pipeline reads the labels, never the order.
+SURVEY_SEX = [("00", "Totalt", "T"), ("01", "Kvinnor", "K"), ("02", "Män", "M")]
+REGISTER_SEX = [("1+2", "Totalt", "T"), ("1", "Män", "M"), ("2", "Kvinnor", "K")]
+SEX_BY_TABLE = {"MedlivsYreg.px": [("01", "Kvinnor", "K"), ("02", "Män", "M")]}
+MEASURES = [("01", "Andel"), ("02", "Konfidensintervall nedre gräns"), ("03", "Konfidensintervall övre gräns"),
+            ("04", "Antal svar")]
+# Texts for pinned values and known category codes (labels of the synthetic tables).
+PINNED_TEXTS = {("Åldersstandardisering", "1"): "Ej åldersstandardiserat",
+                ("Psykisk hälsa", "21"): "Allvarlig psykisk påfrestning"}
 
 @dataclass
 class Spec:
@@ -87,7 +97,7 @@ SPECS = {
     "6.3": Spec(64.5, 0.2, 2.5, -1.0, 10.0, 0.5),
     "6.4": Spec(24.5, -0.1, 2.0, 12.0, 9.0, 0.5),
     "7.1": Spec(81.8, 0.0, 2.5, dep=0.6),  # election years only, see _election_value
-    "7.2": Spec(63.0, -0.2, 2.5, 1.0, 9.0, 0.4),
+    "7.2": Spec(24.0, 0.2, 2.5, -1.0, -9.0, 0.4),  # LOW trust (the real category)
     "7.3": Spec(28.0, 0.1, 2.5, -1.5, -12.0, 0.5),
     "7.4": Spec(19.5, 0.3, 1.5, 4.5, -2.0, 0.2),
     "7.5": Spec(5.6, 0.1, 0.8, -0.6, -1.5, 0.3),
@@ -154,8 +164,9 @@ class _Indicator:
 
 
 def _periods(cat: dict, first_year: int) -> list[str]:
-    if cat["period_type"] == "rolling4":
-        return [f"{e - 3}-{e}" for e in range(first_year + 3, LAST_YEAR + 1)]
+    span = {"rolling4": 3, "rolling5": 4}.get(cat["period_type"], 0)
+    if span:
+        return [f"{e - span}-{e}" for e in range(first_year + span, LAST_YEAR + 1)]
     return [str(y) for y in range(first_year, LAST_YEAR + 1)]
 
 
@@ -168,6 +179,7 @@ def _survey_n(area: str, sex: str, edu: str, period: str, spec: Spec, rng: rando
 
 def _folkhalsodata(cat: dict, spec: Spec, rng: random.Random, county_names: dict[str, str],
                    munis: dict[str, str], scale: int, first_year: int) -> dict:
+    """A json-stat2 answer shaped like the real table: the selection an online fetch of this row makes."""
     bd = breakdowns(cat)
     survey = bool(cat["min_respondents"])
     areas = ["00", *county_names]
@@ -176,54 +188,67 @@ def _folkhalsodata(cat: dict, spec: Spec, rng: random.Random, county_names: dict
     names = {"00": "Riket", **county_names, **munis}
     ind = _Indicator(cat, spec, rng, areas)
     periods = _periods(cat, first_year)
-    sexes = SEX_CODES if "sex" in bd else SEX_CODES[:1]
-    edus = EDU_CODES if "education" in bd else []
-    measure, dec = cat["measure"], cat["decimals"]
-    contents = [(measure, "Andel (%)" if cat["unit"] == "percent" else cat["name_sv"])]
+    table = Path(cat["table_path"]).name
+    sexes = SEX_BY_TABLE.get(table) or (SURVEY_SEX if survey else REGISTER_SEX)
+    if "sex" not in bd:
+        sexes = [s for s in sexes if s[2] == "T"]
+    dims = [Dimension("Region", areas, [f"{a} {names[a]}" for a in areas], "region")]
+    if cat["category_variable"]:
+        code = cat["category_code"]
+        dims.append(Dimension(cat["category_variable"], [code],
+                              [PINNED_TEXTS.get((cat["category_variable"], code), code if not code.isdigit()
+                                                else cat["name_sv"])], cat["category_variable"].lower()))
+    for var, value in parse_fixed_selections(cat["fixed_selections"]).items():
+        dims.append(Dimension(var, [value], [PINNED_TEXTS.get((var, value), value)], var.lower()))
     if survey:
-        contents += [(f"{measure}_KI_nedre", "Konfidensintervall, nedre gräns"),
-                     (f"{measure}_KI_ovre", "Konfidensintervall, övre gräns"),
-                     ("Antal_svar", "Antal svarande")]
-    dims = [Dimension("Region", areas, [names[a] for a in areas], "region"),
-            Dimension("Kon", [c for c, _, _ in sexes], [lab for _, lab, _ in sexes], "kön")]
-    if edus:
-        dims.append(Dimension("Utbildningsniva", [c for c, _, _ in edus], [lab for _, lab, _ in edus],
-                              "utbildningsnivå"))
-    if survey:
-        dims.append(Dimension("Alder", ["16-84"], ["16-84 år"], "ålder"))
-    dims.append(Dimension("Tid", periods, periods, "år"))
+        dims.append(Dimension("Andel och konfidensintervall", [c for c, _ in MEASURES], [t for _, t in MEASURES],
+                              "andel och konfidensintervall"))
+    dims.append(Dimension("Kön", [c for c, _, _ in sexes], [lab for _, lab, _ in sexes], "kön"))
+    dims.append(Dimension("År", periods, periods, "år"))
+    title = f"{cat['category_variable'] or cat['name_sv']} efter region, kön och år"
     base = "procent" if cat["unit"] == "percent" else cat["unit"]
-    unit = {c: {"base": "antal", "decimals": 0} if c == "Antal_svar" else {"base": base, "decimals": dec}
-            for c, _ in contents}
-    dims.append(Dimension("ContentsCode", [c for c, _ in contents], [lab for _, lab in contents],
-                          "tabellinnehåll", {"unit": unit}))
-    edu_list = [h for _, _, h in edus] or ["total"]
-    values: list[float | int | None] = []
-    for area, (_, _, sex), edu, period in itertools.product(areas, sexes, edu_list, periods):
-        p = ind.value(area, sex, edu, period)
-        values.append(ind.rounded(p))
+    dims.append(Dimension("ContentsCode", ["EliminatedValue"], [title], "EliminatedContents",
+                          {"unit": {"EliminatedValue": {"base": base, "decimals": cat["decimals"]}}}))
+    by_cell: dict[tuple, list] = {}
+    for area, (_, _, sex), period in itertools.product(areas, sexes, periods):
+        p = ind.value(area, sex, "total", period)
+        cell = [ind.rounded(p)]
         if survey:
-            n = _survey_n(area, sex, edu, period, spec, rng, list(county_names))
+            n = _survey_n(area, sex, "total", period, spec, rng, list(county_names))
             half = 1.96 * 1.2 * math.sqrt(max(p * (100 - p), 1.0) / n)
-            values += [ind.rounded(max(p - half, 0.0)), ind.rounded(min(p + half, 100.0)), n]
-    status = _inject_gaps(values, len(contents), areas, rng, survey)
-    return build_dataset(dims, values, status, label=f"{cat['name_sv']} efter region, kön och år",
-                         source="Folkhälsomyndigheten (exempeldata)", updated=UPDATED, note=[SAMPLE_NOTICE],
-                         role={"time": ["Tid"], "metric": ["ContentsCode"], "geo": ["Region"]},
-                         extension={"px": {"tableid": Path(cat["table_path"]).stem, "decimals": dec,
+            cell += [ind.rounded(max(p - half, 0.0)), ind.rounded(min(p + half, 100.0)), n]
+        by_cell[(area, sex, period)] = cell
+    if survey:  # one small group the publisher still shows: the catalogue's disclosure rule must catch it
+        area, (_, _, sex) = areas[rng.randrange(1, len(areas))], sexes[rng.randrange(len(sexes))]
+        by_cell[(area, sex, periods[rng.randrange(len(periods))])][3] = rng.randint(20, 49)
+    # json-stat2 order: the last dimension runs fastest (Region, ..., measure, Kön, År, ContentsCode).
+    values: list[float | int | None] = []
+    n_measures = len(MEASURES) if survey else 1
+    for area in areas:
+        for m in range(n_measures):
+            for _, _, sex in sexes:
+                for period in periods:
+                    values.append(by_cell[(area, sex, period)][m])
+    status = _inject_gaps(values, n_measures, len(sexes) * len(periods), areas, rng, survey)
+    return build_dataset(dims, values, status, label=title, source="Folkhälsomyndigheten (exempeldata)",
+                         updated=UPDATED, note=[SAMPLE_NOTICE], role={"time": ["År"], "metric": ["ContentsCode"]},
+                         extension={"px": {"tableid": Path(cat["table_path"]).stem, "decimals": cat["decimals"],
                                            "language": "sv"}})
 
 
-def _inject_gaps(values: list, n_contents: int, areas: list[str], rng: random.Random, survey: bool) -> dict[int, str]:
-    """Blank a few county cells the way PxWeb does: '..' missing, 'x' suppressed, '*' unreliable."""
-    cells = len(values) // n_contents
-    per_area = cells // len(areas)
+def _inject_gaps(values: list, n_measures: int, cells_per_measure: int, areas: list[str], rng: random.Random,
+                 survey: bool) -> dict[int, str]:
+    """Blank a few county cells the way PxWeb does: '..' missing, 'x' suppressed, '*' unreliable.
+
+    values run area, measure, then (sex, period); a mark applies to every measure of its cell."""
     status: dict[int, str] = {}
     marks = ["..", "..", "x", "*"] if survey else ["..", ".."]
+    per_area = n_measures * cells_per_measure
     for mark in marks:
-        cell = rng.randrange(per_area, cells)  # never riket (the first area)
-        for k in range(n_contents):
-            i = cell * n_contents + k
+        area = rng.randrange(1, len(areas))  # never riket (the first area)
+        cell = rng.randrange(cells_per_measure)
+        for m in range(n_measures):
+            i = area * per_area + m * cells_per_measure + cell
             status[i] = mark
             if mark != "*":
                 values[i] = None
@@ -235,37 +260,48 @@ def _kolada_pages(cat: dict, spec: Spec, rng: random.Random, counties: list[str]
     bd = breakdowns(cat)
     kolada_ids = ["0000"] + [f"00{c}" for c in counties]
     areas = ["00", *counties]
-    if scale >= 10 and "municipality" in bd:
+    if cat["kpi_type"] == "K":  # kommun values only; the scale-1 sample keeps ten kommuner
+        kolada_ids, areas = [], []
+        munis = munis if scale >= 10 else dict(list(munis.items())[:10])
+    if (scale >= 10 and "municipality" in bd) or cat["kpi_type"] == "K":
         kolada_ids += list(munis)
         areas += list(munis)
-    ind = _Indicator(cat, spec, rng, areas)
+    ind = _Indicator(cat, spec, rng, ["00", *counties, *(a for a in areas if len(a) == 4)])
     years = list(range(first_year, LAST_YEAR + 1))
     genders = ["T", "K", "M"] if "sex" in bd else ["T"]
     entries = []
     for kid, area in zip(kolada_ids, areas):
         for y in years:
-            vals = [{"count": 1, "gender": g, "status": "", "value": ind.rounded(ind.value(area, g, "total", str(y)))}
-                    for g in genders]
+            vals = [{"count": 1, "gender": g, "status": "", "value": ind.rounded(ind.value(area, g, "total", str(y))),
+                     "isdeleted": False} for g in genders]
             entries.append({"kpi": cat["kpi_id"], "municipality": kid, "period": y, "values": vals})
     for _ in range(2):  # a couple of gaps, as Kolada publishes them: value null
         e = entries[rng.randrange(len(years), len(entries))]
         for v in e["values"]:
             v["value"] = None
-    ids_part = "" if scale >= 10 else f"/municipality/{','.join(kolada_ids)}"
+    if len(genders) > 1:  # and one value Kolada has withdrawn (women's, so the cell keeps T and M)
+        e = entries[rng.randrange(len(years), len(entries))]
+        e["values"][1]["isdeleted"] = True
+    ids_part = "" if scale >= 10 and cat["kpi_type"] != "K" else f"/municipality/{','.join(kolada_ids[:25])}"
     first_url = f"{KOLADA_BASE}/data/kpi/{cat['kpi_id']}{ids_part}/year/{','.join(map(str, years))}"
     query = {"kpi": cat["kpi_id"], "municipality": None if scale >= 10 else kolada_ids, "years": years}
     return f"{first_url}?per_page={KOLADA_PER_PAGE}", query, _paginate(entries, first_url)
 
 
 def _paginate(entries: list[dict], first_url: str) -> list[dict]:
-    """Cut entries into Kolada v2 pages linked by full next_page / previous_page URLs."""
+    """Cut entries into Kolada v3 pages linked by full next_url / previous_url; the last has no next_url."""
     def url(n: int) -> str:
         return f"{first_url}?page={n}&per_page={KOLADA_PER_PAGE}"
     chunks = [entries[i:i + KOLADA_PER_PAGE] for i in range(0, len(entries), KOLADA_PER_PAGE)]
-    return [{"count": len(chunk), "values": chunk,
-             "previous_page": url(p - 1) if p > 1 else None,
-             "next_page": url(p + 1) if p < len(chunks) else None}
-            for p, chunk in enumerate(chunks, start=1)]
+    pages = []
+    for p, chunk in enumerate(chunks, start=1):
+        page = {"values": chunk, "count": len(entries)}
+        if p > 1:
+            page["previous_url"] = url(p - 1)
+        if p < len(chunks):
+            page["next_url"] = url(p + 1)
+        pages.append(page)
+    return pages
 
 
 def write_sample_indicators(out_dir: Path, *, seed: int = 42, scale: int = 1,
@@ -284,7 +320,7 @@ def write_sample_indicators(out_dir: Path, *, seed: int = 42, scale: int = 1,
         rng = random.Random(f"{seed}:{code}")  # one stream per indicator: editing one leaves the rest alone
         if source == "folkhalsodata":
             data = _folkhalsodata(cat, SPECS[code], rng, county_names, munis, scale, first_year)
-            sel = {d: list(data["dimension"][d]["category"]["index"]) for d in data["id"]}
+            sel = {d: list(data["dimension"][d]["category"]["index"]) for d in data["id"] if d != "ContentsCode"}
             env = envelope(source, code, f"{PXWEB_BASE}/{cat['table_path']}", query_body(sel), RETRIEVED_AT,
                            response=data, notice=SAMPLE_NOTICE)
         elif source == "kolada":

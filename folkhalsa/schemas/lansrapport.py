@@ -61,11 +61,27 @@ class Sheet:
     columns: tuple[Column, ...]
     help_sv: str = ""
     unique: tuple[str, ...] = field(default_factory=tuple)  # fields that must be unique per return
-    max_rows: int | None = None
+    max_rows: int | None = None  # data rows (tables) or label rows (form) the template holds
+    must_have_rows: bool = False  # an empty table is an error, not a warning
+
+    @property
+    def last_row(self) -> int:
+        """The last Excel row that may hold a value: the template's rows plus room for a header
+        moved down or a few blank rows, which the validator reports with their own rules."""
+        return 1 + (self.max_rows or len(self.columns)) + ROW_SLACK
 
     def column(self, field_name: str) -> Column:
         return next(c for c in self.columns if c.field == field_name)
 
+
+# Resource limits, applied before a sheet is parsed (folkhalsa/io/workbook.py).
+ROW_SLACK = 100                 # rows beyond a table's limit still read, so too_many_rows can name a row
+LAST_COLUMN = 26                # column Z: the widest sheet has 7 columns; notes beside it are allowed
+CELL_TEXT_LIMIT = 32_767        # Excel's own limit for the text in one cell
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024   # all parts of the workbook together, unpacked
+MAX_COMPRESSION_RATIO = 200     # per part over 1 MB unpacked; ordinary sheet XML packs 5-30 times
+MAX_PARTS = 2_000               # zip members
+MAX_TABLE_ROWS = 10_000         # actors, activities, needs: 100 times the largest real return
 
 UPPGIFTER = Sheet(
     name="Uppgifter", table="submission", layout="form",
@@ -81,7 +97,7 @@ UPPGIFTER = Sheet(
 )
 
 AKTORER = Sheet(
-    name="Aktörer", table="actors", layout="table",
+    name="Aktörer", table="actors", layout="table", max_rows=MAX_TABLE_ROWS,
     help_sv="Aktörskartan: en rad per aktör som arbetar med folkhälsa i länet.",
     unique=("actor_id",),
     columns=(
@@ -97,7 +113,7 @@ AKTORER = Sheet(
 )
 
 INSATSER = Sheet(
-    name="Insatser", table="activities", layout="table",
+    name="Insatser", table="activities", layout="table", max_rows=MAX_TABLE_ROWS,
     help_sv="Länsstyrelsens insatser: en rad per insats och målområde.",
     unique=("activity_id",),
     columns=(
@@ -113,7 +129,7 @@ INSATSER = Sheet(
 )
 
 BEHOV = Sheet(
-    name="Behov", table="needs", layout="table",
+    name="Behov", table="needs", layout="table", max_rows=MAX_TABLE_ROWS,
     help_sv="Behov som kommuner, regionen och andra har lyft till länsstyrelsen.",
     unique=("need_id",),
     columns=(
@@ -128,7 +144,7 @@ BEHOV = Sheet(
 )
 
 EKONOMI = Sheet(
-    name="Ekonomi", table="finance", layout="table", max_rows=1,
+    name="Ekonomi", table="finance", layout="table", max_rows=1, must_have_rows=True,
     help_sv="Ekonomisk redovisning av statsbidraget. Outnyttjade medel återbetalas senast 31 mars året efter.",
     columns=(
         Column("Beviljat (kr)", "granted_sek", "amount", help_sv="Beviljat belopp.", example="630 000"),
@@ -142,9 +158,12 @@ SHEETS: tuple[Sheet, ...] = (UPPGIFTER, AKTORER, INSATSER, BEHOV, EKONOMI)
 INSTRUCTIONS_SHEET = "Instruktioner"
 
 # Rules, named once so messages, docs and tests use the same ids. Each has one severity:
-# an error rejects the whole return (it is quarantined), a warning lands it.
+# an error rejects the whole return (it is quarantined), a warning lands it, and a `normalised`
+# note says a value was read as what a person would call the same (never rejects).
 CATALOGUE = Catalogue("returns", [
     Rule("unreadable", "error", "Filen kan inte läsas", "The file cannot be read"),
+    Rule("reader_failed", "error", "Läsaren kraschade eller nådde minnes- eller tidsgränsen",
+         "The reader crashed or hit the memory or time limit"),
     Rule("missing_sheet", "error", "Fliken saknas", "Sheet is missing"),
     Rule("missing_column", "error", "Kolumnen saknas", "Column is missing"),
     Rule("shifted_header", "error", "Rubriken är förskjuten eller sammanslagen", "Header cells are shifted or merged"),
@@ -153,24 +172,53 @@ CATALOGUE = Catalogue("returns", [
     Rule("required", "error", "Obligatoriskt fält är tomt", "Required field is empty"),
     Rule("county_code", "error", "Okänd länskod", "Unknown county code"),
     Rule("county_mismatch", "error", "Länskoden stämmer inte med filens län", "County code does not match the file's county"),
+    Rule("year_mismatch", "error", "Året stämmer inte med filnamnets år", "Year does not match the file name's year"),
     Rule("municipality_code", "error", "Kommunkoden finns inte i länet", "Municipality code is not in this county"),
     Rule("code_list", "error", "Värdet finns inte i kodlistan", "Value is not in the code list"),
     Rule("target_area", "error", "Målområde måste vara 1–8", "Target area must be 1-8"),
     Rule("date_format", "error", "Ogiltigt datum", "Invalid date"),
     Rule("date_range", "error", "Datumet ligger utanför rapportåret", "Date outside the reporting year"),
     Rule("not_a_number", "error", "Text i ett sifferfält", "Text in a number cell"),
+    Rule("ambiguous_amount", "error", "Beloppet är inte ett entydigt svenskt tal",
+         "Amount is not an unambiguous Swedish number"),
     Rule("email", "error", "Ogiltig e-postadress", "Invalid e-mail address"),
     Rule("negative", "error", "Beloppet är negativt", "Amount is negative"),
     Rule("excel_error", "error", "Excel-felvärde i cellen", "Excel error value in cell"),
+    Rule("cell_too_long", "error", "Cellen har mer text än Excel tillåter (32 767 tecken)",
+         "Cell holds more text than Excel allows (32 767 characters)"),
+    Rule("outside_template", "error", "Värden utanför mallens område", "Values outside the template's area"),
     Rule("used_exceeds_granted", "error", "Förbrukat är större än beviljat", "Amount used exceeds amount granted"),
     Rule("repaid_mismatch", "warning", "Återbetalas stämmer inte med beviljat − förbrukat", "Repaid does not equal granted minus used"),
     Rule("grant_differs", "warning", "Beviljat skiljer sig från regeringsbeslutet", "Granted differs from the government decision"),
     Rule("duplicate_id", "error", "Id förekommer flera gånger", "Duplicate id"),
+    Rule("duplicate_actor", "warning", "Samma aktör (namn och kommun) under flera id; räknas en gång i riksbilden",
+         "Same actor (name and kommun) under several ids; counted once in the national picture"),
     Rule("too_many_rows", "error", "För många rader", "Too many rows"),
     Rule("empty_table", "warning", "Tabellen är tom", "Table is empty"),
+    Rule("empty_required_table", "error", "Tabellen får inte vara tom", "This table must not be empty"),
+    Rule("pending_review", "warning", "Ny version väntar på granskning: den tömmer eller mer än halverar en tabell",
+         "New version held for review: it empties or more than halves a table"),
+    Rule("unicode_nfc", "normalised", "Texten normaliserades till Unicode NFC", "Text normalised to Unicode NFC"),
+    Rule("header_whitespace", "normalised", "Rubrikens mellanslag/radbrytningar slogs ihop",
+         "Header whitespace/line breaks collapsed"),
+    Rule("code_case", "normalised", "Kodvärdet skrevs om till kodlistans form", "Code value rewritten in the code list's form"),
+    Rule("datetime_date", "normalised", "Datum och tid: datumet behölls", "Date and time: the date was kept"),
+    Rule("sheet_name", "normalised", "Flikens namn lästes i mallens form", "Sheet name read in the template's form"),
 ], doc="Länsrapporter. Ett fel avvisar hela rapporten (karantän); `missing_column` är ett fel: en saknad mallkolumn gör att fliken inte kan läsas rätt. / County returns: an error rejects the whole return; `missing_column` is an error because a missing template column means the sheet cannot be read faithfully.")
 RULES: dict[str, tuple[str, str]] = {r.id: (r.sv, r.en) for r in CATALOGUE.rules.values()}
 WARNING_RULES = frozenset(r.id for r in CATALOGUE.rules.values() if r.severity == "warning")
+NORMALISED_RULES = frozenset(r.id for r in CATALOGUE.rules.values() if r.severity == "normalised")
+
+# Amounts: the forms the validator accepts, for messages and docs.
+AMOUNT_FORMS = ("630 000", "630 000 kr", "630000", "630 000,00", "630 000:-")
+# What is normalised, in the template docs' words.
+NORMALISATIONS = (
+    "All text is read as Unicode NFC (Mac saves names and values decomposed, NFD); sheet names too.",
+    "Whitespace and line breaks in a header collapse to one space; headers match regardless of case.",
+    "Columns are matched by their header, in any order.",
+    "Code-list values match regardless of case and are stored in the code list's form (kommun -> Kommun).",
+    "A date with a time in a date column keeps its date.",
+)
 
 # What each rule expects and an example of a right value, for the marked-up workbook returned to
 # the county (folkhalsa.feedback.annotate). Where the issue names a column, the column's own help
@@ -212,4 +260,7 @@ RULE_GUIDANCE: dict[str, tuple[str, str]] = {
     "code_case": ("Ingen åtgärd behövs; skriv gärna värdet som i listan.", "Kommun"),
     "datetime_date": ("Ingen åtgärd behövs; skriv gärna bara datumet.", "2023-02-15"),
     "sheet_name": ("Ingen åtgärd behövs; använd gärna mallens fliknamn.", "Aktörer"),
+    "duplicate_actor": ("Varje aktör bara en gång i aktörskartan (samma namn räknas som samma aktör).", "Umeå kommun på en rad"),
+    "pending_review": ("Ingen åtgärd behövs om tabellen verkligen ska vara mindre än i förra versionen; "
+                       "Folkhälsomyndigheten granskar och godkänner versionen.", "Alla rader från förra versionen finns kvar"),
 }

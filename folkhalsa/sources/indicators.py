@@ -22,14 +22,19 @@ import polars as pl
 from folkhalsa.issues import Catalogue, InputError, Issue, Rule
 from folkhalsa.landing import LandingSource, LandResult, Parsed, Rejection, land_files, utc_now
 from folkhalsa.io.jsonstat import Dataset, Dimension, build_dataset, parse_dataset, to_frame
-from folkhalsa.io.kolada import KoladaClient, parse_kolada
+from folkhalsa.io.kolada import KoladaClient, drop_deleted, parse_kolada
 from folkhalsa.io.pxweb import PxWebClient, query_body
+from folkhalsa.sources.pxweb_tables import (TableMismatch, is_measure_variable, is_variable, measure_kinds, mismatch,
+                                            parse_fixed_selections, resolve)
 
 LANDING_SOURCE = "indicators"
 TABLE = "indicator_values"
 SOURCES = ("folkhalsodata", "kolada", "file")
 BREAKDOWNS = ("sex", "education", "age", "county", "municipality")
-PERIOD_TYPES = ("annual", "rolling4")
+PERIOD_TYPES = ("annual", "rolling4", "rolling5")
+PERIOD_SPAN = {"annual": 0, "rolling4": 3, "rolling5": 4}  # end year minus start year
+KPI_TYPES = ("", "K", "A", "L")            # Kolada municipality_type; K: kommun values only
+COUNTY_VALUES = ("source", "none")         # where a county figure comes from (none: not published)
 EDUCATION = ("total", "förgymnasial", "gymnasial", "eftergymnasial")
 
 INDICATOR_SCHEMA: dict[str, pl.DataType] = {
@@ -74,6 +79,10 @@ CATALOGUE = Catalogue(LANDING_SOURCE, [
     Rule("missing_folder", "warning", "Mappen med ögonblicksbilder saknas", "The snapshot folder is missing"),
     Rule("education_dropped", "warning", "Utbildningsgrupper utan motsvarighet hoppas över",
          "Education groups without a match are skipped"),
+    Rule("kolada_deleted", "warning", "Värden som Kolada markerat som borttagna (isdeleted) hoppades över",
+         "Values Kolada flags as deleted (isdeleted) were dropped"),
+    Rule("unverified_source", "warning", "Källan är inte verifierad mot offentligt material",
+         "The source is not verified against public material"),
     Rule("unknown_status", "warning", "Okända statuskoder behandlas som vanliga värden",
          "Unknown status codes are treated as plain values"),
 ], doc="Indikatorer (ögonblicksbilder av PxWeb/Kolada-svar). Ett fel avvisar ögonblicksbilden; den "
@@ -132,7 +141,42 @@ def _catalogue_row_problems(r: dict) -> list[str]:
     for col in ("decimals", "min_respondents"):
         if r[col] and not r[col].isdigit():
             out.append(f"{code}: {col} '{r[col]}' är inget heltal / is not an integer")
+    return out + _source_row_problems(r)
+
+
+def _source_row_problems(r: dict) -> list[str]:
+    """The columns that say where a number comes from and how it is picked from its table."""
+    code, out = r["code"], []
+    if not (r.get("evidence") or "").strip():
+        out.append(f"{code}: evidence saknas (en URL/kodplats eller 'unverified: ...') / evidence is missing")
+    elif not is_unverified(r) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", r.get("verified_on") or ""):
+        out.append(f"{code}: verified_on '{r.get('verified_on')}' är inget datum ÅÅÅÅ-MM-DD / is not a date")
+    if (r.get("kpi_type") or "") not in KPI_TYPES:
+        out.append(f"{code}: kpi_type '{r['kpi_type']}' ∉ {KPI_TYPES[1:]}")
+    if (r.get("county_value") or "source") not in COUNTY_VALUES:
+        out.append(f"{code}: county_value '{r['county_value']}' ∉ {COUNTY_VALUES}")
+    if r.get("kpi_type") == "K" and (r.get("county_value") or "source") == "source":
+        out.append(f"{code}: en KPI av typ K har bara kommunvärden; county_value måste vara 'none' / a type K KPI "
+                   f"has kommun values only; county_value must be 'none'")
+    if r.get("category_code") and not r.get("category_variable"):
+        out.append(f"{code}: category_code utan category_variable / category_code without category_variable")
+    try:
+        parse_fixed_selections(r.get("fixed_selections"))
+    except ValueError as e:
+        out.append(f"{code}: {e}")
     return out
+
+
+def is_unverified(cat_row: dict) -> bool:
+    """True when the catalogue has no evidence that the source exists and measures this indicator."""
+    return (cat_row.get("evidence") or "").strip().lower().startswith("unverified") or not cat_row.get("verified_on")
+
+
+def unverified_sources(catalogue: pl.DataFrame) -> list[Issue]:
+    """One warning per catalogue row without evidence: a run must not use such sources silently."""
+    return [_issue("unverified_source", "dbt/seeds/indicator_catalogue.csv", column="evidence", value=r["code"],
+                   detail=f"{r['code']}: {r['evidence']}", detail_en=f"{r['code']}: {r['evidence']}")
+            for r in catalogue.iter_rows(named=True) if r.get("source") and is_unverified(r)]
 
 
 def breakdowns(cat_row: dict) -> set[str]:
@@ -218,14 +262,24 @@ def education_code(code: str, label: str) -> str | None:
     return None
 
 
-def _assign_roles(ds: Dataset) -> dict[str, str]:
+def _pinned_value(d: Dimension, cat: dict) -> str | None:
+    """The catalogue's value for a category or fixed variable, or None if the dimension is neither."""
+    if is_variable(d.id, d.label, cat.get("category_variable")):
+        return cat.get("category_code") or (d.codes[0] if len(d.codes) == 1 else "")
+    fixed = parse_fixed_selections(cat.get("fixed_selections"))
+    return next((v for name, v in fixed.items() if is_variable(d.id, d.label, name)), None)
+
+
+def _assign_roles(ds: Dataset, cat: dict | None = None) -> dict[str, str]:
     json_roles = {}
     for role, key in (("time", "time"), ("metric", "metric"), ("region", "geo")):
         for dim_id in (ds.meta.get("role") or {}).get(key, []) or []:
             json_roles[dim_id] = role
     roles: dict[str, str] = {}
     for d in ds.dimensions:
-        role = role_of(d.id, d.label, json_roles.get(d.id))
+        if cat is not None and _pinned_value(d, cat) is not None:
+            continue  # a category or fixed variable: harmonise_jsonstat keeps its one value
+        role = "measure" if is_measure_variable(d.id, d.label) else role_of(d.id, d.label, json_roles.get(d.id))
         if role is None:
             if len(d.codes) == 1:
                 continue  # a fixed selection (e.g. one age group): nothing to keep
@@ -248,9 +302,7 @@ def _period_end_year(period: str, period_type: str) -> int | None:
     if not m:
         return None
     start, end = int(m.group(1)), int(m.group(2) or m.group(1))
-    if period_type == "rolling4" and end - start != 3:
-        return None
-    if period_type == "annual" and m.group(2):
+    if end - start != PERIOD_SPAN[period_type] or (period_type == "annual" and m.group(2)):
         return None
     return end
 
@@ -267,17 +319,64 @@ KEYS = ["region_code", "municipality_code", "period", "sex", "education"]
 def harmonise_jsonstat(dataset: dict, cat: dict) -> tuple[pl.DataFrame, list[Issue]]:
     """JSON-stat (Folkhälsodata) -> rows with region/municipality/period/sex/education/value/ci/n/raw status."""
     ds = parse_dataset(dataset)
-    dims = {role: next(d for d in ds.dimensions if d.id == dim_id) for dim_id, role in _assign_roles(ds).items()}
+    dims = {role: next(d for d in ds.dimensions if d.id == dim_id) for dim_id, role in _assign_roles(ds, cat).items()}
     df = to_frame(ds, labels=True).with_row_index("row", offset=1)
     warnings: list[Issue] = []
+    df = _keep_pinned(df, ds, cat)
     if "age" in dims:
         df = _keep_total_age(df, dims["age"])
     df = _area_and_period(df, dims["region"].id, dims["time"].id)
     df = _sex(df, dims.get("sex"))
     df = _education(df, dims.get("education"), warnings)
-    df = _spread_metric(df, dims.get("metric"), cat.get("measure") or None)
+    if "measure" in dims:  # survey tables: Andel och konfidensintervall 01-04
+        df = _spread_measure_variable(df, dims["measure"], dims.get("metric"), cat)
+    else:
+        df = _spread_metric(df, dims.get("metric"), cat.get("measure") or None)
     return df.select(*KEYS, "value", "ci_low", "ci_high", "n_respondents", pl.col("status").alias("raw_status"),
                      "row"), warnings
+
+
+def _keep_pinned(df: pl.DataFrame, ds: Dataset, cat: dict) -> pl.DataFrame:
+    """Keep the catalogue's category and fixed values (a table may hold several indicators)."""
+    table = cat.get("table_path") or "?"
+    for name in [cat.get("category_variable"), *parse_fixed_selections(cat.get("fixed_selections"))]:
+        # Without its category or pinned variable the response may sum over them: never land that.
+        if name and not any(is_variable(d.id, d.label, name) for d in ds.dimensions):
+            raise TableMismatch(f"tabellen {table}: svaret saknar variabeln '{name}' (dimensioner {ds.ids}) / "
+                                f"table {table}: the response lacks the variable '{name}' (dimensions {ds.ids})",
+                                name)
+    for d in ds.dimensions:
+        wanted = _pinned_value(d, cat)
+        if wanted is None:
+            continue
+        if wanted == "":
+            raise mismatch(table, d.id, "katalogen anger ingen category_code", "the catalogue gives no category_code",
+                           d.codes, d.labels)
+        df = df.filter(pl.col(d.id) == resolve(table, d.id, wanted, d.codes, d.labels))
+    return df
+
+
+def _spread_measure_variable(df: pl.DataFrame, measure: Dimension, metric: Dimension | None,
+                             cat: dict) -> pl.DataFrame:
+    if metric is not None and len(metric.codes) > 1:
+        raise _err(f"både måttvariabeln '{measure.id}' och {len(metric.codes)} tabellinnehåll {metric.codes}",
+                   f"both the measure variable '{measure.id}' and {len(metric.codes)} contents {metric.codes}")
+    kinds = measure_kinds(cat.get("table_path") or "?", measure.id, measure.codes, measure.labels)
+    names = {"value": "value", "ci_low": "ci_low", "ci_high": "ci_high", "n": "n_respondents"}
+    wanted = cat.get("measure") or "01"
+    if kinds.get(wanted) != "value":
+        raise mismatch(cat.get("table_path") or "?", measure.id, f"måttet '{wanted}' är inte Andel",
+                       f"the measure '{wanted}' is not Andel", measure.codes, measure.labels)
+    out = df.filter(pl.col(measure.id) == wanted)
+    for code, kind in kinds.items():
+        if kind == "value":
+            continue
+        part = df.filter(pl.col(measure.id) == code).select(*KEYS, pl.col("value").alias(names[kind]))
+        out = out.join(part, on=KEYS, how="left", nulls_equal=True)
+    for name in names.values():
+        if name not in out.columns:
+            out = out.with_columns(pl.lit(None, pl.Float64).alias(name))
+    return out
 
 
 def _keep_total_age(df: pl.DataFrame, age: Dimension) -> pl.DataFrame:
@@ -344,6 +443,10 @@ def _spread_metric(df: pl.DataFrame, metric: Dimension | None, measure: str | No
 
 
 def harmonise_kolada(pages: list[dict], cat: dict) -> tuple[pl.DataFrame, list[Issue]]:
+    pages, deleted = drop_deleted(pages)
+    warnings = [_issue("kolada_deleted", value=str(deleted),
+                       detail=f"{deleted} värden som Kolada markerat isdeleted hoppades över",
+                       detail_en=f"{deleted} values Kolada flags isdeleted were dropped")] if deleted else []
     df = parse_kolada(pages)
     other = [k for k in df["kpi"].unique().to_list() if k != cat.get("kpi_id")]
     if other:
@@ -355,7 +458,7 @@ def harmonise_kolada(pages: list[dict], cat: dict) -> tuple[pl.DataFrame, list[I
     df = df.with_columns(pl.lit("total").alias("education"), raw.alias("raw_status"),
                          *(pl.lit(None, pl.Float64).alias(c) for c in ("ci_low", "ci_high", "n_respondents")))
     return df.select("region_code", "municipality_code", "period", "sex", "education", "value", "ci_low",
-                     "ci_high", "n_respondents", "raw_status", "row"), []
+                     "ci_high", "n_respondents", "raw_status", "row"), warnings
 
 
 def _finalise(df: pl.DataFrame, cat: dict, source: str, retrieved_at: datetime) -> tuple[pl.DataFrame, list[Issue]]:
@@ -441,7 +544,8 @@ def empty_tables() -> dict[str, pl.DataFrame]:
 
 
 LANDING = LandingSource(LANDING_SOURCE, CATALOGUE, _empty_tables, parser_files=(
-    "folkhalsa/sources/indicators.py", "folkhalsa/io/jsonstat.py", "folkhalsa/io/kolada.py",
+    "folkhalsa/sources/indicators.py", "folkhalsa/sources/pxweb_tables.py", "folkhalsa/io/jsonstat.py",
+    "folkhalsa/io/kolada.py",
     "dbt/seeds/indicator_catalogue.csv", "dbt/seeds/ref_indicators.csv"))
 
 
@@ -531,41 +635,119 @@ class FetchResult:
 
 
 def pxweb_selection(meta: dict, cat: dict, years: Sequence[int] | None) -> dict[str, list[str]]:
-    """Choose values per variable from PxWeb table metadata, following the catalogue row."""
+    """Choose values per variable from PxWeb table metadata, following the catalogue row.
+
+    Raises TableMismatch naming the table, the variable and the values it offers when the table has no
+    value for the row (a renamed category, a missing measure, an unknown sex label ...).
+    """
+    table = cat.get("table_path") or "?"
     wanted = breakdowns(cat)
+    fixed = parse_fixed_selections(cat.get("fixed_selections"))
     selection: dict[str, list[str]] = {}
     for var in meta["variables"]:
-        code, values = var["code"], [str(v) for v in var.get("values", [])]
+        code, text = var["code"], var.get("text", "")
+        values = [str(v) for v in var.get("values", [])]
         texts = [str(t) for t in var.get("valueTexts", values)]
-        role = "time" if var.get("time") else role_of(code, var.get("text", ""))
-        if role == "region":
-            keep = [v for v in values if len(v) == 2 or (len(v) == 4 and "municipality" in wanted)]
-        elif role == "time":
-            keep = [v for v in values if years is None or (_end(v) in set(years))]
-        elif role == "metric":
-            keep = [v for v, t in zip(values, texts) if metric_kind(v, t, cat.get("measure"))]
-        elif role in ("sex", "education") and role in wanted:
-            keep = values
-        else:  # a dimension we do not break down by: its total, or let PxWeb eliminate it
-            totals = [v for v, t in zip(values, texts) if _is_total(t)]
-            if totals:
-                keep = totals[:1]
-            elif var.get("elimination"):
-                continue
-            elif len(values) == 1:
-                keep = values
-            else:
-                raise _err("fetch_failed", f"kan inte välja värde för variabeln '{code}'",
-                           f"cannot choose a value for variable '{code}'")
+        fixed_name = next((f for f in fixed if is_variable(code, text, f)), None)
+        if fixed_name:
+            keep = [resolve(table, code, fixed[fixed_name], values, texts)]
+        elif is_variable(code, text, cat.get("category_variable")):
+            keep = _category_value(table, code, cat.get("category_code"), values, texts)
+        elif is_measure_variable(code, text):
+            keep = list(measure_kinds(table, code, values, texts))
+        else:
+            keep = _select_by_role(table, var, values, texts, cat, wanted, years)
+            if keep is None:
+                continue  # PxWeb eliminates the variable
         if not keep:
-            raise _err("fetch_failed", f"inga värden att hämta för '{code}'", f"no values to fetch for '{code}'")
+            raise mismatch(table, code, "inga värden att hämta", "no values to fetch", values, texts)
         selection[code] = keep
+    _check_named_variables(table, meta, cat, fixed)
     return selection
+
+
+def _category_value(table: str, code: str, category: str | None, values: list[str], texts: list[str]) -> list[str]:
+    if category:
+        return [resolve(table, code, category, values, texts, "kategorin", "the category")]
+    if len(values) == 1:
+        return values
+    raise mismatch(table, code, "katalogen anger ingen category_code", "the catalogue gives no category_code",
+                   values, texts)
+
+
+def _select_by_role(table: str, var: dict, values: list[str], texts: list[str], cat: dict, wanted: set[str],
+                    years: Sequence[int] | None) -> list[str] | None:
+    code = var["code"]
+    role = "time" if var.get("time") else role_of(code, var.get("text", ""))
+    if role == "region":
+        keep = [v for v in values if len(v) == 2 or (len(v) == 4 and "municipality" in wanted)]
+        if "county" in wanted and not any(len(v) == 2 and v != "00" for v in keep):
+            raise mismatch(table, code, "inga län", "no counties", values, texts)
+        return keep
+    if role == "time":
+        keep = [v for v in values if years is None or (_end(v) in set(years))]
+        if not keep:
+            raise mismatch(table, code, f"inga perioder som slutar {list(years or [])}",
+                           f"no periods ending in {list(years or [])}", values, texts)
+        return keep
+    if role == "metric":
+        return [v for v, t in zip(values, texts) if metric_kind(v, t, cat.get("measure"))] or (
+            values if len(values) == 1 else [])
+    if role == "sex":
+        return _sex_values(table, code, values, texts, "sex" in wanted)
+    if role == "education" and "education" in wanted:
+        return values
+    # A variable we do not break down by: its total, or let PxWeb eliminate it.
+    totals = [v for v, t in zip(values, texts) if _is_total(t)]
+    if totals:
+        return totals[:1]
+    if var.get("elimination"):
+        return None
+    if len(values) == 1:
+        return values
+    raise mismatch(table, code, "kan inte välja värde (ange fixed_selections i katalogen)",
+                   "cannot choose a value (set fixed_selections in the catalogue)", values, texts)
+
+
+def _sex_values(table: str, code: str, values: list[str], texts: list[str], by_sex: bool) -> list[str]:
+    """Sex codes from the table's own valueTexts (00/01/02 or 1+2/1/2, men and women in either order)."""
+    mapped = {v: sex_code("", t) for v, t in zip(values, texts)}
+    unknown = [v for v, s in mapped.items() if s is None]
+    if unknown or len(set(mapped.values())) != len(mapped):
+        raise mismatch(table, code, "könskoderna kan inte läsas från valueTexts",
+                       "the sex codes cannot be read from valueTexts", values, texts)
+    if by_sex:
+        return values
+    total = [v for v, s in mapped.items() if s == "T"]
+    if not total:
+        raise mismatch(table, code, "totalt för kön saknas", "there is no total for sex", values, texts)
+    return total
+
+
+def _check_named_variables(table: str, meta: dict, cat: dict, fixed: dict[str, str]) -> None:
+    """A catalogue variable that the table does not have at all is an error, not a silent total."""
+    names = [(v["code"], v.get("text", "")) for v in meta["variables"]]
+    for name in [cat.get("category_variable"), *fixed]:
+        if name and not any(is_variable(c, t, name) for c, t in names):
+            shown = ", ".join(f"'{c}'" for c, _ in names)
+            raise TableMismatch(f"tabellen {table}: variabeln '{name}' saknas; tabellen har {shown} / "
+                                f"table {table}: there is no variable '{name}'; the table has {shown}", name)
 
 
 def _end(period: str) -> int | None:
     m = re.search(r"(\d{4})\s*$", period)
     return int(m.group(1)) if m else None
+
+
+def kolada_area_ids(cat: dict, counties: Sequence[str], municipalities: Sequence[str]) -> list[str] | None:
+    """Kolada ids to ask for: riket and regions (unless the KPI is type K: kommun values only), and kommuner
+    when the catalogue breaks down by municipality. None (every area) when no areas are known."""
+    if not counties and not municipalities:
+        return None
+    if cat.get("kpi_type") == "K":
+        return list(municipalities) or None
+    ids = ["0000"] + [f"00{c}" for c in counties]
+    return ids + (list(municipalities) if "municipality" in breakdowns(cat) else [])
 
 
 def fetch_snapshots(
@@ -594,10 +776,7 @@ def fetch_snapshots(
                     env = envelope(source, code, px.table_url(cat["table_path"]), query_body(sel), retrieved,
                                    response=px.query(cat["table_path"], sel))
                 elif source == "kolada":
-                    ids = None
-                    if counties:
-                        ids = ["0000"] + [f"00{c}" for c in counties]
-                        ids += list(municipalities) if "municipality" in breakdowns(cat) else []
+                    ids = kolada_area_ids(cat, counties, municipalities)
                     pages = kc.values(cat["kpi_id"], ids, years)
                     env = envelope(source, code, kc.data_urls(cat["kpi_id"], ids, years)[0],
                                    {"kpi": cat["kpi_id"], "municipality": ids, "years": list(years or [])},

@@ -5,25 +5,41 @@ The format comes from folkhalsa.schemas.lansrapport.
 """
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
+from typing import Callable
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from folkhalsa import reference
 from folkhalsa.issues import InputError, Issue
-from folkhalsa.landing import LandingSource, LandResult, Parsed, land_files, sha256_file
-from folkhalsa.schemas.lansrapport import (
-    ACCEPTED_TEMPLATE_VERSIONS, CATALOGUE, CODE_LISTS, SHEETS, UPPGIFTER, Column, Sheet,
+from folkhalsa.landing import (
+    LandingSource, LandResult, Parsed, batch_id_for, land_files, read_manifest, sha256_file, utc_now, write_batch,
 )
-from folkhalsa.io.workbook import EXCEL_ERROR_TEXTS, Grid, UnreadableFile, read_csv_folder, read_xlsx
+from folkhalsa.schemas.lansrapport import (
+    ACCEPTED_TEMPLATE_VERSIONS, AMOUNT_FORMS, CATALOGUE, CELL_TEXT_LIMIT, CODE_LISTS, LAST_COLUMN,
+    MAX_COMPRESSION_RATIO, MAX_PARTS, MAX_UNCOMPRESSED_BYTES, RULES, SHEETS, UPPGIFTER, Column, Sheet,
+)
+from folkhalsa.io.workbook import (
+    EXCEL_ERROR_TEXTS, Grid, Limits, SheetLimits, UnreadableFile, nfc, read_csv_folder, read_xlsx,
+)
 
 SOURCE = "returns"
 EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FILENAME_PATTERN = re.compile(r"(?<!\d)(\d{2})[_\- ](20\d{2})(?!\d)")
+
+
+def _shown(value: str | None, limit: int = 200) -> str | None:
+    """A value as messages show it: never megabytes of text."""
+    if value is None or len(value) <= limit:
+        return value
+    return value[:limit] + f"… ({len(value)} tecken/characters)"
 
 
 @dataclass
@@ -45,21 +61,36 @@ class ParsedReturn:
         return [i for i in self.issues if i.severity == "warning"]
 
     @property
+    def notes(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "normalised"]
+
+    @property
     def ok(self) -> bool:
         return not self.errors
 
 
 # ---------------------------------------------------------------- value parsing
 
-_AMOUNT_JUNK = re.compile(r"(?i)\s|\u00a0|\u202f|kr\.?|sek|:-")
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+# Swedish amounts: space (or none) between thousands, comma before at most two decimals, an optional
+# 'kr', 'SEK' or ':-'. A dot is only a decimal point as a numeric cell writes it (598500.5).
+_SWEDISH_AMOUNT = re.compile(r"(-?)(\d{1,3}(?: \d{3})+|\d+)(?:,(\d{1,2}))?(?: ?(?:kr\.?|sek|:-))?", re.I)
+_CELL_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_THOUSANDS_DOT = re.compile(r"-?\d{1,3}(?:\.\d{3})+")
+# Looks like a number meant as an amount, but not in an accepted form ('630.000', '6,3 mkr', '1.000,5').
+_NUMBER_LIKE = re.compile(r"-?[\d .,]*\d[\d .,]*(?: ?(?:kr\.?|sek|:-|tkr|mkr|miljoner|tusen))?", re.I)
+AMOUNT_HINT = "godkända former/accepted forms: " + "; ".join(AMOUNT_FORMS)
 
 
 def parse_amount(s: str) -> float | None:
-    """Swedish amounts: '1 000 000', '630 000 kr', '1,5', '598500.0'. None if not a number."""
-    t = _AMOUNT_JUNK.sub("", s)
-    if re.fullmatch(r"-?\d+(,\d+)?", t):
-        v = float(t.replace(",", "."))
-    elif re.fullmatch(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", t):
+    """An unambiguous Swedish amount ('630 000', '630 000 kr', '630000', '630 000,00', '630 000:-'),
+    or the text of a numeric cell ('598500.5'). None for anything else, '630.000' included."""
+    t = _SPACES.sub(" ", s).strip()
+    m = _SWEDISH_AMOUNT.fullmatch(t)
+    if m:
+        v = float(m[2].replace(" ", "") + (f".{m[3]}" if m[3] else ""))
+        v = -v if m[1] else v
+    elif _CELL_NUMBER.fullmatch(t) and not _THOUSANDS_DOT.fullmatch(t):
         v = float(t)
     else:
         return None
@@ -71,20 +102,36 @@ def parse_int(s: str) -> int | None:
     return int(v) if v is not None and v == int(v) else None
 
 
-def parse_date(s: str) -> date | None:
-    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00:00(?:\.0+)?)?", s)
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?")
+
+
+def parse_date(s: str) -> tuple[date | None, bool]:
+    """(date, had a time of day). A date-time keeps its date; an Excel serial that lost its date
+    format is a date too."""
+    m = _DATE.fullmatch(s)
     if m:
         try:
-            return date(int(m[1]), int(m[2]), int(m[3]))
+            d = date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
-            return None
-    if re.fullmatch(r"\d{5}(\.0+)?", s):  # an Excel serial that lost its date format
-        return date(1899, 12, 30) + timedelta(days=int(float(s)))
-    return None
+            return None, False
+        return d, any(x not in (None, "00") for x in (m[4], m[5], m[6]))
+    if re.fullmatch(r"\d{5}(\.\d+)?", s):
+        days = float(s)
+        return date(1899, 12, 30) + timedelta(days=int(days)), days != int(days)
+    return None, False
 
 
 def split_codes(s: str) -> list[str]:
     return [p for p in re.split(r"[,;\s]+", s) if p]
+
+
+def header_key(s: str | None) -> str:
+    """A header as compared: NFC, whitespace and line breaks collapsed, case folded."""
+    return " ".join(nfc(s or "").split()).casefold()
+
+
+# Code list -> {folded value: canonical value}, so 'kommun' is read as 'Kommun'.
+_CANONICAL = {name: {nfc(v).casefold(): v for v in values} for name, values in CODE_LISTS.items()}
 
 
 # ---------------------------------------------------------------- validation
@@ -99,38 +146,78 @@ class _Checker:
         self.county: str | None = None
         self.year: int | None = None
         self.form_rows: dict[str, int] = {}  # Uppgifter field -> Excel row, for later messages
+        # Normalisation notes, one per (rule, sheet, column, value): a Mac file's thousand NFD cells
+        # are one note with a count, not a thousand lines.
+        self._notes: dict[tuple, list] = {}
+        # Converted values by (sheet, field, raw): most cells repeat (codes, areas, kommun codes).
+        self._memo: dict[tuple, tuple] = {}
 
     def add(self, rule: str, sheet: Sheet | None = None, row: int | None = None,
             column: str | None = None, value: str | None = None, detail: str = "") -> None:
         self.issues.append(CATALOGUE.issue(rule, file=self.file, sheet=sheet.name if sheet else None, row=row,
-                                           column=column, value=value, detail=detail))
+                                           column=column, value=_shown(value), detail=detail))
+
+    def note(self, rule: str, sheet: Sheet, row: int | None, column: str | None, value: str, now: str) -> None:
+        key = (rule, sheet.name, column, value)
+        seen = self._notes.get(key)
+        if seen:
+            seen[1] += 1
+            return
+        self._notes[key] = [(rule, sheet, row, column, value, now), 1]
+
+    def finish_notes(self) -> None:
+        for (rule, sheet, row, column, value, now), count in self._notes.values():
+            many = f"; {count} celler/cells, första på raden ovan/first on the row above" if count > 1 else ""
+            self.add(rule, sheet, row, column, value, f"läst som/read as {now!r}{many}")
+
+    def memo(self, sheet: Sheet, col: Column) -> dict:
+        return self._memo.setdefault((sheet.name, col.field), {})
 
     def convert(self, sheet: Sheet, col: Column, raw: str | None, row: int, error: str | None):
         """Parse one cell by its schema column; returns the value or None after adding an issue."""
-        if col.pii and raw is not None:
-            raw_shown = "(dold personuppgift / hidden personal data)"
-        else:
-            raw_shown = raw
         if error or (raw is not None and raw in EXCEL_ERROR_TEXTS):
-            self.add("excel_error", sheet, row, col.header, error or raw_shown)
+            self.add("excel_error", sheet, row, col.header, error or ("(dold)" if col.pii else raw))
             return None
         if raw is None:
             if col.required:
                 self.add("required", sheet, row, col.header)
             return None
+        memo = self._memo.get((sheet.name, col.field)) or self.memo(sheet, col)
+        hit = memo.get(raw)
+        if hit is not None:
+            value, note = hit
+            if note:
+                self.note(note[0], sheet, row, col.header, raw, note[1])
+            return value
+        before = len(self.issues)
+        self._pending_note = None
+        value = self._convert(sheet, col, raw, row)
+        if len(self.issues) == before or all(i.severity == "normalised" for i in self.issues[before:]):
+            memo[raw] = (value, self._pending_note)
+        return value
+
+    def _normalised(self, rule: str, sheet: Sheet, row: int, col: Column, raw: str, now: str) -> None:
+        self._pending_note = (rule, now)
+        self.note(rule, sheet, row, col.header, raw, now)
+
+    def _convert(self, sheet: Sheet, col: Column, raw: str, row: int):
+        raw_shown = "(dold personuppgift / hidden personal data)" if col.pii else raw
         kind = col.kind
         if kind in ("int", "amount"):
             v = parse_int(raw) if kind == "int" else parse_amount(raw)
             if v is None:
-                self.add("not_a_number", sheet, row, col.header, raw)
+                rule = "ambiguous_amount" if kind == "amount" and _NUMBER_LIKE.fullmatch(raw.strip()) else "not_a_number"
+                self.add(rule, sheet, row, col.header, raw, AMOUNT_HINT if kind == "amount" else "")
             elif v < 0:
                 self.add("negative", sheet, row, col.header, raw)
                 return None
             return v
         if kind == "date":
-            d = parse_date(raw)
+            d, had_time = parse_date(raw)
             if d is None:
                 self.add("date_format", sheet, row, col.header, raw, "ÅÅÅÅ-MM-DD")
+            elif had_time:
+                self._normalised("datetime_date", sheet, row, col, raw, d.isoformat())
             return d
         if kind == "code":
             return self._code(sheet, col, raw, row)
@@ -140,8 +227,19 @@ class _Checker:
                 return None
             return raw
         if kind == "code_list":
-            codes = [self._code(sheet, col, c, row) for c in split_codes(raw)]
-            return ",".join(str(c) for c in codes if c is not None)
+            # Lists vary, their codes repeat: remember each code's value (ok codes only).
+            memo = self._memo.setdefault((sheet.name, col.field, "codes"), {})
+            codes = []
+            for c in split_codes(raw):
+                v = memo.get(c)
+                if v is None:
+                    before = len(self.issues)
+                    v = self._code(sheet, col, c, row)
+                    if v is not None and len(self.issues) == before:
+                        memo[c] = v
+                if v is not None:
+                    codes.append(str(v))
+            return ",".join(codes)
         return raw
 
     def _code(self, sheet: Sheet, col: Column, raw: str, row: int):
@@ -165,30 +263,46 @@ class _Checker:
                          f"län/county {self.county}" if self.county else "")
                 return None
             return code
-        if raw not in CODE_LISTS[col.codes]:
+        canonical = _CANONICAL[col.codes].get(" ".join(raw.split()).casefold())
+        if canonical is None:
             self.add("code_list", sheet, row, col.header, raw, "; ".join(CODE_LISTS[col.codes]))
             return None
-        return raw
+        if canonical != raw:
+            self._normalised("code_case", sheet, row, col, raw, canonical)
+        return canonical
 
 
-def _norm(s: str | None) -> str:
-    return (s or "").strip().casefold()
+def _grid_notes(ck: _Checker, sheet: Sheet, grid: Grid) -> None:
+    """Issues the reader found: a sheet name in another form, NFD text, cells over the text limit."""
+    if grid.file_name and grid.file_name != sheet.name:
+        ck.note("sheet_name", sheet, None, None, grid.file_name, sheet.name)
+    for (r, c), before in grid.nfc_changed.items():
+        ck.note("unicode_nfc", sheet, grid.excel_row(r), grid.excel_col(c), before, nfc(before))
+    for (r, c), n in grid.too_long.items():
+        ck.add("cell_too_long", sheet, grid.excel_row(r), grid.excel_col(c), None,
+               f"{n} tecken/characters, högst/at most {CELL_TEXT_LIMIT}")
+
+
+def _header_note(ck: _Checker, sheet: Sheet, grid: Grid, r: int, c: int, col: Column) -> None:
+    raw = grid.cell(r, c) or ""
+    if " ".join(raw.split()) != raw:
+        ck.note("header_whitespace", sheet, grid.excel_row(r), grid.excel_col(c), raw, col.header)
 
 
 def _read_form(ck: _Checker, sheet: Sheet, grid: Grid) -> dict:
-    labels = {_norm(grid.cell(r, 0)): r for r in range(len(grid.rows))}
+    labels = {}
+    for r in range(len(grid.rows)):
+        labels.setdefault(header_key(grid.cell(r, 0)), r)
     out = {}
     if grid.row0 or grid.col0:
         ck.add("shifted_header", sheet, grid.excel_row(0), grid.excel_col(0),
                detail="fälten ska börja i cell A1 / fields must start in cell A1")
-    for i, col in enumerate(sheet.columns):
-        r = labels.get(_norm(col.header))
+    for col in sheet.columns:
+        r = labels.get(header_key(col.header))
         if r is None:
             ck.add("missing_column", sheet, None, col.header)
             continue
-        if r != i:
-            ck.add("shifted_header", sheet, grid.excel_row(r), col.header,
-                   detail=f"väntad rad/expected row {i + 1}")
+        _header_note(ck, sheet, grid, r, 0, col)
         raw = grid.cell(r, 1)
         ck.form_rows[col.field] = grid.excel_row(r)
         value = ck.convert(sheet, col, raw, grid.excel_row(r), grid.errors.get((r, 1)))
@@ -201,9 +315,9 @@ def _read_form(ck: _Checker, sheet: Sheet, grid: Grid) -> dict:
 
 
 def _find_header(sheet: Sheet, grid: Grid) -> int | None:
-    wanted = {_norm(c.header) for c in sheet.columns}
+    wanted = {header_key(c.header) for c in sheet.columns}
     for r, row in enumerate(grid.rows[:10]):
-        if len(wanted & {_norm(v) for v in row}) >= max(1, len(wanted) // 2):
+        if len(wanted & {header_key(v) for v in row}) >= max(1, len(wanted) // 2):
             return r
     return None
 
@@ -214,44 +328,73 @@ def _read_table(ck: _Checker, sheet: Sheet, grid: Grid) -> list[dict]:
         for col in sheet.columns:
             ck.add("missing_column", sheet, 1, col.header)
         return []
-    header = [_norm(v) for v in grid.rows[h]]
+    header = [header_key(v) for v in grid.rows[h]]
     if h != 0 or grid.row0 or grid.col0:
         ck.add("shifted_header", sheet, grid.excel_row(h), grid.excel_col(0),
                detail="rubrikraden ska börja i cell A1 / the header row must start in cell A1")
+    # Columns are matched by header, in any order.
     positions = {}
-    for i, col in enumerate(sheet.columns):
-        name = _norm(col.header)
+    for col in sheet.columns:
+        name = header_key(col.header)
         if name not in header:
             ck.add("missing_column", sheet, grid.excel_row(h), col.header)
             continue
-        j = header.index(name)
-        if j != i:
-            ck.add("shifted_header", sheet, grid.excel_row(h), grid.excel_col(j),
-                   col.header, f"väntad kolumn/expected column {grid.excel_col(i)}")
-        positions[col.field] = j
+        positions[col.field] = j = header.index(name)
+        _header_note(ck, sheet, grid, h, j, col)
     body = grid.rows[h + 1:]
-    filled = [r for r, row in enumerate(body) if any(v is not None for v in row)
-              or any((h + 1 + r, c) in grid.errors for c in range(len(row)))]
+    error_rows = {r - h - 1 for r, _ in grid.errors} | {r - h - 1 for r, _ in grid.too_long}
+    filled = [r for r, row in enumerate(body) if r in error_rows or any(v is not None for v in row)]
+    filled_set = set(filled)
     last = filled[-1] if filled else -1
-    rows = []
+    first_issue = len(ck.issues)
     for r in range(last + 1):
-        gr = h + 1 + r
-        excel_row = grid.excel_row(gr)
-        if r not in filled:
-            ck.add("blank_row", sheet, excel_row)
+        if r not in filled_set:
+            ck.add("blank_row", sheet, grid.excel_row(h + 1 + r))
+    # Column by column: one C-level lookup of each column's values among those already converted
+    # (codes, areas, dates repeat); only new values and problems go through convert().
+    kept = [r for r in filled if r <= last]
+    grs = [h + 1 + r for r in kept]
+    excel_rows = [grid.excel_row(gr) for gr in grs]
+    lines = [body[r] for r in kept]
+    errors, errs = grid.errors, EXCEL_ERROR_TEXTS
+    names, columns = ["_row"], [excel_rows]
+    for col in sheet.columns:
+        j = positions.get(col.field)
+        names.append(col.field)
+        if j is None:
+            columns.append([None] * len(lines))
             continue
-        rec = {"_row": excel_row}
-        for col in sheet.columns:
-            j = positions.get(col.field)
-            if j is None:
-                rec[col.field] = None
+        raws = [line[j] if j < len(line) else None for line in lines]
+        bad = {i for i, gr in enumerate(grs) if (gr, j) in errors} if errors else set()
+        if col.kind == "text" and not col.codes:
+            values = raws
+            todo = ([i for i, v in enumerate(raws) if (v is None and col.required) or v in errs]
+                    if (None in raws and col.required) or not errs.isdisjoint(raws) else [])
+        else:
+            memo = ck.memo(sheet, col)
+            hits = list(map(memo.get, raws))
+            values = [hit[0] if hit is not None else None for hit in hits]
+            todo = [i for i, hit in enumerate(hits) if (hit is None and (raws[i] is not None or col.required))
+                    or (hit is not None and hit[1])]
+        plain = col.kind == "text" and not col.codes
+        for i in sorted(set(todo) | bad):
+            raw, row = raws[i], excel_rows[i]
+            hit = None if plain or i in bad or raw is None else memo.get(raw)
+            if hit is not None:  # converted earlier in this column; count its note, if any
+                values[i] = hit[0]
+                if hit[1]:
+                    ck.note(hit[1][0], sheet, row, col.header, raw, hit[1][1])
                 continue
-            rec[col.field] = ck.convert(sheet, col, grid.cell(gr, j), excel_row, grid.errors.get((gr, j)))
-        rows.append(rec)
+            values[i] = ck.convert(sheet, col, raw, row, errors.get((grs[i], j)) if i in bad else None)
+        columns.append(values)
+    rows = [dict(zip(names, rec)) for rec in zip(*columns)]
+    # Messages in reading order: by row, then by the template's column order.
+    order = {c.header: k for k, c in enumerate(sheet.columns)}
+    ck.issues[first_issue:] = sorted(ck.issues[first_issue:], key=lambda i: (i.row or 0, order.get(i.column, -1)))
     if sheet.max_rows and len(rows) > sheet.max_rows:
         ck.add("too_many_rows", sheet, rows[sheet.max_rows]["_row"], detail=f"max {sheet.max_rows}")
     if not rows:
-        ck.add("empty_table", sheet)
+        ck.add("empty_required_table" if sheet.must_have_rows else "empty_table", sheet)
     for key in sheet.unique:
         seen: dict = {}
         for rec in rows:
@@ -301,10 +444,47 @@ def _check_finance(ck: _Checker, finance: list[dict]) -> None:
             ck.add("grant_differs", EKONOMI, row, "Beviljat (kr)", f"{g:.0f}", f"beslut/decision {expected}")
 
 
+def file_name_key(path: Path) -> tuple[str | None, int | None]:
+    """(county code, year) as the file name gives them: lansrapport_24_2022.xlsx -> ('24', 2022)."""
+    m = FILENAME_PATTERN.search(path.stem if not path.is_dir() else path.name)
+    return (m.group(1), int(m.group(2))) if m else (None, None)
+def actor_identity(name: str | None) -> str:
+    """Normalised actor name: Unicode NFKC, case-folded, punctuation and runs of space as one space.
+    mart_national_picture (fct_actor.actor_identity) normalises the same way."""
+    return " ".join(re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", name or "").casefold()).split())
+
+
+def _check_actor_duplicates(ck: _Checker, actors: list[dict]) -> None:
+    """One organisation in one kommun listed under several ids: a warning (it may be two units),
+    and the national picture counts it once."""
+    from folkhalsa.schemas.lansrapport import AKTORER
+
+    first: dict[tuple[str, str], dict] = {}
+    for rec in actors:
+        key = (actor_identity(rec.get("actor_name")), rec.get("municipality_code") or "")
+        if not key[0]:
+            continue
+        if key in first and first[key].get("actor_id") != rec.get("actor_id"):
+            ck.add("duplicate_actor", AKTORER, rec.get("_row"), "Aktör", str(rec.get("actor_name")),
+                   f"som id/as id {first[key].get('actor_id')} på rad/on row {first[key].get('_row')}")
+        first.setdefault(key, rec)
+
+
 def _check_file_name(ck: _Checker, path: Path, submission: dict) -> None:
-    m = FILENAME_PATTERN.search(path.stem if path.is_file() else path.name)
-    if m and ck.county and m.group(1) != ck.county:
-        ck.add("county_mismatch", UPPGIFTER, ck.form_rows.get("county_code"), "Länskod", ck.county, f"filnamnet anger län/the file name says county {m.group(1)}")
+    county, year = file_name_key(path)
+    if county and ck.county and county != ck.county:
+        ck.add("county_mismatch", UPPGIFTER, ck.form_rows.get("county_code"), "Länskod", ck.county,
+               f"filnamnet anger län/the file name says county {county}")
+    if year and ck.year and year != ck.year:
+        ck.add("year_mismatch", UPPGIFTER, ck.form_rows.get("year"), "År", str(ck.year),
+               f"filnamnet anger år/the file name says year {year}")
+
+
+def read_limits() -> Limits:
+    """The reader's limits, from the schema: each sheet may hold values only inside its area."""
+    return Limits(max_uncompressed=MAX_UNCOMPRESSED_BYTES, max_ratio=MAX_COMPRESSION_RATIO, max_parts=MAX_PARTS,
+                  cell_text=CELL_TEXT_LIMIT,
+                  sheets={s.name: SheetLimits(s.last_row, LAST_COLUMN) for s in SHEETS})
 
 
 def check_return(path: Path, display_name: str | None = None) -> ParsedReturn:
@@ -315,15 +495,21 @@ def check_return(path: Path, display_name: str | None = None) -> ParsedReturn:
         raise UnreadableFile(f"{path} finns inte / does not exist")
     sheet_names = [s.name for s in SHEETS]
     if path.is_dir():
-        grids, _ = read_csv_folder(path, sheet_names)
+        grids, _, refusals = read_csv_folder(path, sheet_names)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        grids, _ = read_xlsx(path, sheet_names)
+        grids, _, refusals = read_xlsx(path, sheet_names, read_limits())
     else:
         raise UnreadableFile(f"{path.name}: varken xlsx eller mapp med csv / neither xlsx nor a folder of csv files")
     parsed = ParsedReturn(path, sha256_file(path))
     ck = _Checker(path, display_name or path.name)
+    refused = {r.sheet for r in refusals}
+    by_name = {s.name: s for s in SHEETS}
+    for r in refusals:
+        ck.add(r.rule, by_name[r.sheet], r.row, r.column, detail=r.detail)
     for sheet in SHEETS:
-        if sheet.name not in grids:
+        if sheet.name in grids:
+            _grid_notes(ck, sheet, grids[sheet.name])
+        elif sheet.name not in refused:
             ck.add("missing_sheet", sheet)
     form = grids.get(UPPGIFTER.name)
     submission = _read_form(ck, UPPGIFTER, form) if form else {}
@@ -336,6 +522,8 @@ def check_return(path: Path, display_name: str | None = None) -> ParsedReturn:
     _check_file_name(ck, path, submission)
     _check_dates(ck, tables, submission)
     _check_finance(ck, tables.get("finance", []))
+    ck.finish_notes()
+    _check_actor_duplicates(ck, tables.get("actors", []))
     parsed.county_code, parsed.year = ck.county, ck.year
     parsed.submission, parsed.tables, parsed.issues = submission, tables, ck.issues
     return parsed
@@ -359,9 +547,10 @@ def _bridge(rows: list[dict], key: str, list_field: str, out_field: str, dtype) 
     return pl.DataFrame(pairs, schema=schema, orient="row") if pairs else pl.DataFrame(schema=schema)
 
 
-def return_tables(parsed: ParsedReturn) -> dict[str, pl.DataFrame]:
+def return_tables(parsed: ParsedReturn, status: str | None = None) -> dict[str, pl.DataFrame]:
     """The landed tables of one return (without provenance and issues; land_file adds them).
-    A rejected return lands its submission row and issues only."""
+    A rejected return lands its submission row and issues only; a return held for review
+    (status pending_review) lands everything, but is not current."""
     from folkhalsa.schemas.lansrapport import AKTORER, BEHOV, EKONOMI, INSATSER
 
     keep = parsed.tables if parsed.ok else {}
@@ -370,8 +559,13 @@ def return_tables(parsed: ParsedReturn) -> dict[str, pl.DataFrame]:
     frames["activity_municipalities"] = _bridge(keep.get("activities", []), "activity_id",
                                                 "municipality_codes", "municipality_code", pl.Utf8)
     sub = {c.field: parsed.submission.get(c.field) for c in UPPGIFTER.columns}
-    sub.update(county_code=parsed.county_code, year=parsed.year, _row=None,
-               status="accepted" if parsed.ok else "rejected",
+    # A rejected version belongs to the county and year it was sent as (its file name) when the name
+    # gives them: a 2022 file for län 24 whose sheet says 25 or 2021 is län 24's rejected 2022 version.
+    file_county, file_year = file_name_key(parsed.path)
+    county, year = ((file_county or parsed.county_code, file_year or parsed.year) if not parsed.ok
+                    else (parsed.county_code or file_county, parsed.year or file_year))
+    sub.update(county_code=county, year=year, _row=None,
+               status=status or ("accepted" if parsed.ok else "rejected"),
                error_count=len(parsed.errors), warning_count=len(parsed.warnings))
     frames["submission"] = pl.DataFrame([sub], schema={
         **{c.field: (pl.Date if c.kind == "date" else pl.Int64 if c.kind == "int" else pl.Utf8)
@@ -430,6 +624,186 @@ LANDING = LandingSource(SOURCE, CATALOGUE, empty_tables, rejected_tables=_reject
 
 
 def land_returns(inbox: Path, landing_dir: Path, archive_dir: Path, quarantine_dir: Path) -> LandResult:
-    """Validate and land every return in the inbox. One bad file never stops the rest."""
-    return land_files(LANDING, [(p, p.name) for p in discover_returns(inbox)], parse_return,
-                      landing_dir=landing_dir, archive_dir=archive_dir, quarantine_dir=quarantine_dir)
+    """Validate and land every return in the inbox. One bad file never stops the rest: each new file
+    is parsed in a worker process with a memory and a time limit (folkhalsa.isolation) before landing."""
+    paths = discover_returns(inbox)
+    version = LANDING.parser_version()
+    new = [p for p in paths if not _landed_by(p, landing_dir, version)]
+    outcomes = parse_isolated(new)
+
+    def parse(path: Path, name: str) -> Parsed:
+        # Inputs re-landed from the archive (a parser change) were not parsed above.
+        check = outcomes.pop(path, None) or parse_isolated([path])[path]
+        return _for_landing(check, path, name, landing_dir)
+
+    result = land_files(LANDING, [(p, p.name) for p in paths], parse,
+                        landing_dir=landing_dir, archive_dir=archive_dir, quarantine_dir=quarantine_dir)
+    # Held resubmissions are reported every night until someone accepts them.
+    reported = {i.file for i in result.issues if i.rule == "pending_review"}
+    result.issues += [i for i in pending_reviews(landing_dir) if i.file not in reported]
+    return result
+
+
+def _landed_by(path: Path, landing_dir: Path, version: str) -> bool:
+    """Already landed by this parser version: a file that crashed the reader stays rejected until a
+    new version (a new hash) arrives or the parser changes; it is never parsed again."""
+    try:
+        m = read_manifest(landing_dir, SOURCE, batch_id_for(sha256_file(path)))
+    except OSError:
+        return True  # land_file reports it
+    return m is not None and m.get("parser") == version
+
+
+def _for_landing(check: Callable[[Path], "ParsedReturn"], path: Path, name: str, landing_dir: Path) -> Parsed:
+    """The land_file parser's answer for one return parsed in a worker."""
+    try:
+        parsed = check(path)
+    except UnreadableFile as e:
+        raise InputError(CATALOGUE.issue("unreadable", file=name, detail=str(e))) from None
+    except ReaderFailed as e:
+        raise InputError(CATALOGUE.issue("reader_failed", file=name, detail=str(e))) from None
+    received_at = utc_now()
+    held = review_reasons(parsed, landing_dir, received_at) if parsed.ok else []
+    status = "pending_review" if held else ("accepted" if parsed.ok else "rejected")
+    tables = return_tables(parsed, status)
+    sub = tables["submission"].row(0, named=True)
+    issues = list(parsed.issues)
+    if held:
+        issues.append(pending_issue(name, parsed.sha256, held))
+    manifest = {"county_code": sub["county_code"], "year": sub["year"],
+                "submitted_on": str(sub["submitted_on"]) if sub["submitted_on"] else None, "review": held}
+    if held:
+        manifest["status"] = "pending_review"
+    return Parsed(tables=tables, issues=issues, sheets=SHEET_OF, received_at=received_at, manifest=manifest)
+
+
+class ReaderFailed(Exception):
+    """The reader crashed, hit the memory limit or the time limit on this file."""
+
+
+def parse_isolated(paths: list[Path]) -> dict[Path, Callable[[Path], "ParsedReturn"]]:
+    """check_return for each path in the worker pool; path -> a parse function that returns the
+    result or raises what the worker met (UnreadableFile, ReaderFailed)."""
+    from folkhalsa.isolation import WorkerPool
+
+    out: dict[Path, Callable] = {}
+    if not paths:
+        return out
+    with WorkerPool() as pool:
+        for path, outcome in pool.map(check_return, paths):
+            out[path] = functools.partial(_outcome_value, outcome)
+    return out
+
+
+def _outcome_value(outcome, _path: Path) -> "ParsedReturn":
+    if outcome.ok:
+        return outcome.value
+    if isinstance(outcome.value, Exception):
+        raise outcome.value
+    raise ReaderFailed(f"{outcome.reason}: {outcome.detail}")
+
+
+def check_exit_code(file: Path) -> tuple[int, list[str]]:
+    """What `folkhalsa check-return` answers: (0 valid | 1 invalid | 2 unreadable, lines to print).
+    The file is parsed in an isolated worker, so a reader crash is exit 2 with its reason."""
+    parse = parse_isolated([file])[file]
+    try:
+        parsed = parse(file)
+    except UnreadableFile as e:
+        return 2, [f"FEL [unreadable] {file.name}: Filen kan inte läsas / The file cannot be read: {e}"]
+    except ReaderFailed as e:
+        return 2, [f"FEL [reader_failed] {file.name}: {RULES['reader_failed'][0]} / {RULES['reader_failed'][1]}: {e}"]
+    except Exception as e:  # a guard: users get a message, never a traceback
+        return 2, [f"FEL [unreadable] {file.name}: {type(e).__name__}: {e}"]
+    lines = [i.message() for i in parsed.issues]
+    status = "GODKÄND / VALID" if parsed.ok else "AVVISAD / INVALID"
+    lines.append(f"{file.name}: {status} – {len(parsed.errors)} fel/errors, {len(parsed.warnings)} "
+                 f"varningar/warnings, {len(parsed.notes)} normaliserade/normalised")
+    return (0 if parsed.ok else 1), lines
+
+
+# ---------------------------------------------------------------- review of shrinking resubmissions
+
+REVIEW_TABLES = ("actors", "activities", "needs", "finance")
+ACCEPT_COMMAND = "folkhalsa accept-return {sha}"
+
+
+def _manifests(landing_dir: Path) -> list[dict]:
+    out = []
+    for m in sorted(landing_dir.glob(f"{SOURCE}/*/_manifest.json")):
+        try:
+            out.append(json.loads(m.read_text("utf-8")))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _version_key(m: dict) -> tuple:
+    # As int_returns__versions orders them: submission date, then when received, then file name.
+    return (m.get("submitted_on") or "", m.get("received_at") or "", m.get("file") or "")
+
+
+def current_version(landing_dir: Path, county: str | None, year: int | None) -> dict | None:
+    """The manifest of the county's current (latest accepted) landed version, if any."""
+    versions = [m for m in _manifests(landing_dir) if m.get("status") == "accepted"
+                and m.get("county_code") == county and m.get("year") == year]
+    return max(versions, key=_version_key, default=None)
+
+
+def review_reasons(parsed: ParsedReturn, landing_dir: Path, received_at: datetime) -> list[str]:
+    """Why a valid new version must wait for a person before it becomes current: it would empty a
+    table the current version has, or shrink one by more than half. [] when it may replace it."""
+    current = current_version(landing_dir, parsed.county_code, parsed.year)
+    if current is None:
+        return []
+    submitted = parsed.submission.get("submitted_on")
+    new_key = (str(submitted) if submitted else "", received_at.isoformat(), parsed.path.name)
+    if new_key <= _version_key(current):
+        return []  # an older version: it would not become current anyway
+    reasons = []
+    for table in REVIEW_TABLES:
+        old, new = current.get("rows", {}).get(table, 0), len(parsed.tables.get(table, []))
+        if old and new == 0:
+            reasons.append(f"{table}: {old} → 0 rader/rows")
+        elif old and new < old / 2:
+            reasons.append(f"{table}: {old} → {new} rader/rows (mer än halverad / more than halved)")
+    if reasons:
+        reasons.append(f"jämfört med gällande version / compared with the current version {current.get('file')}")
+    return reasons
+
+
+def pending_issue(file: str, sha: str, reasons: list[str]) -> Issue:
+    accept = ACCEPT_COMMAND.format(sha=sha[:16])
+    return CATALOGUE.issue("pending_review", file=file, sha256=sha,
+                           detail=f"{'; '.join(reasons)}; godkänn med / accept with: {accept}")
+
+
+def pending_reviews(landing_dir: Path) -> list[Issue]:
+    """Every landed version still waiting for review, as alert warnings."""
+    return [pending_issue(m["file"], m["sha256"], m.get("review") or [])
+            for m in _manifests(landing_dir) if m.get("status") == "pending_review"]
+
+
+def accept_return(landing_dir: Path, ref: str) -> dict:
+    """Make a version held for review current: its landed submission row and manifest say
+    'accepted', and a decision batch records who-what-when (and changes the data version, so the
+    next run rebuilds). `ref` is a hash (prefix of at least 8) or a file name."""
+    matches = [m for m in _manifests(landing_dir) if m.get("status") == "pending_review"
+               and (len(ref) >= 8 and m.get("sha256", "").startswith(ref) or m.get("file") == ref)]
+    if len(matches) != 1:
+        waiting = ", ".join(f"{m['file']} ({m['sha256'][:16]})" for m in _manifests(landing_dir)
+                            if m.get("status") == "pending_review") or "inga / none"
+        raise LookupError(f"{len(matches)} versioner väntar som matchar / versions pending that match {ref!r}; "
+                          f"väntar / pending: {waiting}")
+    m = matches[0]
+    bid = batch_id_for(m["sha256"])
+    folder = landing_dir / SOURCE / bid
+    sub = pl.read_parquet(folder / "submission.parquet").with_columns(pl.lit("accepted").alias("status"))
+    sub.write_parquet(folder / "submission.parquet")
+    decided = utc_now().isoformat()
+    m.update(status="accepted", accepted_after_review_at=decided)
+    (folder / "_manifest.json").write_text(json.dumps(m, ensure_ascii=False, indent=2, default=str), "utf-8")
+    write_batch(landing_dir, SOURCE, f"review-{bid}", LANDING.all_empty_tables(),
+                {"placeholder": True, "review_of": bid, "file": m["file"], "decision": "accepted",
+                 "decided_at": decided})
+    return m

@@ -1,15 +1,39 @@
 -- The three ordered education groups for SII/RII, from most to least disadvantaged, with each group's
--- population share. No population shares by education are landed yet, so every group weighs 1/3
--- (equal weights, as stated in the mart docs). Replace population_share here when shares exist;
--- mart_equity_gap normalises the shares and derives the ridit scores itself.
+-- share of the population (ages per the population catalogue, women and men together) per region and
+-- year, from SCB's population by education level. Only complete triples are kept; a region and period
+-- without them falls back to equal weights in mart_equity_gap, which says so in sii_rii_method.
+with ranks as (
+    select * from (
+        values ('förgymnasial', 1), ('gymnasial', 2), ('eftergymnasial', 3)
+    ) as groups (education, education_rank)
+),
+
+population as (
+    select region_code, year, education, sum(population) as population
+    from {{ ref('stg_population__education') }}
+    group by region_code, year, education
+),
+
+shares as (
+    select
+        p.region_code,
+        p.year,
+        r.education,
+        r.education_rank,
+        p.population,
+        p.population / sum(p.population) over (partition by p.region_code, p.year) as population_share,
+        count(*) over (partition by p.region_code, p.year) as n_groups
+    from population as p
+    inner join ranks as r on r.education = p.education
+)
+
 select
+    cast(region_code as varchar) as region_code,
+    cast(year as integer) as year,
     cast(education as varchar) as education,
     cast(education_rank as integer) as education_rank,
+    cast(population as bigint) as population,
     cast(population_share as double) as population_share,
-    cast('lika vikter (befolkningsandelar saknas)' as varchar) as weighting
-from (
-    values
-        ('förgymnasial', 1, 1.0 / 3),
-        ('gymnasial', 2, 1.0 / 3),
-        ('eftergymnasial', 3, 1.0 / 3)
-) as groups (education, education_rank, population_share)
+    cast('befolkningsandelar' as varchar) as weighting
+from shares
+where n_groups = 3 and population_share is not null

@@ -45,7 +45,8 @@ final as (
         case when status_final in ('ok', 'unreliable') then value end as value,
         case when status_final in ('ok', 'unreliable') then ci_low end as ci_low,
         case when status_final in ('ok', 'unreliable') then ci_high end as ci_high,
-        n_respondents,
+        -- A suppressed row shows no respondent count either: it says how small the group was.
+        case when status_final <> 'suppressed' then n_respondents end as n_respondents,
         is_below_min_respondents,
         source,
         retrieved_at,

@@ -16,7 +16,14 @@ select
     cast(c.period_type as varchar) as period_type,
     cast(c.decimals as integer) as decimals,
     cast(c.min_respondents as integer) as min_respondents,
-    cast(c.change_threshold as double) as change_threshold
+    cast(c.change_threshold as double) as change_threshold,
+    cast(c.kpi_type as varchar) as kpi_type,
+    -- Where a county figure comes from: the source, or none (a type K Kolada KPI has kommun values only).
+    cast(coalesce(c.county_value, 'source') as varchar) as county_value,
+    cast(c.evidence as varchar) as evidence,
+    cast(c.verified_on as date) as verified_on,
+    cast(c.verified_on is not null and not starts_with(lower(coalesce(c.evidence, '')), 'unverified')
+         as boolean) as is_source_verified
 from {{ ref('ref_indicators') }} as r
 left join {{ ref('indicator_catalogue') }} as c
     on c.code = r.code

@@ -23,6 +23,14 @@ indicators as (
            count(distinct v.indicator_code) as item_count
     from {{ ref('fct_indicator_value') }} as v cross join years as y
     group by all
+),
+
+population as (
+    -- SCB's population by education (SII/RII weights) serves every report year; count = regions.
+    select y.report_year, 'scb_befolkning' as source, min(p.retrieved_at) as first_at,
+           max(p.retrieved_at) as last_at, count(distinct p.region_code) as item_count
+    from {{ ref('stg_population__education') }} as p cross join years as y
+    group by all
 )
 
 select
@@ -31,5 +39,8 @@ select
     cast(first_at as timestamptz) as first_at,
     cast(last_at as timestamptz) as last_at,
     cast(item_count as integer) as item_count
-from (select * from returns union all select * from survey union all select * from indicators)
+from (
+    select * from returns union all select * from survey union all select * from indicators
+    union all select * from population
+)
 where report_year in (select report_year from years)

@@ -52,31 +52,61 @@ education_wide as (
         v.indicator_code,
         v.region_code,
         v.period,
+        max(v.period_end_year) as period_end_year,
         {%- for j in [1, 2, 3] %}
         max(v.value) filter (where g.education_rank = {{ j }}) as y{{ j }},
         max(v.se) filter (where g.education_rank = {{ j }}) as se{{ j }},
         {%- endfor %}
         count(v.value) as n_groups
     from region_values as v
-    inner join {{ ref('int_indicators__education_groups') }} as g on g.education = v.education
+    inner join (
+        select * from (values ('förgymnasial', 1), ('gymnasial', 2), ('eftergymnasial', 3)) as r (education, education_rank)
+    ) as g on g.education = v.education
     where v.sex = 'T'
     group by v.indicator_code, v.region_code, v.period
 ),
 
--- Population shares p_j of the three groups.
+-- Population shares of the region in the year nearest the period's last year (the later on a tie).
+nearest_population_year as (
+    select e.indicator_code, e.region_code, e.period, s.year as population_year
+    from education_wide as e
+    inner join (select distinct region_code, year from {{ ref('int_indicators__education_groups') }}) as s
+        on s.region_code = e.region_code
+    qualify row_number() over (
+        partition by e.indicator_code, e.region_code, e.period
+        order by abs(s.year - e.period_end_year), s.year desc
+    ) = 1
+),
+
+-- Population shares p_j of the three groups; equal shares only when the region has none.
 group_shares as (
     select
-        any_value(weighting) as weighting,
+        e.indicator_code,
+        e.region_code,
+        e.period,
+        any_value(y.population_year) as population_year,
+        case when any_value(y.population_year) is null then 'lika vikter (befolkningsandelar saknas)'
+            else 'befolkningsandelar' end as weighting,
         {%- for j in [1, 2, 3] %}
-        max(population_share) filter (where education_rank = {{ j }}) as p{{ j }}{% if not loop.last %},{% endif %}
+        coalesce(max(g.population_share) filter (where g.education_rank = {{ j }}), 1.0 / 3) as p{{ j }}
+        {%- if not loop.last %},{% endif %}
         {%- endfor %}
-    from {{ ref('int_indicators__education_groups') }}
+    from education_wide as e
+    left join nearest_population_year as y
+        on y.indicator_code = e.indicator_code and y.region_code = e.region_code and y.period = e.period
+    left join {{ ref('int_indicators__education_groups') }} as g
+        on g.region_code = e.region_code and g.year = y.population_year
+    group by e.indicator_code, e.region_code, e.period
 ),
 
 -- Shares normalised to weights w_j, and ridit scores r_j: the midpoint of each group's range in the
 -- cumulative share.
 shares as (
     select
+        indicator_code,
+        region_code,
+        period,
+        population_year,
         weighting,
         p1 / (p1 + p2 + p3) as w1,
         p2 / (p1 + p2 + p3) as w2,
@@ -90,11 +120,12 @@ shares as (
 centred as (
     select
         e.*,
-        s.*,
+        s.* exclude (indicator_code, region_code, period),
         s.w1 * s.r1 + s.w2 * s.r2 + s.w3 * s.r3 as r_mean,
         e.y1 * s.w1 + e.y2 * s.w2 + e.y3 * s.w3 as y_mean
     from education_wide as e
-    cross join shares as s
+    inner join shares as s
+        on s.indicator_code = e.indicator_code and s.region_code = e.region_code and s.period = e.period
     where e.n_groups = 3
 ),
 
@@ -118,6 +149,7 @@ education_fit as (
         region_code,
         period,
         weighting,
+        population_year,
         c1 * y1 + c2 * y2 + c3 * y3 as sii,
         {%- for j in [1, 2, 3] %}
         w{{ j }} - r_mean * c{{ j }} as d{{ j }},
@@ -132,7 +164,10 @@ education_measures as (
     select
         *,
         d1 * y1 + d2 * y2 + d3 * y3 as v0,
-        e1 * y1 + e2 * y2 + e3 * y3 as v1
+        e1 * y1 + e2 * y2 + e3 * y3 as v1,
+        -- Standard errors of the fitted ends: the delta method for ln RII needs both clearly above 0.
+        sqrt(d1 ^ 2 * se1 ^ 2 + d2 ^ 2 * se2 ^ 2 + d3 ^ 2 * se3 ^ 2) as v0_se,
+        sqrt(e1 ^ 2 * se1 ^ 2 + e2 ^ 2 * se2 ^ 2 + e3 ^ 2 * se3 ^ 2) as v1_se
     from education_fit
 ),
 
@@ -145,7 +180,13 @@ education_ratio as (
             {%- for j in [1, 2, 3] %}
             (e{{ j }} / v1 - d{{ j }} / v0) ^ 2 * se{{ j }} ^ 2 {% if not loop.last %}+{% endif %}
             {%- endfor %}
-        end as var_ln_rii
+        end as var_ln_rii,
+        case
+            when not (round(v0, 6) > 0 and round(v1, 6) > 0) then null
+            when v0_se is null or v1_se is null then 'KI saknas i underlaget'
+            when v0 - {{ z }} * v0_se <= 0 or v1 - {{ z }} * v1_se <= 0 then
+                'inget KI: en ände av regressionslinjen är inte säkert över noll, så deltametoden gäller inte'
+        end as rii_ci_note
     from education_measures
 ),
 
@@ -162,8 +203,10 @@ by_education as (
         r.sii,
         sqrt(r.var_sii) as sii_se,
         r.rii,
-        sqrt(r.var_ln_rii) as ln_rii_se,
-        r.weighting
+        case when r.rii_ci_note is null then sqrt(r.var_ln_rii) end as ln_rii_se,
+        r.rii_ci_note,
+        r.weighting,
+        r.population_year
     from education_wide as w
     left join education_ratio as r
         on r.indicator_code = w.indicator_code and r.region_code = w.region_code and r.period = w.period
@@ -193,7 +236,9 @@ measures as (
         e.sii_se,
         e.rii,
         e.ln_rii_se,
-        e.weighting
+        e.rii_ci_note,
+        e.weighting,
+        e.population_year
     from keys as k
     left join indicator as i on i.indicator_code = k.indicator_code
     left join by_sex as s
@@ -213,8 +258,9 @@ base as (
     from measures as cur
     inner join measures as prev
         on prev.indicator_code = cur.indicator_code and prev.region_code = cur.region_code
-        and prev.period_end_year between cur.period_end_year - 4
-        and cur.period_end_year - case when cur.period_type = 'rolling4' then 4 else 1 end
+        and prev.period_end_year between cur.period_end_year - case when cur.period_type = 'rolling5' then 5 else 4 end
+        and cur.period_end_year - case when cur.period_type = 'rolling4' then 4
+            when cur.period_type = 'rolling5' then 5 else 1 end
     group by cur.indicator_code, cur.region_code, cur.period
 ),
 
@@ -263,7 +309,14 @@ final as (
         cast(round(rii, 4) as double) as rii,
         cast(round(rii * exp(-{{ z }} * ln_rii_se), 4) as double) as rii_ci_low,
         cast(round(rii * exp({{ z }} * ln_rii_se), 4) as double) as rii_ci_high,
+        cast(rii_ci_note as varchar) as rii_ci_note,
         cast(weighting as varchar) as inequality_weighting,
+        cast(case
+            when sii is null then null
+            when weighting = 'befolkningsandelar' then 'befolkningsviktad regression (ridit)'
+            else 'lika vikter (befolkningsandelar saknas)'
+        end as varchar) as sii_rii_method,
+        cast(population_year as integer) as population_year,
         cast(base_period as varchar) as trend_base_period,
         {%- for gap in ['sex_gap', 'education_gap', 'sii'] %}
         -- Widening when the gap's size grows by more than chance (both CIs) or by the threshold (no CI).

@@ -2,12 +2,16 @@
 -- report year, how it compares with riket, and whether the indicator is improving, as it stood that year
 -- (periods ending after the report year are left out). The method is stated in _indicators__models.yml.
 
-{#- Pairs compared: 1 = the first is higher, -1 = lower, 0 = no certain difference, null = cannot say.
-    With a CI on either side the 95 % intervals must not overlap (a value without CI counts as a point);
-    with no CI at all the difference must reach the indicator's change_threshold. -#}
+{#- Pairs compared: the latest value with its trend base, and with riket. With a CI on either side
+    (a value without CI counts as exact, se 0) the difference is z-tested, se = (ci_high − ci_low) /
+    (2 × 1.96) on each side; the p-values of one report year are corrected together by
+    Benjamini–Hochberg at 5 % (trends and comparisons with riket are two families). Without any CI
+    the indicator's change_threshold decides: a threshold rule, reported as such, never as a test. -#}
+{%- set z = 1.96 %}
+{%- set fdr = 0.05 %}
 {%- set pairs = {
-    'pair_direction': ['value', 'ci_low', 'ci_high', 'base_value', 'base_ci_low', 'base_ci_high'],
-    'national_pair_direction': ['value', 'ci_low', 'ci_high', 'national_value', 'national_ci_low', 'national_ci_high'],
+    'pair': ['value', 'ci_low', 'ci_high', 'base_value', 'base_ci_low', 'base_ci_high'],
+    'national_pair': ['value', 'ci_low', 'ci_high', 'national_value', 'national_ci_low', 'national_ci_high'],
 } %}
 
 with report_years as (
@@ -139,7 +143,7 @@ joined as (
         w0.value as window_first_value,
         w0.ci_low as window_first_ci_low,
         w0.ci_high as window_first_ci_high,
-        -- Rolling four-year means overlap; only the period ending four years earlier is independent.
+        -- Rolling means overlap; only the period ending four (five-year means: five) years earlier is independent.
         r4.period as rolling_base_period,
         r4.value as rolling_base_value,
         r4.ci_low as rolling_base_ci_low,
@@ -162,7 +166,8 @@ joined as (
     left join series as r4
         on r4.report_year = l.report_year and r4.indicator_code = l.indicator_code
         and r4.region_code = l.region_code and r4.sex = l.sex
-        and r4.period_end_year = l.period_end_year - 4 and r4.value is not null
+        and r4.period_end_year = l.period_end_year - case when l.period_type = 'rolling5' then 5 else 4 end
+        and r4.value is not null
 ),
 
 -- Which test applies, its base period and the change it tests.
@@ -171,19 +176,19 @@ trend_setup as (
         *,
         case
             when value is null then 'värde saknas'
-            when period_type = 'rolling4' and rolling_base_value is null then 'för få perioder'
-            when period_type = 'rolling4' then 'icke-överlappande perioder'
+            when period_type in ('rolling4', 'rolling5') and rolling_base_value is null then 'för få perioder'
+            when period_type in ('rolling4', 'rolling5') then 'icke-överlappande perioder'
             when n_periods >= 3 then 'linjär trend'
             when n_periods = 2 then 'två perioder'
             else 'för få perioder'
         end as test_kind,
-        case when period_type = 'rolling4' then rolling_base_period else window_first_period end
+        case when period_type in ('rolling4', 'rolling5') then rolling_base_period else window_first_period end
             as base_period,
-        case when period_type = 'rolling4' then rolling_base_value else window_first_value end
+        case when period_type in ('rolling4', 'rolling5') then rolling_base_value else window_first_value end
             as base_value,
-        case when period_type = 'rolling4' then rolling_base_ci_low else window_first_ci_low end
+        case when period_type in ('rolling4', 'rolling5') then rolling_base_ci_low else window_first_ci_low end
             as base_ci_low,
-        case when period_type = 'rolling4' then rolling_base_ci_high else window_first_ci_high end
+        case when period_type in ('rolling4', 'rolling5') then rolling_base_ci_high else window_first_ci_high end
             as base_ci_high
     from joined
 ),
@@ -192,70 +197,120 @@ paired as (
     select
         *,
         {%- for name, c in pairs.items() %}
-        case
-            when {{ c[0] }} is null or {{ c[3] }} is null then null
-            when coalesce({{ c[1] }}, {{ c[2] }}, {{ c[4] }}, {{ c[5] }}) is null then
-                case
-                    when change_threshold is null then null
-                    when round({{ c[0] }} - {{ c[3] }}, 4) >= change_threshold then 1
-                    when round({{ c[3] }} - {{ c[0] }}, 4) >= change_threshold then -1
-                    else 0
-                end
-            when coalesce({{ c[1] }}, {{ c[0] }}) > coalesce({{ c[5] }}, {{ c[3] }}) then 1
-            when coalesce({{ c[2] }}, {{ c[0] }}) < coalesce({{ c[4] }}, {{ c[3] }}) then -1
-            else 0
-        end as {{ name }},
-        coalesce({{ c[1] }}, {{ c[2] }}, {{ c[4] }}, {{ c[5] }}) is not null as {{ name }}_has_ci
+        {{ c[0] }} - {{ c[3] }} as {{ name }}_difference,
+        coalesce({{ c[1] }}, {{ c[2] }}, {{ c[4] }}, {{ c[5] }}) is not null as {{ name }}_has_ci,
+        sqrt(coalesce(({{ c[2] }} - {{ c[1] }}) / (2 * {{ z }}), 0) ^ 2
+             + coalesce(({{ c[5] }} - {{ c[4] }}) / (2 * {{ z }}), 0) ^ 2) as {{ name }}_se
         {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from trend_setup
 ),
 
+-- z and p of each pair that can be tested; the trend pair only where a pair is the trend test
+-- (rolling means, or annual data with CIs: latest against the earliest of the last five).
+pair_tests as (
+    select
+        *,
+        case when trend_uses_pair and pair_has_ci and pair_se > 0 then pair_difference / pair_se end as pair_z,
+        case when region_code <> '00' and national_pair_has_ci and national_pair_se > 0
+            then national_pair_difference / national_pair_se end as national_pair_z
+    from (
+        select
+            *,
+            value is not null and base_value is not null
+                and (test_kind in ('icke-överlappande perioder', 'två perioder')
+                     or (test_kind = 'linjär trend' and pair_has_ci)) as trend_uses_pair
+        from paired
+    )
+),
+
+p_values as (
+    select
+        *,
+        {{ two_sided_p('pair_z') }} as pair_p,
+        {{ two_sided_p('national_pair_z') }} as national_pair_p
+    from pair_tests
+),
+
+-- Benjamini–Hochberg within a report year: q_(k) = min over j >= k of p_(j) × m / j.
+{%- for name in pairs %}
+{{ name }}_bh as (
+    select
+        report_year, indicator_code, region_code, sex,
+        least(1.0, min({{ name }}_p * m / k) over (
+            partition by report_year order by k desc rows between unbounded preceding and current row
+        )) as {{ name }}_q
+    from (
+        select
+            *,
+            row_number() over (
+                partition by report_year
+                order by {{ name }}_p, indicator_code, region_code, sex
+            ) as k,
+            count(*) over (partition by report_year) as m
+        from p_values
+        where {{ name }}_p is not null
+    )
+),
+{%- endfor %}
+
 tested as (
+    select
+        v.*,
+        b.pair_q,
+        nb.national_pair_q,
+        case
+            when v.pair_z is not null then 'z'
+            when v.test_kind = 'linjär trend' and v.change_threshold is not null then 'tröskel'
+            when v.trend_uses_pair and not v.pair_has_ci and v.change_threshold is not null then 'tröskel'
+        end as trend_rule,
+        case
+            when v.test_kind = 'linjär trend' and v.pair_z is null then v.slope * v.window_span
+            when v.test_kind in ('icke-överlappande perioder', 'två perioder', 'linjär trend') then v.value - v.base_value
+        end as trend_change,
+        case
+            when v.region_code = '00' then 'riket'
+            when v.value is null or v.national_value is null then 'värde saknas'
+            when v.national_pair_has_ci then 'z-test (KI), BH 5 %'
+            when v.change_threshold is not null then 'tröskel (KI saknas)'
+            else 'underlag saknas'
+        end as comparison_method,
+        case
+            when v.region_code = '00' or v.value is null or v.national_value is null then null
+            when v.national_pair_has_ci then
+                case when coalesce(nb.national_pair_q, 1) <= {{ fdr }} then sign(v.national_pair_difference) else 0 end
+            when v.change_threshold is null then null
+            when round(v.national_pair_difference, 4) >= v.change_threshold then 1
+            when round(-v.national_pair_difference, 4) >= v.change_threshold then -1
+            else 0
+        end as national_direction,
+        case when v.first_end_year < v.period_end_year then v.value - v.first_value end as change_since_first,
+        case when v.window_first_period <> v.period then v.value - v.window_first_value end as change_last_five
+    from p_values as v
+    left join pair_bh as b using (report_year, indicator_code, region_code, sex)
+    left join national_pair_bh as nb using (report_year, indicator_code, region_code, sex)
+),
+
+judged as (
     select
         *,
         case
-            when test_kind = 'linjär trend' then slope * window_span
-            when test_kind in ('icke-överlappande perioder', 'två perioder') then value - base_value
-        end as trend_change,
-        case
-            when test_kind = 'linjär trend' then
-                -- Two-sided t-test of the OLS slope at 5 % (df = n - 2), and a change worth noting.
-                case
-                    when (
-                        case
-                            when sse = 0 then slope <> 0
-                            else abs(slope) / sqrt(sse / (n_periods - 2) / sxx)
-                                > case n_periods when 3 then 12.7062 when 4 then 4.3027 else 3.1824 end
-                        end
-                    ) and (change_threshold is null or round(abs(slope * window_span), 4) >= change_threshold)
-                    then sign(slope)
-                    else 0
-                end
-            when test_kind in ('icke-överlappande perioder', 'två perioder') then pair_direction
+            when trend_rule = 'z' then case when pair_q <= {{ fdr }} then sign(trend_change) else 0 end
+            when trend_rule = 'tröskel' then
+                case when round(abs(trend_change), 4) >= change_threshold then sign(trend_change) else 0 end
         end as trend_direction,
         case
-            when test_kind = 'linjär trend' then 'linjär trend (OLS), t-test 5 %'
-                || case when change_threshold is not null then ' och tröskel' else '' end
-            when test_kind in ('icke-överlappande perioder', 'två perioder') then
-                case
-                    when pair_direction_has_ci then test_kind || ', konfidensintervall'
-                    when change_threshold is not null then test_kind || ', tröskel (KI saknas)'
-                    else test_kind || ', underlag saknas (KI och tröskel saknas)'
-                end
+            when trend_rule = 'z' then
+                case when test_kind = 'linjär trend' then 'senaste mot äldsta av de fem senaste perioderna'
+                    else test_kind end || ', z-test (KI), BH 5 %'
+            when trend_rule = 'tröskel' then
+                case when test_kind = 'linjär trend' then 'linjär trend (OLS)' else test_kind end
+                || ', förändring över tröskeln (KI saknas)'
+            when test_kind in ('icke-överlappande perioder', 'två perioder', 'linjär trend') then
+                test_kind || ', underlag saknas (KI och tröskel saknas)'
             else test_kind
-        end as trend_method,
-        case when region_code <> '00' then national_pair_direction end as national_direction,
-        case
-            when region_code = '00' then 'riket'
-            when value is null or national_value is null then 'värde saknas'
-            when national_pair_direction_has_ci then 'konfidensintervall'
-            when change_threshold is not null then 'tröskel (KI saknas)'
-            else 'underlag saknas'
-        end as comparison_method,
-        case when first_end_year < period_end_year then value - first_value end as change_since_first,
-        case when window_first_period <> period then value - window_first_value end as change_last_five
-    from paired
+        end as trend_method
+    from tested
 ),
 
 final as (
@@ -291,25 +346,32 @@ final as (
             as last_five_first_period,
         cast(round(change_last_five, 4) as double) as change_last_five,
         cast(case when trend_direction is not null then base_period end as varchar) as trend_base_period,
-        cast(case when test_kind = 'linjär trend' then n_periods when trend_change is not null then 2 end as integer)
+        cast(case when trend_rule = 'tröskel' and test_kind = 'linjär trend' then n_periods
+            when trend_change is not null then 2 end as integer)
             as trend_periods,
         cast(round(trend_change, 4) as double) as trend_change,
         cast(trend_method as varchar) as trend_method,
         cast(
             case
                 when trend_direction is null or polarity is null then null
+                when trend_rule = 'tröskel' and trend_direction = 0 then 'ingen förändring över tröskeln'
+                when trend_rule = 'tröskel' and (trend_direction > 0) = (polarity = 'higher_is_better')
+                    then 'förbättras (över tröskeln)'
+                when trend_rule = 'tröskel' then 'försämras (över tröskeln)'
                 when trend_direction = 0 then 'ingen säker förändring'
                 when (trend_direction > 0) = (polarity = 'higher_is_better') then 'förbättras'
                 else 'försämras'
             end as varchar
         ) as trend_verdict,
+        cast(case when trend_rule = 'z' then round(pair_p, 6) end as double) as trend_p_value,
+        cast(case when trend_rule = 'z' then round(pair_q, 6) end as double) as trend_q_value,
         cast(
             case
                 when change_last_five is null or change_last_five = 0 or polarity is null then null
                 else (change_last_five > 0) = (polarity = 'higher_is_better')
             end as boolean
         ) as is_right_direction
-    from tested
+    from judged
 )
 
 select * from final

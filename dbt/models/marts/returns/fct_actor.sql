@@ -7,6 +7,10 @@ select
     cast(a.actor_type as varchar) as actor_type,
     cast(a.actor_level as varchar) as actor_level,
     cast(a.municipality_code as varchar) as municipality_code,
+    -- Same normalised name and kommun in one return = one actor (folkhalsa.sources.returns.actor_identity).
+    cast(c.county_code || '-' || c.year || '-'
+        || trim(regexp_replace(lower(nfc_normalize(coalesce(a.actor_name, ''))), '[^\p{L}\p{N}]+', ' ', 'g'))
+        || '-' || coalesce(a.municipality_code, '') as varchar) as actor_identity,
     cast(c.batch_id as varchar) as batch_id
 from {{ ref('stg_returns__actors') }} as a
 inner join {{ ref('int_returns__current') }} as c using (batch_id)

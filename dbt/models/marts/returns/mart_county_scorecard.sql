@@ -46,6 +46,7 @@ select
     cast(cur.source_file as varchar) as current_version_file,
     cast(coalesce(v.version_count, 0) as integer) as version_count,
     cast(coalesce(v.rejected_count, 0) as integer) as rejected_versions,
+    cast(case when rv.is_under_review then 'under granskning' end as varchar) as review_status,
     cast(coalesce(cur.warning_count, 0) as integer) as warning_count,
     cast(coalesce(cp.parts_filled, 0) as integer) as parts_filled,
     cast(round(100.0 * coalesce(cp.parts_filled, 0) / 4, 1) as double) as completeness_pct,
@@ -55,3 +56,4 @@ left join {{ ref('int_returns__current') }} as cur using (county_code, year)
 left join versions as v using (county_code, year)
 left join completeness as cp using (county_code, year)
 left join coverage as cov using (county_code, year)
+left join {{ ref('mart_grant_reconciliation') }} as rv using (county_code, year)

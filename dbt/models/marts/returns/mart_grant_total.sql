@@ -1,5 +1,6 @@
 -- Per reporting year: the national grant account, the total row of the report's financial table.
 -- Sums of mart_grant_reconciliation's county rows, and the total of the government decision.
+-- Counties under review (granted differs from the decision) are counted apart, not summed.
 with years as (
     select unnest({{ var('report_years') }}) as year
 ),
@@ -18,6 +19,14 @@ accounts as (
         sum(repaid_sek) as repaid_sek,
         sum(difference_sek) as difference_sek
     from {{ ref('mart_grant_reconciliation') }}
+    where not coalesce(is_under_review, false)
+    group by year
+),
+
+review as (
+    select year, count(*) as counties_under_review
+    from {{ ref('mart_grant_reconciliation') }}
+    where is_under_review
     group by year
 ),
 
@@ -40,8 +49,10 @@ select
     cast(coalesce(a.counties_reconciled, 0) = c.county_count as boolean) as is_reconciled,
     cast(d.decided_sek as bigint) as decided_sek,
     cast(case when d.decided_sek is null or a.granted_sek is null then null
-              else a.granted_sek = d.decided_sek end as boolean) as matches_decision
+              else a.granted_sek = d.decided_sek end as boolean) as matches_decision,
+    cast(coalesce(r.counties_under_review, 0) as integer) as counties_under_review
 from years as y
 cross join counties as c
 left join accounts as a on a.year = y.year
 left join decided as d on d.year = y.year
+left join review as r on r.year = y.year

@@ -16,7 +16,8 @@ activities as (
 ),
 
 actors as (
-    select a.county_code, a.year, b.target_area_code, count(distinct a.actor_key) as n
+    -- One organisation listed under several ids (same name and kommun) is one actor.
+    select a.county_code, a.year, b.target_area_code, count(distinct a.actor_identity) as n
     from {{ ref('fct_actor') }} as a
     inner join {{ ref('bridge_actor_target_area') }} as b using (actor_key)
     group by all

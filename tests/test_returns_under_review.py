@@ -1,0 +1,64 @@
+"""A return-level warning never fails the build: a county whose current return breaks the
+cross-county grant rule is 'under granskning' in the marts, and the build passes and publishes."""
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from folkhalsa.settings import get_settings
+
+pytestmark = pytest.mark.slow
+
+
+def _land_all(settings):
+    """What the flow's landing stages do, without Prefect."""
+    from folkhalsa.landing import ensure_source
+    from folkhalsa.sources import indicators, returns, survey
+
+    returns.land_returns(settings.input_dir / "returns", settings.landing_dir, settings.archive_dir,
+                         settings.quarantine_dir)
+    for path, year in survey.discover_exports(settings.input_dir):
+        if year in settings.years:
+            survey.land_survey(path, year, settings.codebook_dir, settings.landing_dir, settings.archive_dir)
+    indicators.land_indicators(settings.input_dir / "indicators", settings.landing_dir, settings.archive_dir,
+                               indicators.load_catalogue(settings.dbt_dir))
+    for source, module in (("returns", returns), ("skr_survey", survey), ("indicators", indicators)):
+        ensure_source(settings.landing_dir, source, module.empty_tables())
+
+
+def test_grant_differs_marks_the_county_and_the_build_passes(sample_dir, tmp_path):
+    from folkhalsa.warehouse import build_candidate
+
+    inp = tmp_path / "in"
+    shutil.copytree(sample_dir, inp)
+    # Län 12 resubmits its 2022 return with 10 000 kr more granted than the decision (a warning).
+    path = inp / "returns" / "2022" / "lansrapport_12_2022.xlsx"
+    wb = load_workbook(path)
+    ws = wb["Ekonomi"]
+    ws["A2"] = ws["A2"].value + 10_000
+    ws["C2"] = ws["C2"].value + 10_000
+    wb["Uppgifter"]["B5"] = "2023-02-28"
+    wb.save(inp / "returns" / "2022" / "lansrapport_12_2022_v2.xlsx")
+    settings = get_settings(input_dir=inp, output_dir=tmp_path / "out", render="never", smtp_host="")
+    _land_all(settings)
+
+    build = build_candidate(settings, {"label": "test", "synthetic": True})  # raises if a test fails
+    assert build.failed == 0, build.failures
+    con = duckdb.connect(str(build.warehouse), read_only=True)
+    try:
+        review = con.execute("select county_code, review_status from marts.mart_grant_reconciliation "
+                             "where year = 2022 and is_under_review").fetchall()
+        card = con.execute("select review_status from marts.mart_county_scorecard "
+                           "where county_code = '12' and year = 2022").fetchone()[0]
+        total = con.execute("select counties_reported, counties_under_review, granted_sek, decided_sek "
+                            "from marts.mart_grant_total where year = 2022").fetchone()
+        decided_12 = con.execute("select granted_sek from reference.ref_grants "
+                                 "where county_code = '12' and year = 2022").fetchone()[0]
+    finally:
+        con.close()
+    assert review == [("12", "under granskning")]
+    assert card == "under granskning"
+    assert total[:2] == (20, 1) and total[2] == total[3] - decided_12  # 12 left out, the rest as decided
