@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench docs template sample-data clean
+.PHONY: setup run test bench docs template sample-data clean report-preview
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,17 @@ template: setup
 
 sample-data: setup
 	$(BIN)/folkhalsa sample-data --out data/sample
+
+# The rendered PDFs as PNG pages (poppler-utils' pdftoppm), to look at: data/output/reports/<year>/preview/.
+PREVIEW_DPI ?= 60
+report-preview: setup
+	@command -v pdftoppm >/dev/null || { echo "pdftoppm saknas / missing: apt-get install poppler-utils"; exit 1; }
+	@ls data/output/reports/*/arsrapport.pdf >/dev/null 2>&1 || PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/folkhalsa render --to typst
+	@for pdf in data/output/reports/*/arsrapport.pdf; do \
+	  dir=$$(dirname $$pdf)/preview; rm -rf $$dir; mkdir -p $$dir; \
+	  pdftoppm -r $(PREVIEW_DPI) -png $$pdf $$dir/page; \
+	  echo "$$pdf -> $$dir/ ($$(ls $$dir | wc -l) pages)"; \
+	done
 
 clean:
 	rm -rf data/output

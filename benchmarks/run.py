@@ -147,6 +147,39 @@ def check_return_big(work: Path) -> dict:
     return {**m, "rows": 10_000, "bytes": path.stat().st_size}
 
 
+RENDER_CALL = """
+import json, sys
+from pathlib import Path
+from folkhalsa.render import render_reports
+out, warehouse = Path(sys.argv[1]), Path(sys.argv[2])
+r = render_reports(Path("reports"), out, warehouse, [int(sys.argv[3])], [sys.argv[4]], "always", sample=True)
+print(json.dumps({"seconds": r.seconds, "files": [str(f) for f in r.files]}))
+"""
+
+
+def render_bench(warehouse: Path, out: Path, year: int = 2023) -> dict:
+    """Wall time and output size of one `quarto render --to <format>` per format (one year, in a fresh process)."""
+    if shutil.which("quarto") is None:
+        return {"skipped": "Quarto is not on PATH"}
+    res = {}
+    for fmt in ("html", "docx", "typst"):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([PY, "-c", RENDER_CALL, str(out), str(warehouse), str(year), fmt], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout, stderr = proc.communicate()
+        if proc.returncode:
+            raise SystemExit(f"render benchmark failed for {fmt}:\n{stderr[-3000:]}")
+        data = json.loads(stdout.strip().splitlines()[-1])
+        f = Path(data["files"][0])
+        res[fmt] = {"wall_s": round(time.perf_counter() - t0, 1),
+                    "quarto_s": round(data["seconds"][f"{year} {fmt}"], 1),
+                    "size_kb": round(f.stat().st_size / 1024)}
+        if fmt == "typst" and shutil.which("pdfinfo"):
+            info = subprocess.run(["pdfinfo", str(f)], capture_output=True, text=True).stdout
+            res[fmt]["pages"] = int(next(l.split()[-1] for l in info.splitlines() if l.startswith("Pages:")))
+    return res
+
+
 def ratio(name: str, value: float) -> dict:
     _, target, kind = TARGETS[name]
     met = value <= target if kind == "max" else value >= target
@@ -159,6 +192,8 @@ def main() -> None:
     try:
         print("cold run ×1 …", flush=True)
         results["cold_x1"] = cold = flow_run(SAMPLE, work / "out1")
+        print("render per format (2023) …", flush=True)
+        results["render"] = render_bench(work / "out1" / "warehouse" / "folkhalsa.duckdb", work / "reports")
         print("no-change rerun ×1 …", flush=True)
         results["rerun_x1"] = rerun = flow_run(SAMPLE, work / "out1")
         for scale in (10, 100):
@@ -205,6 +240,15 @@ def print_table(r: dict) -> None:
     c = r["check_return_10000"]
     print(f"{'check-return 10000':<20}{c['wall_s']:>10.1f}{'':>27}{c['peak_rss_mb']:>9.0f}{c['rows']:>10}"
           f"{c['rows'] / c['wall_s']:>10.0f}")
+
+
+    render = r.get("render", {})
+    if "skipped" in render:
+        print(f"\nrender: skipped ({render['skipped']})")
+    elif render:
+        print(f"\n{'render 2023':<20}{'process s':>10}{'quarto s':>9}{'kB':>9}{'pages':>9}")
+        for fmt, m in render.items():
+            print(f"{fmt:<20}{m['wall_s']:>10.1f}{m['quarto_s']:>9.1f}{m['size_kb']:>9}{m.get('pages', ''):>9}")
     for engine in ("polars", "pandas"):
         i = r["ingest"][engine]
         print(f"ingest {engine:<13}{i['seconds']:>10.2f}{'':>36}{i['rows']:>10}{i['rows_per_s']:>10.0f}")

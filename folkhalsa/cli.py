@@ -141,10 +141,13 @@ def template(
     out: Annotated[Path, typer.Option("--out", help="Where to write the template workbook.")] = PROJECT_ROOT / "data" / "templates" / "lansrapport.xlsx",
     docs: Annotated[Path, typer.Option("--docs", help="Where to write the format documentation.")] = PROJECT_ROOT / "docs" / "lansrapport.md",
 ) -> None:
-    """Generate the länsrapport template workbook and its format docs from the schema."""
-    from folkhalsa.template import format_docs, write_template
+    """Generate the länsrapport template workbook (and the kept older versions beside it,
+    lansrapport_<version>.xlsx) and its format docs from the schema."""
+    from folkhalsa.template import KEPT_TEMPLATES, format_docs, older_template_name, write_template
 
     write_template(out)
+    for version in KEPT_TEMPLATES:
+        write_template(out.with_name(older_template_name(version)), version)
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(format_docs(), "utf-8")
     typer.echo(f"{out}\n{docs}")
@@ -153,11 +156,18 @@ def template(
 @app.command("render")
 def render_cmd(
     year: Annotated[Optional[int], typer.Option("--year", help="Report year; default all configured years.")] = None,
-    to: Annotated[str, typer.Option("--to", help="Formats: html,docx,typst.")] = "html,docx,typst",
+    to: Annotated[str, typer.Option("--to", help="Formats, comma-separated: html,docx,typst (pdf = typst). "
+                                    "Quarto is called once per format.")] = "html,docx,typst",
     output: Annotated[Path, typer.Option("--output", help="Output folder holding the published warehouse.")] = PROJECT_ROOT / "data" / "output",
 ) -> None:
     """Render the annual-report sections with `quarto render` from the published warehouse."""
-    from folkhalsa.render import QuartoMissing, RenderError, render_reports
+    from folkhalsa.render import QuartoMissing, RenderError, parse_formats, render_reports
+
+    try:
+        formats = parse_formats(to)
+    except ValueError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2)
 
     settings = get_settings(output_dir=output.resolve())
     if not settings.published_warehouse.exists():
@@ -168,7 +178,7 @@ def render_cmd(
     try:
         # sample=False: the report reads the label from the warehouse (marts.mart_data_version).
         result = render_reports(settings.reports_dir, settings.report_output_dir, settings.published_warehouse,
-                                years, [f for f in to.split(",") if f], "always", sample=False)
+                                years, formats, "always", sample=False)
     except (QuartoMissing, RenderError) as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1)
@@ -182,6 +192,26 @@ def serve() -> None:
     from flows.deployment import serve_nightly
 
     serve_nightly()
+
+
+@app.command("accept-survey")
+def accept_survey_cmd(
+    export: Annotated[str, typer.Argument(help="The pending export: its file name, or its sha256 (at least 8 hex digits).")],
+    output: Annotated[Path, typer.Option("--output", help="Output folder holding the landing folder.")] = PROJECT_ROOT / "data" / "output",
+) -> None:
+    """Accept a survey export held as pending_review (fewer than half the respondents of the year's
+    current export); the next run makes it the year's export if its answers are the latest."""
+    from folkhalsa.sources.survey import empty_tables
+    from folkhalsa.sources.survey_review import ReviewError, accept_export
+
+    settings = get_settings(output_dir=output.resolve())
+    try:
+        e = accept_export(settings.landing_dir, export, empty_tables())
+    except ReviewError as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Godkänd / accepted: {e.file} ({e.year}, {e.n_counted} svar/responses, sha256 {e.sha256[:12]}). "
+               "Nästa körning bygger om / the next run rebuilds.")
 
 
 secret_app = typer.Typer(help="Secrets kept in the Prefect server (Secret blocks).", no_args_is_help=True)

@@ -253,7 +253,7 @@ class WorkerPool:
         """A fresh process in the dead (or overrunning) worker's place; its task is finished."""
         w.stop(kill=kill)
         fresh = self._spawn()
-        w.conn, w.proc = fresh.conn, fresh.proc
+        w.conn, w.proc, w.ready = fresh.conn, fresh.proc, False
         self.replaced += 1
 
 

@@ -53,7 +53,8 @@ def land_survey_from(settings: Settings) -> LandResult:
     from folkhalsa.sources.survey import land_surveys
 
     return land_surveys(settings.input_dir, settings.years, settings.codebook_dir, settings.landing_dir,
-                        settings.archive_dir, settings.quarantine_dir)
+                        settings.archive_dir, settings.quarantine_dir,
+                        max_failed_share=settings.survey_max_failed_answer_share)
 
 
 def land_indicators_from(settings: Settings) -> LandResult:

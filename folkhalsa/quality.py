@@ -644,6 +644,8 @@ def _run_gx(project_dir: Path, gx_output_dir: Path, frames: dict, params: dict, 
         results = _validate(ctx, frames, params, run_id, run_time, errors)
         _prune_results(ctx, gx_output_dir, keep_runs)
         _build_data_docs(ctx, list(frames), run_time)
+    from folkhalsa.data_docs_assets import localize   # CDN links -> shipped copies (works offline)
+    localize(gx_output_dir / "data_docs")
     return results, errors
 
 

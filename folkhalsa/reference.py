@@ -26,6 +26,15 @@ def municipalities(seeds_dir: Path = SEEDS_DIR) -> dict[str, tuple[str, str]]:
 
 
 @lru_cache
+def region_names(seeds_dir: Path = SEEDS_DIR) -> dict[str, str]:
+    """Region name -> region code (00 + länskod): each region's own name and short forms in use
+    (ref_region_names; evidence in docs/survey_exports.md)."""
+    if not (seeds_dir / "ref_region_names.csv").exists():
+        seeds_dir = SEEDS_DIR   # a test copy of the older seeds
+    return {r["name"]: "00" + r["county_code"] for r in _rows("ref_region_names", seeds_dir)}
+
+
+@lru_cache
 def target_areas() -> dict[int, str]:
     """målområde 1-8 -> Swedish name."""
     return {int(r["code"]): r["name_sv"] for r in _rows("ref_target_areas")}

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # Earlier published warehouses kept beside the current one.
     keep_published: int = 3
 
+    # SKR survey: an export where more than this share of the answers fails the codebook is rejected whole.
+    survey_max_failed_answer_share: float = 0.05
+
     # Freshness checks: landed data older than this many days is reported.
     max_age_days: float = 400
     indicator_max_age_days: float = 45

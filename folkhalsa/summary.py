@@ -122,12 +122,15 @@ def render_table(summary: RunSummary) -> str:
         for r in other:
             out.append(f"  - {r.source}: {r.file}: {len(r.errors)} fel/errors")
     if summary.issues:
-        by_rule: dict[tuple, int] = {}
+        # Per input file, then per rule: which export or return needs a look, and for what.
+        by_file: dict[tuple, dict[tuple, int]] = {}
         for i in summary.issues:
-            by_rule[(i.source, i.rule, i.severity)] = by_rule.get((i.source, i.rule, i.severity), 0) + 1
+            rules = by_file.setdefault((i.source, i.file), {})
+            rules[(i.rule, i.severity)] = rules.get((i.rule, i.severity), 0) + 1
         out.append(f"Problem i indata / input issues: {len(summary.issues)}")
-        for (source, rule, sev), n in sorted(by_rule.items()):
-            out.append(f"  - {source} [{rule}] {sev}: {n}")
+        for (source, file), rules in sorted(by_file.items()):
+            counts = ", ".join(f"[{rule}] {sev} {n}" for (rule, sev), n in sorted(rules.items()))
+            out.append(f"  - {source}: {file}: {counts}")
     if summary.feedback.get("lines"):
         out.append(f"Återkoppling till länen / feedback workbooks: {len(summary.feedback['lines'])}")
         out += [f"  - {line}" for line in summary.feedback["lines"]]

@@ -12,7 +12,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from folkhalsa import reference
 from folkhalsa.schemas.lansrapport import (
-    CODE_LISTS, INSTRUCTIONS_SHEET, SHEETS, TEMPLATE_VERSION, Sheet,
+    CODE_LISTS, INSTRUCTIONS_SHEET, SHEETS, TEMPLATE_VERSION, TEMPLATE_VERSIONS, Sheet,
 )
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
@@ -28,11 +28,13 @@ def _code_values(name: str) -> list[str]:
     return list(CODE_LISTS[name])
 
 
-def _write_lists(wb: Workbook) -> dict[str, str]:
-    """A hidden sheet of code lists; drop-downs refer to its ranges (Excel caps inline lists at 255 chars)."""
+def _write_lists(wb: Workbook, sheets: tuple[Sheet, ...]) -> dict[str, str]:
+    """A hidden sheet of code lists; drop-downs refer to its ranges (Excel caps inline lists at 255 chars).
+    Only the lists the version's sheets use, so an older template stays as it was."""
     ws = wb.create_sheet(LISTS_SHEET)
     refs = {}
-    names = ["county", "municipality", *CODE_LISTS]
+    used = {c.codes for s in sheets for c in s.columns if c.codes}
+    names = [n for n in ("county", "municipality", *CODE_LISTS) if n in used]
     for col, name in enumerate(names, start=1):
         letter = ws.cell(row=1, column=col).column_letter
         ws.cell(row=1, column=col, value=name)
@@ -44,22 +46,24 @@ def _write_lists(wb: Workbook) -> dict[str, str]:
     return refs
 
 
-def _instructions(wb: Workbook) -> None:
+def _instructions(wb: Workbook, version: str) -> None:
     ws = wb.active
     ws.title = INSTRUCTIONS_SHEET
     lines = [
         ("Länsrapport om det regionala folkhälsoarbetet", True),
-        (f"Mallversion {TEMPLATE_VERSION}. Ändra inte flikarnas namn eller rubrikerna. "
+        (f"Mallversion {version}. Ändra inte flikarnas namn eller rubrikerna. "
          "Kolumnernas ordning spelar ingen roll: de känns igen på rubriken.", False),
         ("Fyll i en rad per aktör, insats och behov. Lämna inga tomma rader inne i tabellerna.", False),
         ("Belopp anges i hela kronor, t.ex. 630 000. Datum anges ÅÅÅÅ-MM-DD.", False),
         ("Kontrollera filen med `folkhalsa check-return <fil>` innan den skickas.", False),
         ("", False),
     ]
-    for sheet in SHEETS:
+    for sheet in TEMPLATE_VERSIONS[version].sheets:
         lines.append((f"{sheet.name}: {sheet.help_sv}", True))
         for c in sheet.columns:
             req = "obligatorisk" if c.required else "frivillig"
+            if c.required_when:
+                req = f"obligatorisk när {sheet.column(c.required_when[0]).header} börjar med {c.required_when[1]}"
             lines.append((f"  {c.header} ({req}): {c.help_sv}", False))
     for r, (text, bold) in enumerate(lines, start=1):
         ws.cell(row=r, column=1, value=text).font = Font(bold=bold)
@@ -103,34 +107,50 @@ def _write_sheet(wb: Workbook, sheet: Sheet, refs: dict[str, str], values) -> No
     _add_validation(ws, sheet, refs)
 
 
-def build_workbook(filled: dict | None = None) -> Workbook:
-    """A workbook in the template layout; `filled` maps table name -> dict (form) or list of dicts."""
+def build_workbook(filled: dict | None = None, version: str | None = None) -> Workbook:
+    """A workbook in the layout of template `version` (by default the version the filled
+    Uppgifter states, else the current one); `filled` maps table name -> dict (form) or list of dicts."""
     filled = filled or {}
+    version = version or (filled.get("submission") or {}).get("template_version") or TEMPLATE_VERSION
     wb = Workbook()
-    _instructions(wb)
-    refs = _write_lists(wb)
-    for sheet in SHEETS:
-        default = {"template_version": TEMPLATE_VERSION} if sheet.layout == "form" else None
+    _instructions(wb, version)
+    refs = _write_lists(wb, TEMPLATE_VERSIONS[version].sheets)
+    for sheet in TEMPLATE_VERSIONS[version].sheets:
+        default = {"template_version": version} if sheet.layout == "form" else None
         values = filled.get(sheet.table, default)
         if sheet.layout == "form":
-            values = {"template_version": TEMPLATE_VERSION, **(values or {})}
+            values = {"template_version": version, **(values or {})}
         _write_sheet(wb, sheet, refs, values)
     # Keep the code-list sheet last so the visible order is instructions, then the parts.
     wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames))
     return wb
 
 
-def write_template(path: Path) -> Path:
+def write_template(path: Path, version: str = TEMPLATE_VERSION) -> Path:
     from folkhalsa.io.xlsx_files import normalise_xlsx
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    build_workbook().save(path)
+    build_workbook(version=version).save(path)
     return normalise_xlsx(path)  # byte-reproducible, so a stale committed template shows in a test
 
 
-def write_return(path: Path, filled: dict) -> Path:
+# Older templates kept beside the current one, for counties that still report on them.
+KEPT_TEMPLATES = ("2023.1",)
+
+
+def older_template_name(version: str) -> str:
+    return f"lansrapport_{version}.xlsx"
+
+
+def write_templates(folder: Path) -> list[Path]:
+    """The current template as lansrapport.xlsx and each kept older one as lansrapport_<version>.xlsx."""
+    return [write_template(folder / "lansrapport.xlsx"),
+            *(write_template(folder / older_template_name(v), v) for v in KEPT_TEMPLATES)]
+
+
+def write_return(path: Path, filled: dict, version: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    build_workbook(filled).save(path)
+    build_workbook(filled, version).save(path)
     return path
 
 
@@ -142,16 +162,34 @@ def format_docs() -> str:
         "# Länsrapportens format",
         "",
         f"Genererad från `folkhalsa/schemas/lansrapport.py`. Mallversion **{TEMPLATE_VERSION}**. "
-        "Mallen: `data/templates/lansrapport.xlsx`.",
+        "Mallen: `data/templates/lansrapport.xlsx`; äldre mallar: "
+        + ", ".join(f"`data/templates/{older_template_name(v)}`" for v in KEPT_TEMPLATES) + ".",
+        "",
+        "## Mallversioner",
+        "",
+        "Rapporten valideras efter den version som står i Uppgifter/Mallversion. En okänd version är ett fel. "
+        "En kolumn som den angivna versionen saknar läses in med sitt värde för saknad kolumn "
+        "(Jämställdhetsperspektiv i en rapport på 2023.1: *ej redovisat*, som inte är *Nej*).",
+        "",
+        "| Version | Ändringar |",
+        "|---|---|",
+        *(f"| {v.version}{' (aktuell)' if v.version == TEMPLATE_VERSION else ''} | {v.changes_sv} |"
+          for v in TEMPLATE_VERSIONS.values()),
         "",
     ]
     for s in SHEETS:
         out += [f"## {s.name}", "", s.help_sv, "",
-                "| Rubrik | Fält | Typ | Obligatorisk | Kodlista | Beskrivning | Exempel |",
-                "|---|---|---|---|---|---|---|"]
+                "| Rubrik | Fält | Typ | Obligatorisk | Kodlista | Beskrivning | Exempel | Från version |",
+                "|---|---|---|---|---|---|---|---|"]
         for c in s.columns:
-            out.append(f"| {c.header} | `{c.field}` | {c.kind} | {'ja' if c.required else 'nej'} | "
-                       f"{c.codes or ''} | {c.help_sv} | {c.example} |")
+            required = "ja" if c.required else "nej"
+            if c.required_when:
+                required = f"när {s.column(c.required_when[0]).header} börjar med {c.required_when[1]}"
+            since = next(v.version for v in TEMPLATE_VERSIONS.values() if c in v.sheet(s.name).columns)
+            note = f" Saknas kolumnen (äldre mall): *{c.absent}*." if c.absent else ""
+            note += " Fritext: hålls utanför de publicerade tabellerna." if c.free_text else ""
+            out.append(f"| {c.header} | `{c.field}` | {c.kind} | {required} | "
+                       f"{c.codes or ''} | {c.help_sv}{note} | {c.example} | {since} |")
         out.append("")
     out += _limits_docs()
     out += ["## Kontroller", "",

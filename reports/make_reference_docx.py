@@ -88,8 +88,10 @@ def _character_style(style_id: str, name: str, rpr: str = "", based_on: str | No
 def styles_xml() -> str:
     headings = {1: 16, 2: 13, 3: 11.5, 4: 10.5, 5: 10.5, 6: 10, 7: 10, 8: 10, 9: 10}
     styles = [
+        # No size here: the 10.5 pt body size is the document default, so the Table style's 9 pt wins
+        # in table cells (a paragraph style's size would override the table style's).
         _paragraph_style("Normal", "Normal", based_on=None, default=True, ppr=_para_props(after=120),
-                         rpr=_run_props(10.5, font=BODY_FONT, color=TEXT)),
+                         rpr=_run_props(font=BODY_FONT, color=TEXT)),
         _paragraph_style("BodyText", "Body Text", ppr=_para_props(before=0, after=140)),
         _paragraph_style("FirstParagraph", "First Paragraph", based_on="BodyText", next_style="BodyText"),
         _paragraph_style("Compact", "Compact", based_on="BodyText", ppr=_para_props(before=20, after=20)),
@@ -119,6 +121,11 @@ def styles_xml() -> str:
         _paragraph_style("CaptionedFigure", "Captioned Figure", based_on="Figure"),
         _paragraph_style("TOCHeading", "TOC Heading", based_on="Heading1", next_style="BodyText",
                          ppr=_para_props(before=240, after=120, keep_next=True)),
+        # The sample-data notice at the top of the report (reports/report.lua: custom-style "Sample Notice").
+        _paragraph_style("SampleNotice", "Sample Notice", based_on="BodyText",
+                         ppr=('<w:pPr><w:pBdr><w:left w:val="single" w:sz="24" w:space="8" w:color="B35900"/>'
+                              '</w:pBdr><w:shd w:val="clear" w:color="auto" w:fill="FCEFDC"/>'
+                              '<w:spacing w:before="120" w:after="120"/><w:ind w:left="170" w:right="113"/></w:pPr>')),
         _paragraph_style("SourceCode", "Source Code", ppr=_para_props(after=0), rpr=_run_props(9, font="Consolas")),
     ]
     for level, size in headings.items():
@@ -138,9 +145,9 @@ def styles_xml() -> str:
          '<w:uiPriority w:val="99"/><w:semiHidden/><w:unhideWhenUsed/><w:tblPr><w:tblInd w:w="0" w:type="dxa"/>'
          '<w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="108" w:type="dxa"/>'
          '<w:bottom w:w="0" w:type="dxa"/><w:right w:w="108" w:type="dxa"/></w:tblCellMar></w:tblPr></w:style>'),
-        # Tables: 9 pt, a rule above and below the header and at the bottom; no colour needed.
+        # Tables: 8,5 pt, a rule above and below the header and at the bottom; no colour needed.
         ('<w:style w:type="table" w:styleId="Table"><w:name w:val="Table"/><w:basedOn w:val="TableNormal"/>'
-         '<w:pPr><w:spacing w:before="20" w:after="20"/></w:pPr>' + _run_props(9) +
+         '<w:pPr><w:spacing w:before="20" w:after="20"/></w:pPr>' + _run_props(8.5) +
          '<w:tblPr><w:tblBorders><w:top w:val="single" w:sz="8" w:space="0" w:color="000000"/>'
          '<w:bottom w:val="single" w:sz="8" w:space="0" w:color="000000"/></w:tblBorders>'
          '<w:tblCellMar><w:left w:w="80" w:type="dxa"/><w:right w:w="80" w:type="dxa"/></w:tblCellMar></w:tblPr>'

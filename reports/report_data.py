@@ -8,6 +8,7 @@ one. It computes no statistic.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -53,6 +54,8 @@ class Report:
     data_version: str
     data_label: str
     is_sample: bool
+    # Names that a table never breaks over two lines (the county names, "Västra Götalands län").
+    phrases: tuple[str, ...] = ()
 
     @property
     def notice(self) -> str | None:
@@ -82,7 +85,10 @@ def open_report(warehouse: str | Path, year: int | str, sample: bool | str = Fal
     if wh.has("mart_data_version"):
         row = wh.query("select data_version, data_label, is_sample from marts.mart_data_version").iloc[0]
         version, label, is_sample = str(row["data_version"] or ""), str(row["data_label"] or ""), bool(row["is_sample"])
-    return Report(wh, int(year), version, label, is_sample or as_bool(sample))
+    phrases = ()
+    if wh.has("dim_county"):
+        phrases = tuple(wh.query("select county_name from marts.dim_county")["county_name"].dropna())
+    return Report(wh, int(year), version, label, is_sample or as_bool(sample), phrases)
 
 
 def as_bool(value) -> bool:
@@ -145,7 +151,8 @@ def ci(low, high, decimals: int = 1) -> str:
     """A confidence interval, '12,1–13,4' ('−3,4 till −2,2' with a negative end); '..' when missing."""
     if _blank(low) or _blank(high):
         return MISSING
-    sep = " till " if min(float(low), float(high)) < 0 else "–"
+    # "till" with non-breaking spaces: an interval is printed whole, on one line.
+    sep = f"{THOUSANDS}till{THOUSANDS}" if min(float(low), float(high)) < 0 else "–"
     return f"{num(low, decimals)}{sep}{num(high, decimals)}"
 
 
@@ -189,20 +196,114 @@ def md_escape(text) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
-def markdown_table(df: pd.DataFrame) -> str:
+KEEP_TOGETHER = ("95 % KI", "K − M", "I tid")   # in column headers
+
+
+def keep_together(text: str, phrases: tuple[str, ...] = ()) -> str:
+    """Join each phrase (a county name) with non-breaking spaces: a line may break only between them."""
+    for phrase in sorted((*phrases, *KEEP_TOGETHER), key=len, reverse=True):
+        if " " in phrase and phrase in text:
+            text = text.replace(phrase, phrase.replace(" ", THOUSANDS))
+    return text
+
+
+def markdown_table(df: pd.DataFrame, phrases: tuple[str, ...] = ()) -> str:
     """A pipe table (renders in HTML, Word and Typst). Columns of numbers are right-aligned."""
-    cells = df.astype(str).map(md_escape)
-    header = [md_escape(c) for c in df.columns]
+    cells = df.astype(str).map(lambda v: md_escape(keep_together(v, phrases)))
+    header = [md_escape(keep_together(str(c))) for c in df.columns]
     rule = []
     for name, col in zip(header, cells.columns):
         values = [v for v in cells[col] if v not in (SUPPRESSED, MISSING, "")]
-        # Pandoc sizes wide pipe-table columns by the dashes in this rule: make them follow the content.
         width = min(max([3, len(name), *(len(v) for v in cells[col])]), 60)
-        numeric = values and all(_NUMERIC.match(v) for v in values)
+        # An interval with "till" (negative ends) is a number too, for alignment.
+        numeric = values and all(_NUMERIC.match(v.replace(f"{THOUSANDS}till{THOUSANDS}", "–")) for v in values)
         rule.append("-" * (width - 1) + ":" if numeric else ":" + "-" * (width - 1))
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in cells.itertuples(index=False, name=None)]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ column widths
+#
+# Every table gets explicit column widths (Quarto's tbl-colwidths), so Word and Typst use the full text
+# width and no column is narrower than its longest word: a line breaks only at an ordinary space, never
+# inside a word, a code, a period ("2020–2023"), a number ("13 970 000") or a county name. The widths are
+# measured with Arial's glyph widths at the tables' 8,5 pt (reference.docx; Libertinus Serif in the PDF is
+# narrower) against the narrower of the two pages: Word's 16 cm text width (A4, 2.5 cm margins).
+
+TABLE_FONT_PT = 8.5
+TEXT_WIDTH_PT = 453.5          # 16,0 cm
+CELL_PADDING_PT = 11.0         # Word 2 × 4 pt (reference.docx; LibreOffice uses 2 × 5,4 pt), Typst 2 × 4 pt
+MAX_WORD_SHARE = 0.45          # a column's longest word may take at most this share (free text)
+_ARIAL = {  # advance widths in 1/1000 em (Arial = Liberation Sans)
+    **dict.fromkeys("0123456789", 556), " ": 278, "\u00a0": 278, ",": 278, ".": 278, ":": 278, ";": 278,
+    "(": 333, ")": 333, "-": 333, "–": 556, "−": 584, "%": 889, "/": 278, "'": 191, "+": 584, "=": 584,
+    "f": 278, "i": 222, "j": 222, "l": 222, "r": 333, "t": 278, "m": 833, "w": 722, "c": 500, "k": 500,
+    "s": 500, "v": 500, "x": 500, "y": 500, "z": 500, "I": 278, "J": 500, "M": 833, "W": 944, "Ö": 778,
+    "O": 778, "Q": 778, "G": 778, "C": 722, "D": 722, "H": 722, "N": 722, "R": 722, "U": 722, "Å": 667,
+    "Ä": 667, "A": 667, "B": 667, "E": 667, "K": 667, "P": 667, "S": 667, "V": 667, "X": 667, "Y": 667,
+    "F": 611, "T": 611, "Z": 611, "L": 556,
+}
+
+
+def text_width_pt(text: str, bold: bool = False) -> float:
+    """Printed width of text at the table font size (bold headers: Arial Bold is up to 15 % wider)."""
+    em = sum(_ARIAL.get(ch, 556) for ch in text) / 1000
+    return em * TABLE_FONT_PT * (1.15 if bold else 1.0)
+
+
+def _words(text: str) -> list[str]:
+    """The pieces a line may break between: at an ordinary space, except that a number cell
+    ('72,5 (72,2–72,9)', '13 970 000 kr') is one piece (Word and Typst break after a dash)."""
+    text = str(text)
+    if _NUMERIC.match(text):
+        return [text]
+    return [w for w in text.split(" ") if w]
+
+
+def column_widths(df: pd.DataFrame, phrases: tuple[str, ...] = ()) -> list[int]:
+    """Column widths in percent of the text width (summing to 100) for a table of display strings."""
+    cells = df.astype(str).map(lambda v: keep_together(v, phrases))
+    narrowest, natural = [], []
+    for name in df.columns:
+        words = [text_width_pt(w) for v in cells[name] for w in _words(v)]
+        words += [text_width_pt(w, bold=True) for w in _words(keep_together(str(name)))]
+        lines = [text_width_pt(v) for v in cells[name]] + [text_width_pt(str(name), bold=True)]
+        low = min(max(words, default=0), MAX_WORD_SHARE * TEXT_WIDTH_PT) + CELL_PADDING_PT
+        narrowest.append(low)
+        natural.append(max(max(lines) + CELL_PADDING_PT, low))
+    # Whole percentages (Quarto rounds to them): each column at least its longest word, rounded up.
+    # (Rounding down by up to 0,3 % = 1,4 pt is within the slack of the width estimate.)
+    floor = [math.ceil(100 * w / TEXT_WIDTH_PT - 0.3) for w in narrowest]
+    if sum(floor) > 100:   # too wide even so: shrink in proportion (words may break; split the table)
+        return _percentages([100 * w / sum(narrowest) for w in narrowest])
+    wish = [max(n - w, 0) for n, w in zip(natural, narrowest)]
+    spare = 100 - sum(floor)
+    if sum(natural) <= TEXT_WIDTH_PT:   # every cell fits on one line: share the rest out alike
+        wish = natural
+    share = [spare * x / sum(wish) if sum(wish) else spare / len(wish) for x in wish]
+    return [f + s for f, s in zip(floor, _percentages(share, spare))]
+
+
+def _percentages(widths: list[float], total: int = 100) -> list[int]:
+    """Whole numbers in proportion to widths, summing to total (largest remainder)."""
+    exact = [total * w / sum(widths) for w in widths] if sum(widths) else [0.0] * len(widths)
+    out = [int(x) for x in exact]
+    for i in sorted(range(len(exact)), key=lambda i: exact[i] - out[i], reverse=True)[:total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def table_fits(df: pd.DataFrame, phrases: tuple[str, ...] = ()) -> bool:
+    """Whether every column can be as wide as its longest word (else the table should be split)."""
+    widths = column_widths(df, phrases)
+    cells = df.astype(str).map(lambda v: keep_together(v, phrases))
+    for pct_, name in zip(widths, df.columns):
+        longest = max([text_width_pt(w) for v in cells[name] for w in _words(v)]
+                      + [text_width_pt(w, bold=True) for w in _words(keep_together(str(name)))], default=0)
+        if pct_ / 100 * TEXT_WIDTH_PT - CELL_PADDING_PT < longest - 1.5:
+            return False
+    return True
 
 
 def has_markers(df: pd.DataFrame) -> bool:
@@ -210,8 +311,10 @@ def has_markers(df: pd.DataFrame) -> bool:
 
 
 def table_block(report: Report, df: pd.DataFrame, caption: str, *tables: str, note: str = "") -> str:
-    """Table, caption, then the source line with data version; a footnote explains '–' and '..'."""
-    parts = [markdown_table(df), "", f": {caption}", "", report.source(*tables)]
+    """Table, caption with column widths, then the source line with data version; a footnote explains '–' and '..'."""
+    widths = ",".join(str(w) for w in column_widths(df, report.phrases))
+    parts = [markdown_table(df, report.phrases), "", f': {caption} {{tbl-colwidths="[{widths}]"}}', "",
+             report.source(*tables)]
     if has_markers(df):
         parts[-1] += f" Teckenförklaring^[{LEGEND}]"
     if note:
@@ -220,10 +323,13 @@ def table_block(report: Report, df: pd.DataFrame, caption: str, *tables: str, no
 
 
 def notice_block(report: Report) -> str:
-    """The visible sample-data notice at the top of the report (empty for real data)."""
+    """The visible sample-data notice at the top of the report (empty for real data).
+
+    A plain div styled per format (reports/report.lua), not a Quarto callout: Quarto's Typst callouts
+    import the @preview/fontawesome package, which Typst would download when the PDF is made."""
     if not report.notice:
         return ""
-    return (f'::: {{.callout-warning title="{report.notice}"}}\n**{report.notice}.** Rapporten bygger på '
+    return (f"::: {{.sample-notice}}\n**{report.notice}.** Rapporten bygger på "
             "syntetiska exempeldata. Siffrorna visar hur redovisningen ser ut och är inte officiell statistik.\n"
             ":::\n")
 

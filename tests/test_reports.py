@@ -206,7 +206,7 @@ def test_target_area_and_actor_tables_show_the_marts_totals(executed, warehouse,
 @pytest.mark.parametrize("year", [2022, 2023])
 def test_sample_notice_is_at_the_top_and_on_every_figure(executed, year):
     _, out, *_ = executed(year)
-    assert SAMPLE_NOTICE in out.markdown[0] and "callout-warning" in out.markdown[0]
+    assert SAMPLE_NOTICE in out.markdown[0] and ".sample-notice" in out.markdown[0]
     captions = [m for m in out.markdown if m.startswith("*Figur")]
     assert len(captions) == len(out.figures)
     assert all(SAMPLE_NOTICE in c for c in captions)
@@ -291,7 +291,7 @@ def test_swedish_number_formats():
     assert rd.value(7.25, "ok", 1) == "7,3" and rd.num(2.5) == "3" and rd.num(-0.04, 1) == "0,0"
     assert rd.value(7.2, "suppressed") == "–" and rd.value(None, "missing") == ".."
     assert rd.with_ci(72.5, 72.2, 72.9) == "72,5 (72,2–72,9)"
-    assert rd.with_ci(-2.8, -3.4, -2.2) == "\u22122,8 (\u22123,4 till \u22122,2)"
+    assert rd.with_ci(-2.8, -3.4, -2.2) == f"\u22122,8 (\u22123,4{NBSP}till{NBSP}\u22122,2)"
     assert rd.with_ci(3.6, None, None) == "3,6"
     assert rd.yes_no(True) == "Ja" and rd.yes_no(None) == ".."
     assert rd.redact("fel i rad 3 (kontakt: anna.a@lst.se)") == "fel i rad 3 (kontakt: [e-postadress borttagen])"
@@ -345,32 +345,306 @@ def test_reference_docx_is_generated_and_has_the_styles():
 
 
 # ------------------------------------------------------------------ with Quarto
-
+#
+# Both years rendered once, in all three formats, by the same code as `folkhalsa render` and the nightly
+# flow. Then the checks a reader would make: the text of each format (pdftotext -layout, python-docx,
+# the HTML), the numbers and names that must be there, tokens that must not be split over lines, the
+# Word tables' widths and the page count. Page counts and sizes go to the test log.
 
 HEADINGS = ["Uppdraget och dess delar", "Länsstyrelsernas arbete per målområde", "Aktörskarta", "Behov",
             "Ekonomisk redovisning", "Bilaga A: Datakvalitet", "Metod och källor"]
+YEARS = (2022, 2023)
 
 
-def test_quarto_renders_html_docx_and_pdf(request, tmp_path, monkeypatch):
+def _need_quarto():
     if shutil.which("quarto") is None:
-        pytest.skip("Quarto is not on PATH: rendering HTML, docx and PDF (Typst) is not tested here; "
-                    "the Python cells are tested above without Quarto")
+        pytest.skip("Quarto is not on PATH: rendering HTML, docx and PDF (Typst) is not tested here "
+                    "(CI installs Quarto; users install it from quarto.org)")
+
+
+@pytest.fixture(scope="module")
+def rendered(request, tmp_path_factory):
+    """{year: {"html": path, "docx": path, "pdf": path}} for 2022 and 2023."""
+    _need_quarto()
     from folkhalsa.render import render_reports
 
-    # Quarto runs the Jupyter kernel with this Python (the venv with duckdb, pandas, matplotlib).
-    monkeypatch.setenv("QUARTO_PYTHON", sys.executable)
     warehouse = request.getfixturevalue("warehouse")
+    out = tmp_path_factory.mktemp("reports")
+    result = render_reports(REPORTS, out, warehouse, list(YEARS), mode="always", sample=True)
+    files = {y: {f.suffix.lstrip("."): f for f in result.files if f.parent.name == str(y)} for y in YEARS}
+    lines = []
+    for y in YEARS:
+        for kind, f in sorted(files[y].items()):
+            pages = _pdf_pages(f) if kind == "pdf" else None
+            lines.append(f"rendered {y} {kind}: {f.stat().st_size / 1024:.0f} kB"
+                         + (f", {pages} pages" if pages else "")
+                         + f", {result.seconds.get(f'{y} ' + ('typst' if kind == 'pdf' else kind), 0):.0f} s")
+    # Into the test log even when output is captured (so CI shows what was rendered).
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print("\n" + "\n".join(lines), flush=True)
+    return files
 
-    result = render_reports(REPORTS, tmp_path, warehouse, [2022], mode="always", sample=True)
-    assert result.rendered
-    out = tmp_path / "2022"
-    html, docx, pdf = out / "arsrapport.html", out / "arsrapport.docx", out / "arsrapport.pdf"
-    assert html.exists() and docx.exists() and pdf.exists()
-    page = html.read_text("utf-8")
-    with zipfile.ZipFile(docx) as zf:
-        # The text of the Word document, whatever runs pandoc split it into.
-        word = "".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", zf.read("word/document.xml").decode("utf-8")))
+
+def _pdf_pages(pdf: Path) -> int:
+    import subprocess
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def _pdf_text(pdf: Path) -> str:
+    import subprocess
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext is missing (Debian: apt-get install poppler-utils; .ci/run installs it)")
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout.replace(NBSP, " ")
+
+
+def _docx_text(docx: Path) -> str:
+    import docx as python_docx
+
+    doc = python_docx.Document(str(docx))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        parts += [cell.text for row in table.rows for cell in row.cells]
+    return "\n".join(parts).replace(NBSP, " ")
+
+
+def _html_text(html: Path) -> str:
+    import html as html_lib
+    body = html.read_text("utf-8")
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    body = re.sub(r'src="data:[^"]*"', "", body)
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", body)).replace(NBSP, " ")
+
+
+CODE = r"(?:H\d|\d\.\d)"
+
+
+def _codes_in_tables(files: dict, kind: str, text: str) -> set[str]:
+    """Indicator codes standing alone in a table cell (not a section number in a heading)."""
+    if kind == "html":
+        return set(re.findall(rf"<td[^>]*>\s*({CODE})\s*</td>", files["html"].read_text("utf-8")))
+    if kind == "docx":
+        import docx as python_docx
+        doc = python_docx.Document(str(files["docx"]))
+        return {c.text.strip() for t in doc.tables for row in t.rows for c in row.cells
+                if re.fullmatch(CODE, c.text.strip())}
+    return set(re.findall(rf"^\s*({CODE})\s{{2,}}\S", text, re.M))   # a table row in pdftotext -layout
+
+
+def _text(files: dict, kind: str) -> str:
+    return {"pdf": _pdf_text, "docx": _docx_text, "html": _html_text}[kind](files[kind])
+
+
+@pytest.fixture(scope="module")
+def facts(warehouse):
+    """What every rendered report must show, read from the warehouse (not from the report)."""
+    with con(warehouse) as c:
+        counties = [r[0] for r in c.execute("select county_name from marts.dim_county").fetchall()]
+        codes = [r[0] for r in c.execute("select indicator_code from marts.dim_indicator").fetchall()]
+        granted = dict(c.execute("select year, granted_sek from marts.mart_grant_total").fetchall())
+        periods = {y: sorted({r[0] for r in c.execute(
+            "select latest_period from marts.mart_indicator_assessment where report_year = ? "
+            "and region_code = '00' and sex = 'T' and latest_period is not null", [y]).fetchall()})
+            for y in YEARS}
+    assert len(counties) == 21 and len(codes) == 35
+    return {"counties": counties, "codes": codes, "granted": granted, "periods": periods}
+
+
+@pytest.mark.slow
+def test_render_makes_html_docx_and_pdf_for_both_years(rendered):
+    for year in YEARS:
+        assert set(rendered[year]) == {"html", "docx", "pdf"}
+        assert rendered[year]["pdf"].read_bytes().startswith(b"%PDF")
+        assert zipfile.is_zipfile(rendered[year]["docx"])
+        assert _pdf_pages(rendered[year]["pdf"]) >= 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["html", "docx", "pdf"])
+@pytest.mark.parametrize("year", YEARS)
+def test_each_format_shows_the_notice_counties_codes_and_grant_total(rendered, facts, year, kind):
+    text = _text(rendered[year], kind)
+    assert SAMPLE_NOTICE in text
     for heading in HEADINGS:
-        assert heading in page and heading in word
-    assert SAMPLE_NOTICE in page and SAMPLE_NOTICE in word
-    assert pdf.read_bytes().startswith(b"%PDF")
+        assert heading in text, heading
+    missing = [c for c in facts["counties"] if c not in text]
+    assert not missing, f"{kind} {year}: county names missing or split: {missing}"
+    codes = _codes_in_tables(rendered[year], kind, text)
+    assert set(facts["codes"]) <= codes, f"{kind} {year}: codes missing: {set(facts['codes']) - codes}"
+    total = rd.num(facts["granted"][year]).replace(NBSP, " ")
+    assert total in text, f"{kind} {year}: the grant total {total} is missing or split"
+    if year == 2022:
+        assert "13 970 000" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", YEARS)
+def test_pdf_never_splits_a_name_period_or_number_over_two_lines(rendered, facts, year):
+    """pdftotext -layout keeps each printed line: a wrapped cell shows as two lines of the PDF text.
+    Every county name, indicator period and grant number must occur as often in the PDF as in Word
+    (whose text has no line breaks inside a cell), so no occurrence is split."""
+    pdf, word = _pdf_text(rendered[year]["pdf"]), _docx_text(rendered[year]["docx"])
+    tokens = facts["counties"] + facts["periods"][year] + [
+        rd.num(facts["granted"][year]).replace(NBSP, " ")]
+    assert facts["periods"][year]
+    for token in tokens:
+        assert word.count(token) > 0, token
+        assert pdf.count(token) == word.count(token), (token, pdf.count(token), word.count(token))
+    # No word is hyphenated at a line end in a table (Typst: hyphenate off in tables).
+    broken = re.findall(r"\w+-\n\s*[a-zåäö]\w*", pdf)
+    assert not broken, broken[:5]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", YEARS)
+def test_word_tables_span_the_text_width_and_there_is_no_empty_toc(rendered, year):
+    import docx as python_docx
+    from docx.oxml.ns import qn
+
+    doc = python_docx.Document(str(rendered[year]["docx"]))
+    section = doc.sections[-1]
+    text_width = section.page_width.twips - section.left_margin.twips - section.right_margin.twips
+    assert text_width == 9070   # A4, 2,5 cm margins (reference.docx)
+    assert len(doc.tables) >= 12
+    for i, table in enumerate(doc.tables):
+        grid = [int(g.get(qn("w:w"))) for g in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert sum(grid) == text_width, (i, grid)
+        width = table._tbl.tblPr.find(qn("w:tblW"))
+        assert width.get(qn("w:type")) == "pct" and width.get(qn("w:w")) == "5000"
+    xml = doc.element.xml
+    assert not re.search(r"<w:instrText[^>]*>\s*TOC", xml), "an empty Word TOC field (Word fills it only by hand)"
+    styles = {p.style.name for p in doc.paragraphs}
+    assert "Sample Notice" in styles
+
+
+@pytest.mark.slow
+def test_every_table_is_as_wide_as_its_longest_word(executed):
+    """The widths the document asks for leave each column room for its longest unbreakable piece."""
+    import pandas as pd
+
+    for year in YEARS:
+        ns, out, *_ = executed(year)
+        tables = [m for m in out.markdown if m.startswith("|")]
+        assert len(tables) >= 12
+        for block in tables:
+            lines = [l for l in block.splitlines() if l.startswith("|")]
+            split = [[c.strip().replace("\\|", "|") for c in l.strip("|").split(" | ")] for l in lines]
+            df = pd.DataFrame(split[2:], columns=split[0])
+            assert rd.table_fits(df, ns["report"].phrases), (year, list(df.columns))
+            widths = re.search(r'tbl-colwidths="\[([\d,]+)\]"', block).group(1).split(",")
+            assert sum(map(int, widths)) == 100 and len(widths) == len(df.columns)
+
+
+def test_a_failed_format_keeps_the_last_good_reports_and_says_why(tmp_path):
+    """A tiny project: HTML renders; then the Typst source is broken and the PDF fails with Quarto's
+    (Typst's) own message, and the year's earlier reports are still there."""
+    _need_quarto()
+    from folkhalsa.render import RenderError, render_reports
+
+    project = tmp_path / "reports"
+    project.mkdir()
+    (project / "_quarto.yml").write_text("project:\n  type: default\n  output-dir: _output\n", "utf-8")
+    doc = project / "arsrapport.qmd"
+    doc.write_text("---\ntitle: Test\n---\n\nHej.\n", "utf-8")
+    out = tmp_path / "out"
+    render_reports(project, out, tmp_path / "wh.duckdb", [2023], ["html", "typst"], mode="always")
+    before = {p.name: p.read_bytes() for p in (out / "2023").iterdir()}
+    assert set(before) == {"arsrapport.html", "arsrapport.pdf"}
+
+    doc.write_text("---\ntitle: Test\n---\n\nNytt.\n\n```{=typst}\n#let x = (\n```\n", "utf-8")
+    with pytest.raises(RenderError) as e:
+        render_reports(project, out, tmp_path / "wh.duckdb", [2023], ["html", "typst"], mode="always")
+    assert "--to typst" in str(e.value) and "2023" in str(e.value) and "error" in str(e.value).lower()
+    assert {p.name: p.read_bytes() for p in (out / "2023").iterdir()} == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "temporary folders left behind"
+
+
+def test_a_typst_package_import_fails_the_pdf(tmp_path):
+    """A Quarto callout makes the Typst source import @preview/fontawesome, which Typst would download:
+    the render refuses it (the tool in CI has that package cached, so this is the only way to see it)."""
+    _need_quarto()
+    from folkhalsa.render import RenderError, render_reports
+
+    project = tmp_path / "reports"
+    project.mkdir()
+    (project / "_quarto.yml").write_text("project:\n  type: default\n  output-dir: _output\n", "utf-8")
+    (project / "arsrapport.qmd").write_text(
+        "---\ntitle: Test\n---\n\n::: {.callout-warning}\nObs.\n:::\n", "utf-8")
+    with pytest.raises(RenderError, match="@preview/fontawesome"):
+        render_reports(project, tmp_path / "out", tmp_path / "wh.duckdb", [2023], ["typst"], mode="always")
+
+
+def test_format_names():
+    from folkhalsa.render import parse_formats
+
+    assert parse_formats("html,docx,typst") == ["html", "docx", "typst"]
+    assert parse_formats("pdf") == ["typst"] and parse_formats(["docx", "docx"]) == ["docx"]
+    with pytest.raises(ValueError, match="latex"):
+        parse_formats("html,latex")
+
+
+@pytest.mark.slow
+def test_html_first_screen_in_chromium_has_no_console_errors(rendered, tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from chromium import Chromium, chromium_path
+
+    if chromium_path() is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
+    html = rendered[2023]["html"]
+    with Chromium() as browser:
+        page = browser.open(html.as_uri(), {
+            "title": "document.title",
+            "notice_top": "document.querySelector('.sample-notice').getBoundingClientRect().top",
+            "height": "window.innerHeight",
+            "tables": "document.querySelectorAll('table').length",
+            "images": "[...document.images].filter(i => i.complete && i.naturalWidth > 0).length",
+        })
+    shot = tmp_path / "arsrapport-2023-first-screen.png"
+    shot.write_bytes(page.screenshot)
+    assert page.errors == [], page.errors
+    assert page.remote_requests == [], page.remote_requests
+    assert "Länsstyrelsernas stöd" in page.values["title"]
+    assert 0 <= page.values["notice_top"] < page.values["height"], "the sample notice is not on the first screen"
+    assert page.values["tables"] >= 12 and page.values["images"] >= 4
+    assert page.screenshot.startswith(b"\x89PNG") and len(page.screenshot) > 20_000
+
+
+def test_quarto_finds_its_gitignore_entry_already_there():
+    """Quarto appends `/.quarto/` to a project's .gitignore when that exact line is missing, which
+    leaves a clone's working tree modified after a render by hand."""
+    lines = [l.strip() for l in (REPORTS / ".gitignore").read_text("utf-8").splitlines()]
+    assert "/.quarto/" in lines
+    root = [l.strip() for l in (REPORTS.parent / ".gitignore").read_text("utf-8").splitlines()]
+    assert "*.egg-info/" in root
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_gender_equality_section_shows_the_marts_numbers_and_only_screened_texts(executed, run, warehouse, year):
+    ns, out, *_ = executed(year)
+    with con(warehouse) as c:
+        national = dict(c.execute("""select gender_perspective, activity_count from marts.mart_gender_equality
+                                     where year = ? and county_code = '00' and target_area_code = 0""",
+                                  [year]).fetchall())
+        examples = [r[0] for r in c.execute("""select how_text from marts.mart_gender_equality_example
+                                               where year = ? and example_rank <= 3""", [year]).fetchall()]
+    table = ns["per_area_rows"][-1]
+    assert table["Målområde"] == "Alla målområden"
+    assert table["Insatser"] == rd.num(sum(national.values()))
+    assert table["Nej"].startswith(rd.num(national["Nej"]) + " (")
+    assert table["Ej redovisat"].startswith(rd.num(national["ej redovisat"]) + " (")
+    if year == 2022:
+        assert national["ej redovisat"] == sum(national.values())
+        assert "alla länsrapporter för året är på en mall före 2024.1" in out.text
+        assert not examples
+    else:
+        assert national["ej redovisat"] == 0 and len(examples) == 3
+        for text in examples:
+            assert rd.md_escape(text) in out.text
+    # Hur texts that failed the privacy screen never reach the report.
+    landed = pl.read_parquet(run.landing_dir / "returns" / "*" / "activities.parquet")
+    held_back = set(landed.filter(~pl.col("gender_perspective_how_publishable"))["gender_perspective_how"].drop_nulls())
+    assert held_back or year == 2022
+    assert not [t for t in held_back if t in out.text]
+    assert "Exempelsson" not in out.text

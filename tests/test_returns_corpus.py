@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from openpyxl import load_workbook
 
 from folkhalsa import isolation
 from folkhalsa.isolation import WorkerPool
@@ -111,21 +112,57 @@ def _inbox(corpus, tmp_path, names) -> Path:
 
 
 def test_reader_over_its_limit_quarantines_that_file_once(corpus, tmp_path, monkeypatch):
-    """A worker that overruns is killed and replaced; the file is quarantined with the reason, the
-    other files land, and the next night skips it until a new version arrives."""
-    monkeypatch.setattr(isolation, "TIME_LIMIT_S", 2.0)  # the 100 000-row file needs about 5 s
-    inbox = _inbox(corpus, tmp_path, ["actors_100000_rows", "good", "lowercase_codes"])
+    """A worker that overruns is killed and replaced; its file is rejected with the reason and
+    quarantined, and later nights skip it (never retried) until a new version arrives."""
+    # A limit no parse can meet stands in for a reader that hangs: every file overruns.
+    monkeypatch.setattr(isolation, "TIME_LIMIT_S", 0.001)
+    inbox = _inbox(corpus, tmp_path, ["good", "lowercase_codes"])
     landing, archive, quarantine = tmp_path / "landing", tmp_path / "archive", tmp_path / "quarantine"
     first = land_returns(inbox, landing, archive, quarantine)
-    assert len(first.landed) == 3 and len(first.rejected) == 1
-    error = first.rejected[0].errors[0].message()
-    assert "reader_failed" in error and "timeout" in error
+    assert len(first.landed) == 2 and len(first.rejected) == 2
+    assert all("reader_failed" in r.errors[0].message() and "timeout" in r.errors[0].message()
+               for r in first.rejected)
     reports = list(quarantine.rglob("*.fel.txt"))
-    assert len(reports) == 1 and "reader_failed" in reports[0].read_text("utf-8")
+    assert len(reports) == 2 and all("reader_failed" in r.read_text("utf-8") for r in reports)
     subs = pl.read_parquet(landing / "returns" / "*" / "submission.parquet")
-    crashed = subs.filter(pl.col("status") == "rejected")
-    # Version history keeps it, with county and year from its file name.
-    assert crashed.select("county_code", "year").rows() == [("24", 2022)]
+    # Version history keeps them, with county and year from the file name.
+    assert subs.select("county_code", "year", "status").rows() == [("24", 2022, "rejected")] * 2
 
-    second = land_returns(inbox, landing, archive, quarantine)
-    assert second.landed == [] and len(second.skipped) == 3 and len(second.rejected) == 1
+    monkeypatch.setattr(isolation, "TIME_LIMIT_S", 30.0)
+    second = land_returns(inbox, landing, archive, quarantine)  # same files: not parsed again
+    assert second.landed == [] and len(second.skipped) == 2 and len(second.rejected) == 2
+
+    new = next((inbox / "good").iterdir())
+    wb = load_workbook(new)
+    wb["Aktörer"]["B2"] = "Umeå kommun (rättad)"
+    wb.save(new)  # a new version, a new hash: read again
+    third = land_returns(inbox, landing, archive, quarantine)
+    assert len(third.landed) == 1 and len(third.rejected) == 1  # the unchanged one stays rejected
+
+
+def test_pool_survives_abort_segfault_memory_and_hang(tmp_path):
+    """Real failures in a worker: abort (as calamine's allocation failure did), a segfault, an
+    allocation over the memory limit, a hang. Each fails alone, the worker is replaced, the
+    next item is parsed by a fresh one."""
+    helper = tmp_path / "crashers.py"
+    helper.write_text(
+        "import ctypes, os, time\n"
+        "def work(kind):\n"
+        "    if kind == 'abort': os.abort()\n"
+        "    if kind == 'segv': ctypes.string_at(0)\n"
+        "    if kind == 'hog': return len(bytearray(3 << 30))\n"
+        "    if kind == 'hang': time.sleep(60)\n"
+        "    return kind\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import crashers
+
+        with WorkerPool(workers=1, memory_limit=1 << 30, time_limit=3, preload=["crashers"]) as pool:
+            got = {item: o for item, o in pool.map(crashers.work, ["ok1", "abort", "segv", "hog", "hang", "ok2"])}
+            assert pool.replaced == 3  # abort, segv, hang; the refused allocation keeps its worker
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert got["ok1"].ok and got["ok2"].ok and got["ok2"].value == "ok2"
+    assert (got["abort"].reason, got["segv"].reason) == ("crash", "crash")
+    assert "SIGABRT" in got["abort"].detail and "SIGSEGV" in got["segv"].detail
+    assert got["hog"].reason == "memory" and got["hang"].reason == "timeout"

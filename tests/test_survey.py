@@ -87,9 +87,9 @@ def render(rows=ROWS, *, labels: bool, sep: str, decimal_comma: bool, encoding: 
     return buf.getvalue().encode(encoding)
 
 
-def land(path: Path, tmp_path: Path, codebook_dir: Path, year: int = 2022):
+def land(path: Path, tmp_path: Path, codebook_dir: Path, year: int = 2022, **kwargs):
     landing = tmp_path / "landing"
-    result = land_survey(path, year, codebook_dir, landing, tmp_path / "archive", received_at=RECEIVED)
+    result = land_survey(path, year, codebook_dir, landing, tmp_path / "archive", received_at=RECEIVED, **kwargs)
     return result, landing
 
 
@@ -301,7 +301,11 @@ def test_bad_answers_are_reported_and_the_rest_of_the_row_kept(tmp_path, codeboo
             "0120;2022-10-02T09:00:00+02:00;Vet ej;;3,0;;\n")
     p = tmp_path / "skr_enkat_2022.csv"
     p.write_bytes(text.encode("utf-8"))
-    result, landing = land(p, tmp_path, codebook_dir)
+    # 4 of 9 answers fail: above the 5 % limit the whole file is rejected ...
+    rejected, _ = land(p, tmp_path / "strict", codebook_dir)
+    assert rejected.rows["respondents"] == 0 and "4 av 9 svar" in rejected.rejected[0].errors[0].message_sv
+    # ... with the limit lifted, each bad answer is reported and the rest of its row kept.
+    result, landing = land(p, tmp_path, codebook_dir, max_failed_share=1.0)
     issues = landed(landing, result.landed[0], "issues")
     found = set(issues.select("row", "column", "rule").rows())
     assert {(2, "RES1", "answer_not_in_codebook"), (2, "SAM1", "answer_not_in_codebook"),
@@ -322,10 +326,13 @@ def test_free_text_never_reaches_messages_or_the_land_result(tmp_path, codebook_
     rows = [(c, t, {**a, "FRI1": SECRET, "RES2": SECRET if c == "1480" else a["RES2"]}) for c, t, a in ROWS]
     p = tmp_path / "skr_enkat_2022.csv"
     p.write_bytes(render(rows, labels=True, sep=";", decimal_comma=True, encoding="cp1252"))
-    result, landing = land(p, tmp_path, codebook_dir)
+    strict, _ = land(p, tmp_path / "strict", codebook_dir)   # 1 of 11 answers fails: over 5 %, rejected
+    assert strict.rejected and strict.rows["answers"] == 0
+    result, landing = land(p, tmp_path, codebook_dir, max_failed_share=1.0)
     issues = landed(landing, result.landed[0], "issues")
     assert "invalid_number" in issues["rule"].to_list()
     dumped = json.dumps(result.__dict__, ensure_ascii=False, default=str)
+    dumped += json.dumps(strict.__dict__, ensure_ascii=False, default=str)
     dumped += json.dumps(read_manifest(landing, SOURCE, result.landed[0]), ensure_ascii=False)
     dumped += " ".join(issues["message_sv"].to_list() + issues["message_en"].to_list())
     for fragment in ("särskilt", "Åsa", "Östra"):
@@ -340,20 +347,27 @@ def test_landing_twice_is_skipped_and_unreadable_files_are_rejected(tmp_path, co
     again, _ = land(p, tmp_path, codebook_dir)
     assert again.skipped == first.landed and not again.landed
     assert sorted(f.name for f in (landing / SOURCE / first.landed[0]).iterdir()) == [
-        "_manifest.json", "answers.parquet", "codebook.parquet", "exports.parquet", "issues.parquet",
-        "respondents.parquet"]
+        "_manifest.json", "answers.parquet", "codebook.parquet", "decisions.parquet", "exports.parquet",
+        "issues.parquet", "respondents.parquet"]
     bad = tmp_path / "skr_enkat_2023.csv"
     bad.write_bytes(b"\x81\x8d\x8f\x90 inte en export")
     rejected, _ = land(bad, tmp_path, codebook_dir, year=2023)   # no 2023 codebook here either
     # A rejected export lands its issues only (no exports, respondents or answers rows).
     assert rejected.rejected and rejected.rejected[0].file == bad.name
     assert landed(landing, rejected.landed[0], "respondents").height == 0
+    # No row matches the codebook: no header (issue 17 – the rows searched are named) ...
     bad.write_bytes(b"Namn;Svar\nA;B\n")
+    rejected, _ = land(bad, tmp_path, codebook_dir, year=2022)
+    assert "Respondentkod" in rejected.rejected[0].errors[0].message_sv
+    assert rejected.rejected[0].errors[0].rule == "no_header"
+    assert "rad 1–2" in rejected.rejected[0].errors[0].message_sv
+    # ... a header of question codes without the respondent column: that column is missing.
+    bad.write_bytes("Namn;RES1;SAM1\nA;Ja;Regionen\n".encode())
     for year in (2022,):
         rejected, _ = land(bad, tmp_path, codebook_dir, year=year)
         assert "Respondentkod" in rejected.rejected[0].errors[0].message_sv
         assert rejected.rejected[0].errors[0].rule == "missing_respondent_column"
-    assert len(list((landing / SOURCE).iterdir())) == 3  # the good export and two rejected ones
+    assert len(list((landing / SOURCE).iterdir())) == 4  # the good export and three rejected ones
 
 
 def test_discover_exports(tmp_path):

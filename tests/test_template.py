@@ -44,3 +44,18 @@ def test_blank_template_fails_only_on_missing_content(tmp_path):
     parsed = check_return(write_template(tmp_path / "lansrapport_01_2022.xlsx"))
     # Missing content only: empty required fields, and the Ekonomi table, which must have its row.
     assert {i.rule for i in parsed.errors} == {"required", "empty_required_table"}
+
+
+def test_older_template_is_kept_and_validates_by_its_own_version(tmp_path):
+    from folkhalsa.schemas.lansrapport import TEMPLATE_VERSIONS
+    from folkhalsa.template import older_template_name
+
+    kept = ROOT / "data" / "templates" / older_template_name("2023.1")
+    assert write_template(tmp_path / "old.xlsx", "2023.1").read_bytes() == kept.read_bytes(), \
+        "run `make template` and commit the result"
+    ws = load_workbook(kept)["Insatser"]
+    assert [c.value for c in ws[1]] == [c.header for c in TEMPLATE_VERSIONS["2023.1"].sheet("Insatser").columns]
+    assert "Jämställdhetsperspektiv" not in [c.value for c in ws[1]]
+    parsed = check_return(write_template(tmp_path / "lansrapport_01_2022.xlsx", "2023.1"))
+    assert parsed.template_version == "2023.1"
+    assert {i.rule for i in parsed.errors} == {"required", "empty_required_table"}

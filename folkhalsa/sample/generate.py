@@ -13,6 +13,7 @@ kommuner, målområden och indikatorer är verkliga; alla värden, aktörer, per
 Beloppet för 2023 fastställdes inte i regeringsbeslutet; exempeldatan antar samma belopp som 2022.
 
 - `returns/<år>/`: länsrapporter (xlsx; en län lämnar som mapp med csv-filer; ett län lämnar in två versioner)
+  2022 på mallversion 2023.1 och 2023 på 2024.1 (med jämställdhetsperspektiv); fritexterna är märkta [Exempeltext]
 - `survey/`: SKR:s medlemsenkät, export per år
 - `indicators/`: svar från Folkhälsodata (JSON-stat2) och Kolada (JSON), sparade som ögonblicksbilder
 - `population/`: befolkning efter utbildningsnivå, län, kön och ålder, format som SCB:s svar (UF0506B)

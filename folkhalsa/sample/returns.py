@@ -11,8 +11,9 @@ from pathlib import Path
 
 from folkhalsa import reference
 from folkhalsa.io.xlsx_files import normalise_xlsx
+from folkhalsa.privacy import SYNTHETIC_MARKER
 from folkhalsa.schemas.lansrapport import (
-    ACTIVITY_TYPES, ACTOR_LEVELS, NEED_RAISED_BY, NEED_THEMES, SHEETS, TEMPLATE_VERSION,
+    ACTIVITY_TYPES, ACTOR_LEVELS, GENDER_PERSPECTIVES, NEED_RAISED_BY, NEED_THEMES, TEMPLATE_VERSIONS,
 )
 from folkhalsa.template import write_return
 
@@ -24,6 +25,23 @@ LAST = ("Exempelsson", "Testberg", "Provlund", "Fiktivsdotter")
 # 2023's amount was not fixed in the decision; the sample assumes the 2022 amounts.
 RESUBMITTING = ("09", 2022)
 CSV_RETURN = ("25", 2023)
+# The template each sample year is on: 2022 on the old template, 2023 on the one with gender equality.
+TEMPLATE_OF_YEAR = {2022: "2023.1", 2023: "2024.1"}
+# Synthetic "Hur" answers, marked. The last ones name a (fictitious) person or contact details, so the
+# privacy screen has something to hold back.
+HOW_TEXTS = {
+    "Ja, analys per kön gjord": (
+        "Deltagarstatistiken redovisas och analyseras per kön.",
+        "Enkätsvaren från kommunerna har brutits ned och jämförts per kön.",
+        "Kartläggningen av levnadsvanor redovisas för flickor och pojkar var för sig.",
+    ),
+    "Ja, på annat sätt": (
+        "Jämställdhet är en stående punkt i nätverkets arbetsplan.",
+        "Utbildningen tar upp normer och bemötande utifrån kön.",
+        "Kontakta Alva Exempelsson för underlaget.",
+        "Frågor om uppföljningen: folkhalsa.exempel@exempel.invalid.",
+    ),
+}
 WARNING_RETURNS = {("13", 2022): "repaid_mismatch", ("20", 2023): "late", ("23", 2022): "empty_needs"}
 
 
@@ -44,6 +62,14 @@ def _actors(rng, county, munis, n):
         rows.append({"actor_id": f"A{i}", "actor_name": name, "actor_type": kind, "actor_level": level,
                      "municipality_code": muni, "target_areas": ", ".join(map(str, _pick_areas(rng, rng.randint(1, 4))))})
     return rows
+
+
+def _gender_perspective(grng: random.Random, row: dict) -> None:
+    """2024.1's two new columns for one activity; a county-specific leaning, so the counties differ."""
+    answer = grng.choices(GENDER_PERSPECTIVES, weights=grng.sample((1, 2, 3, 4), 4))[0]
+    row["gender_perspective"] = answer
+    if answer.startswith("Ja"):
+        row["gender_perspective_how"] = f"{SYNTHETIC_MARKER} {grng.choice(HOW_TEXTS[answer])}"
 
 
 def _activities(rng, munis, year, n):
@@ -82,6 +108,7 @@ def _finance(rng, county, year, variant):
 
 def build_return(rng: random.Random, county: str, year: int, scale: int, version: int = 1) -> dict:
     munis = reference.municipalities_in(county)
+    template = TEMPLATE_OF_YEAR.get(year, "2024.1")
     variant = WARNING_RETURNS.get((county, year))
     submitted = date(year + 1, 2, 1) + timedelta(days=rng.randint(0, 26))
     if variant == "late":
@@ -92,7 +119,7 @@ def build_return(rng: random.Random, county: str, year: int, scale: int, version
         "submission": {"county_code": county, "year": year,
                        "contact_name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
                        "contact_email": f"folkhalsa.{county}@exempel.invalid",
-                       "submitted_on": submitted, "template_version": TEMPLATE_VERSION},
+                       "submitted_on": submitted, "template_version": template},
         "actors": _actors(rng, county, munis, rng.randint(8, 16) * scale),
         "activities": _activities(rng, munis, year, rng.randint(6, 14) * scale),
         "needs": [] if variant == "empty_needs" else _needs(rng, munis, rng.randint(5, 10) * scale),
@@ -100,12 +127,19 @@ def build_return(rng: random.Random, county: str, year: int, scale: int, version
     }
     if version == 1 and (county, year) == RESUBMITTING:
         filled["activities"] = filled["activities"][:3]  # the first version was incomplete
+    if template == "2024.1":
+        # A generator of its own, so the older columns' values stay as they were before 2024.1.
+        grng = random.Random(f"gender-{county}-{year}")
+        for row in filled["activities"]:
+            _gender_perspective(grng, row)
+        used = filled["finance"][0]["used_sek"]
+        filled["finance"][0]["gender_equality_used_sek"] = round(used * grng.uniform(0.1, 0.6), -3)
     return filled
 
 
 def _write_csv_return(folder: Path, filled: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for sheet in SHEETS:
+    for sheet in TEMPLATE_VERSIONS[filled["submission"]["template_version"]].sheets:
         with (folder / f"{sheet.name}.csv").open("w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, delimiter=";")
             if sheet.layout == "form":

@@ -6,13 +6,12 @@ all three follow.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from folkhalsa.issues import Catalogue, Rule
 
-TEMPLATE_VERSION = "2023.1"
-# Older template versions whose layout is still identical and therefore accepted.
-ACCEPTED_TEMPLATE_VERSIONS = ("2022.1", TEMPLATE_VERSION)
+# The version `folkhalsa template` writes. Every version a return may be on: TEMPLATE_VERSIONS (below).
+TEMPLATE_VERSION = "2024.1"
 
 ACTOR_TYPES = (
     "Kommun", "Region", "Länsstyrelse", "Statlig myndighet", "Idéburen organisation",
@@ -28,6 +27,12 @@ NEED_THEMES = (
     "Kunskapsunderlag och uppföljning", "Samverkan och styrning", "Resurser och finansiering",
     "Boende och närmiljö", "Arbete och försörjning",
 )
+# Template 2024.1: how gender equality was considered in each activity (S2022/01941: "jämställdhet
+# ska beaktas genomgående"). A return on an older template did not answer: PERSPECTIVE_NOT_REPORTED,
+# which is not "Nej".
+GENDER_PERSPECTIVES = ("Ja, analys per kön gjord", "Ja, på annat sätt", "Nej", "Ej relevant")
+PERSPECTIVE_NOT_REPORTED = "ej redovisat"
+PERSPECTIVE_ANSWERS = (*GENDER_PERSPECTIVES, PERSPECTIVE_NOT_REPORTED)
 NEED_RAISED_BY = ("Kommun", "Region", "Idéburen organisation", "Statlig myndighet", "Annan")
 
 # Code lists by name. County and municipality codes come from the reference seeds at run time.
@@ -38,6 +43,7 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "need_theme": NEED_THEMES,
     "need_raised_by": NEED_RAISED_BY,
     "target_area": tuple(str(i) for i in range(1, 9)),
+    "gender_perspective": GENDER_PERSPECTIVES,
 }
 
 
@@ -51,6 +57,9 @@ class Column:
     help_sv: str = ""
     example: str = ""
     pii: bool = False         # personal data: landed, never shown in reports or logs
+    free_text: bool = False   # free text that may hold personal data: landed, kept out of the marts
+    absent: str | None = None  # landed value for a return whose template version lacks the column
+    required_when: tuple[str, str] | None = None  # (field, prefix): required when that field starts so
 
 
 @dataclass(frozen=True)
@@ -154,8 +163,66 @@ EKONOMI = Sheet(
     ),
 )
 
-SHEETS: tuple[Sheet, ...] = (UPPGIFTER, AKTORER, INSATSER, BEHOV, EKONOMI)
 INSTRUCTIONS_SHEET = "Instruktioner"
+
+# ---------------------------------------------------------------- template versions
+# A version's sheets are the sheets above plus the columns it added. A return is validated by the
+# rules of the version it states in Uppgifter/Mallversion, and lands in the newest layout: a column
+# its version lacks lands as the column's `absent` value (or empty).
+
+INSATSER_2024_1 = replace(INSATSER, columns=INSATSER.columns + (
+    Column("Jämställdhetsperspektiv", "gender_perspective", "code", codes="gender_perspective",
+           help_sv="Hur jämställdhet har beaktats i insatsen. Välj i listan.",
+           example="Ja, analys per kön gjord", absent=PERSPECTIVE_NOT_REPORTED),
+    Column("Hur", "gender_perspective_how", "text", required=False, free_text=True,
+           required_when=("gender_perspective", "Ja"),
+           help_sv="Obligatorisk när svaret börjar med Ja: beskriv kort hur. Skriv inga namn eller kontaktuppgifter.",
+           example="Deltagarstatistiken redovisas och analyseras per kön"),
+))
+EKONOMI_2024_1 = replace(EKONOMI, columns=EKONOMI.columns + (
+    Column("Varav insatser med jämställdhetsperspektiv (kr)", "gender_equality_used_sek", "amount", required=False,
+           help_sv="Den del av förbrukat belopp som gick till insatser med jämställdhetsperspektiv.",
+           example="120 000"),
+))
+
+
+@dataclass(frozen=True)
+class TemplateVersion:
+    version: str
+    sheets: tuple[Sheet, ...]
+    changes_sv: str
+
+    def sheet(self, name: str) -> Sheet:
+        return next(s for s in self.sheets if s.name == name)
+
+
+TEMPLATE_VERSIONS: dict[str, TemplateVersion] = {v.version: v for v in (
+    TemplateVersion("2022.1", (UPPGIFTER, AKTORER, INSATSER, BEHOV, EKONOMI), "Första mallen."),
+    TemplateVersion("2023.1", (UPPGIFTER, AKTORER, INSATSER, BEHOV, EKONOMI), "Samma flikar och kolumner som 2022.1."),
+    TemplateVersion("2024.1", (UPPGIFTER, AKTORER, INSATSER_2024_1, BEHOV, EKONOMI_2024_1),
+                    "Insatser: Jämställdhetsperspektiv och Hur. Ekonomi: Varav insatser med "
+                    "jämställdhetsperspektiv (kr)."),
+)}
+ACCEPTED_TEMPLATE_VERSIONS = tuple(TEMPLATE_VERSIONS)
+# The current template's sheets; also the layout every return lands in.
+SHEETS: tuple[Sheet, ...] = TEMPLATE_VERSIONS[TEMPLATE_VERSION].sheets
+
+
+def template_version(version: str | None) -> TemplateVersion:
+    """The stated version's layout; the current one when the version is missing or unknown (the
+    validator reports that as an error, and still checks the rest)."""
+    return TEMPLATE_VERSIONS.get(str(version) if version is not None else "", TEMPLATE_VERSIONS[TEMPLATE_VERSION])
+
+
+def foreign_columns(version: TemplateVersion, sheet: Sheet) -> dict[str, str]:
+    """Headers of `sheet` in other versions that this version does not have: header -> a version that has it."""
+    own = {c.header.casefold() for c in version.sheet(sheet.name).columns}
+    out: dict[str, str] = {}
+    for other in TEMPLATE_VERSIONS.values():
+        for c in other.sheet(sheet.name).columns:
+            if c.header.casefold() not in own:
+                out.setdefault(c.header, other.version)
+    return out
 
 # Rules, named once so messages, docs and tests use the same ids. Each has one severity:
 # an error rejects the whole return (it is quarantined), a warning lands it, and a `normalised`
@@ -167,7 +234,9 @@ CATALOGUE = Catalogue("returns", [
     Rule("missing_sheet", "error", "Fliken saknas", "Sheet is missing"),
     Rule("missing_column", "error", "Kolumnen saknas", "Column is missing"),
     Rule("shifted_header", "error", "Rubriken är förskjuten eller sammanslagen", "Header cells are shifted or merged"),
-    Rule("template_version", "error", "Fel mallversion", "Wrong template version"),
+    Rule("template_version", "error", "Okänd mallversion", "Unknown template version"),
+    Rule("template_version_mismatch", "error", "Kolumnerna hör till en annan mallversion än den angivna",
+         "The columns belong to another template version than the one stated"),
     Rule("blank_row", "error", "Tom rad inne i tabellen", "Blank row inside the table"),
     Rule("required", "error", "Obligatoriskt fält är tomt", "Required field is empty"),
     Rule("county_code", "error", "Okänd länskod", "Unknown county code"),
@@ -184,10 +253,13 @@ CATALOGUE = Catalogue("returns", [
     Rule("email", "error", "Ogiltig e-postadress", "Invalid e-mail address"),
     Rule("negative", "error", "Beloppet är negativt", "Amount is negative"),
     Rule("excel_error", "error", "Excel-felvärde i cellen", "Excel error value in cell"),
+    Rule("required_when", "error", "Fältet är obligatoriskt för det valda svaret", "Field is required for the answer given"),
     Rule("cell_too_long", "error", "Cellen har mer text än Excel tillåter (32 767 tecken)",
          "Cell holds more text than Excel allows (32 767 characters)"),
     Rule("outside_template", "error", "Värden utanför mallens område", "Values outside the template's area"),
     Rule("used_exceeds_granted", "error", "Förbrukat är större än beviljat", "Amount used exceeds amount granted"),
+    Rule("gender_used_exceeds_used", "error", "Varav jämställdhetsperspektiv är större än förbrukat",
+         "Amount for gender-equality activities exceeds amount used"),
     Rule("repaid_mismatch", "warning", "Återbetalas stämmer inte med beviljat − förbrukat", "Repaid does not equal granted minus used"),
     Rule("grant_differs", "warning", "Beviljat skiljer sig från regeringsbeslutet", "Granted differs from the government decision"),
     Rule("duplicate_id", "error", "Id förekommer flera gånger", "Duplicate id"),

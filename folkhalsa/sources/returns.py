@@ -17,14 +17,15 @@ from pathlib import Path
 
 import polars as pl
 
-from folkhalsa import reference
+from folkhalsa import privacy, reference
 from folkhalsa.issues import InputError, Issue
 from folkhalsa.landing import (
     LandingSource, LandResult, Parsed, batch_id_for, land_files, read_manifest, sha256_file, utc_now, write_batch,
 )
 from folkhalsa.schemas.lansrapport import (
     ACCEPTED_TEMPLATE_VERSIONS, AMOUNT_FORMS, CATALOGUE, CELL_TEXT_LIMIT, CODE_LISTS, LAST_COLUMN,
-    MAX_COMPRESSION_RATIO, MAX_PARTS, MAX_UNCOMPRESSED_BYTES, RULES, SHEETS, UPPGIFTER, Column, Sheet,
+    MAX_COMPRESSION_RATIO, MAX_PARTS, MAX_UNCOMPRESSED_BYTES, RULES, SHEETS, TEMPLATE_VERSIONS, UPPGIFTER, Column,
+    Sheet, TemplateVersion, foreign_columns, template_version,
 )
 from folkhalsa.io.workbook import (
     EXCEL_ERROR_TEXTS, Grid, Limits, SheetLimits, UnreadableFile, nfc, read_csv_folder, read_xlsx,
@@ -48,6 +49,7 @@ class ParsedReturn:
     sha256: str
     county_code: str | None = None
     year: int | None = None
+    template_version: str | None = None  # the version the return was validated by
     submission: dict = field(default_factory=dict)
     tables: dict[str, list[dict]] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
@@ -439,9 +441,43 @@ def _check_finance(ck: _Checker, finance: list[dict]) -> None:
         if None not in (g, u, r) and abs((g - u) - r) > 0.5:
             ck.add("repaid_mismatch", EKONOMI, row, "Återbetalas (kr)", f"{r:.0f}",
                    f"beviljat − förbrukat / granted − used = {g - u:.0f}")
+        share = rec.get("gender_equality_used_sek")
+        if share is not None and u is not None and share > u + 0.5:
+            ck.add("gender_used_exceeds_used", EKONOMI, row, "Varav insatser med jämställdhetsperspektiv (kr)",
+                   f"{share:.0f}", f"förbrukat/used {u:.0f}")
         expected = reference.grants().get((ck.county, ck.year))
         if g is not None and expected is not None and abs(g - expected) > 0.5:
             ck.add("grant_differs", EKONOMI, row, "Beviljat (kr)", f"{g:.0f}", f"beslut/decision {expected}")
+
+
+def _check_version_columns(ck: _Checker, version: TemplateVersion, grids: dict[str, Grid]) -> None:
+    """A header that belongs to another template version: the stated version is wrong, and reading the
+    sheet by it would drop that column's answers."""
+    for sheet in version.sheets:
+        grid = grids.get(sheet.name)
+        foreign = foreign_columns(version, sheet) if grid is not None and sheet.layout == "table" else {}
+        h = _find_header(sheet, grid) if foreign else None
+        if h is None:
+            continue
+        header = [header_key(v) for v in grid.rows[h]]
+        for name, other in foreign.items():
+            if header_key(name) in header:
+                ck.add("template_version_mismatch", sheet, grid.excel_row(h), name, version.version,
+                       f"kolumnen finns i mall {other}, inte i angiven mall {version.version} / "
+                       f"the column is in template {other}, not in the stated {version.version}")
+
+
+def _check_required_when(ck: _Checker, version: TemplateVersion, tables: dict[str, list[dict]]) -> None:
+    for sheet in version.sheets:
+        for col in sheet.columns:
+            if not col.required_when:
+                continue
+            other, prefix = col.required_when
+            for rec in tables.get(sheet.table, []):
+                answer = rec.get(other)
+                if isinstance(answer, str) and answer.startswith(prefix) and rec.get(col.field) is None:
+                    ck.add("required_when", sheet, rec["_row"], col.header,
+                           detail=f"{sheet.column(other).header} = {answer}")
 
 
 def file_name_key(path: Path) -> tuple[str | None, int | None]:
@@ -516,15 +552,20 @@ def check_return(path: Path, display_name: str | None = None) -> ParsedReturn:
     tv = submission.get("template_version")
     if form and tv is not None and str(tv) not in ACCEPTED_TEMPLATE_VERSIONS:
         ck.add("template_version", UPPGIFTER, ck.form_rows.get("template_version"), "Mallversion", str(tv),
-               f"godkända/accepted: {', '.join(ACCEPTED_TEMPLATE_VERSIONS)}")
-    tables = {s.table: _read_table(ck, s, grids[s.name]) for s in SHEETS
+               f"kända versioner/known versions: {', '.join(ACCEPTED_TEMPLATE_VERSIONS)}")
+    # The rules of the version the workbook states (Uppgifter is the same in every version).
+    version = template_version(tv)
+    tables = {s.table: _read_table(ck, s, grids[s.name]) for s in version.sheets
               if s.layout == "table" and s.name in grids}
+    _check_version_columns(ck, version, grids)
+    _check_required_when(ck, version, tables)
     _check_file_name(ck, path, submission)
     _check_dates(ck, tables, submission)
     _check_finance(ck, tables.get("finance", []))
     ck.finish_notes()
     _check_actor_duplicates(ck, tables.get("actors", []))
     parsed.county_code, parsed.year = ck.county, ck.year
+    parsed.template_version = version.version
     parsed.submission, parsed.tables, parsed.issues = submission, tables, ck.issues
     return parsed
 
@@ -551,10 +592,13 @@ def return_tables(parsed: ParsedReturn, status: str | None = None) -> dict[str, 
     """The landed tables of one return (without provenance and issues; land_file adds them).
     A rejected return lands its submission row and issues only; a return held for review
     (status pending_review) lands everything, but is not current."""
-    from folkhalsa.schemas.lansrapport import AKTORER, BEHOV, EKONOMI, INSATSER
-
-    keep = parsed.tables if parsed.ok else {}
-    frames = {s.table: _frame(s, keep.get(s.table, [])) for s in (AKTORER, INSATSER, BEHOV, EKONOMI)}
+    keep = _in_landed_layout(parsed) if parsed.ok else {}
+    frames = {s.table: _frame(s, keep.get(s.table, [])) for s in SHEETS if s.layout == "table"}
+    # Free text may name people: the privacy screen decides, here in Python, which texts a
+    # publishable model may ever select; the marts never carry the unscreened column.
+    how = frames["activities"]["gender_perspective_how"].to_list()
+    frames["activities"] = frames["activities"].with_columns(pl.Series(
+        "gender_perspective_how_publishable", [privacy.is_publishable_text(t) for t in how], dtype=pl.Boolean))
     frames["actor_target_areas"] = _bridge(keep.get("actors", []), "actor_id", "target_areas", "target_area", pl.Int64)
     frames["activity_municipalities"] = _bridge(keep.get("activities", []), "activity_id",
                                                 "municipality_codes", "municipality_code", pl.Utf8)
@@ -573,6 +617,23 @@ def return_tables(parsed: ParsedReturn, status: str | None = None) -> dict[str, 
         "_row": pl.Int64, "status": pl.Utf8, "error_count": pl.Int64, "warning_count": pl.Int64,
     }, orient="row")
     return frames
+
+
+def _in_landed_layout(parsed: ParsedReturn) -> dict[str, list[dict]]:
+    """Rows in the newest layout: a column the return's template version lacks gets its `absent`
+    value (Jämställdhetsperspektiv of a 2023.1 return: 'ej redovisat', which is not 'Nej')."""
+    version = TEMPLATE_VERSIONS.get(parsed.template_version or "")
+    if version is None:
+        return parsed.tables
+    out = {}
+    for sheet in SHEETS:
+        rows = parsed.tables.get(sheet.table)
+        if rows is None:
+            continue
+        own = {c.field for c in version.sheet(sheet.name).columns}
+        fill = {c.field: c.absent for c in sheet.columns if c.field not in own}
+        out[sheet.table] = [{**fill, **r} for r in rows]
+    return out
 
 
 SHEET_OF = {**{s.table: s.name for s in SHEETS}, "actor_target_areas": "Aktörer",
@@ -610,7 +671,8 @@ def parse_return(path: Path, name: str) -> Parsed:
     except UnreadableFile as e:
         raise InputError(CATALOGUE.issue("unreadable", file=name, detail=str(e))) from None
     return Parsed(tables=return_tables(parsed), issues=parsed.issues, sheets=SHEET_OF,
-                  manifest={"county_code": parsed.county_code, "year": parsed.year})
+                  manifest={"county_code": parsed.county_code, "year": parsed.year,
+                            "template_version": parsed.template_version})
 
 
 def _rejected_tables(path: Path, name: str, issues: list[Issue]) -> dict[str, pl.DataFrame]:
@@ -619,7 +681,7 @@ def _rejected_tables(path: Path, name: str, issues: list[Issue]) -> dict[str, pl
 
 LANDING = LandingSource(SOURCE, CATALOGUE, empty_tables, rejected_tables=_rejected_tables, parser_files=(
     "folkhalsa/sources/returns.py", "folkhalsa/schemas/lansrapport.py", "folkhalsa/io/workbook.py",
-    "folkhalsa/io/text.py", "folkhalsa/reference.py", "dbt/seeds/ref_counties.csv",
+    "folkhalsa/io/text.py", "folkhalsa/reference.py", "folkhalsa/privacy.py", "dbt/seeds/ref_counties.csv",
     "dbt/seeds/ref_municipalities.csv", "dbt/seeds/ref_grants.csv"))
 
 

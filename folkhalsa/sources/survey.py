@@ -20,10 +20,9 @@ message or a LandResult: messages name file, row, column and rule, never a value
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
+from collections import Counter
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -35,12 +34,22 @@ import polars as pl
 import yaml
 
 from folkhalsa.issues import Catalogue, InputError, Issue, Rule
-from folkhalsa.landing import LandingSource, LandResult, Parsed, Rejection, archived_path, land_file
-from folkhalsa.io.text import InputFormatError, decode_text, sniff_separator
+from folkhalsa.landing import (
+    LandingSource, LandResult, Parsed, Rejection, archived_path, batch_id_for, land_file, read_manifest,
+    sha256_file,
+)
+from folkhalsa.io.encoding import decode_survey_bytes, vocabulary
+from folkhalsa.io.text import InputFormatError, decode_text, sniff_separator  # noqa: F401 (re-exported)
+from folkhalsa.sources import questionnaire, respondent_names, survey_layout, survey_review
 from folkhalsa.settings import PROJECT_ROOT
 
 SOURCE = "skr_survey"
 DEFAULT_REFERENCE_DIR = PROJECT_ROOT / "dbt" / "seeds"
+DEFAULT_CODEBOOK_DIR = PROJECT_ROOT / "data" / "codebooks"
+# A file where more than this share of the answers fails the codebook is rejected as a whole
+# (Settings.survey_max_failed_answer_share overrides it).
+MAX_FAILED_ANSWER_SHARE = 0.05
+FAILED_ANSWER_RULES = ("answer_not_in_codebook", "invalid_number", "not_integer", "out_of_range")
 QUESTION_TYPES = ("single", "multi", "integer", "decimal", "text")
 APPLIES_TO = ("kommun", "region", "both")
 MULTI_SEPARATOR = "|"
@@ -71,7 +80,36 @@ CATALOGUE = Catalogue(SOURCE, [
          "(00 + county code). Response not counted."),
     Rule("invalid_timestamp", "warning", "Ogiltig tidpunkt; förväntat ÅÅÅÅ-MM-DD tt:mm.",
          "Invalid timestamp; expected YYYY-MM-DD hh:mm."),
-    Rule("no_rows", "warning", "Exporten innehåller inga svar.", "The export contains no responses."),
+    Rule("encoding_uncertain", "error", "Teckenkodningen går inte att avgöra säkert; filen läses inte",
+         "The encoding cannot be determined with confidence; the file is not read"),
+    Rule("no_header", "error", "Ingen rubrikrad med kolumnen Respondentkod och kodbokens frågekoder",
+         "No header row with the respondent code column and the codebook's question codes"),
+    Rule("no_data_rows", "error", "Exporten har en rubrikrad men inga svarsrader; den ersätter inte årets export",
+         "The export has a header but no data rows; it does not replace the year's export"),
+    Rule("wrong_questionnaire", "error", "Exporten ser ut som en annan årgångs enkät än filnamnets år",
+         "The export looks like another year's questionnaire than the year in its file name"),
+    Rule("too_many_failed_answers", "error", "För många svar går inte att läsa med kodboken; hela filen avvisas",
+         "Too many answers fail the codebook; the whole file is rejected"),
+    Rule("outside_run_years", "warning", "Exporten gäller {year}, som inte är ett av körningens år ({years}); "
+         "den landas inte", "The export is for {year}, not one of the run's years ({years}); not landed"),
+    Rule("layout_normalised", "normalised", "Rubrikraden är rad {header_row}; hoppade över {skipped_sv}.",
+         "The header is row {header_row}; skipped {skipped_en}."),
+    Rule("respondent_by_name", "normalised", "{n} respondenter angavs med officiellt namn i stället för kod "
+         "och har fått sin kod.", "{n} respondents were given by official name instead of code and got their code."),
+    Rule("unknown_respondent_name", "error", "Namnet är varken ett officiellt kommun- eller regionnamn eller en "
+         "kod; svaret räknas inte.{hint_sv}", "The name is neither an official kommun or region name nor a code; "
+         "response not counted.{hint_en}"),
+    Rule("submitted_outside_survey_year", "warning", "{n} svar har en inskickningstid utanför enkätåret {year} "
+         "och året efter; kontrollera att exporten gäller rätt år.", "{n} responses were submitted outside the "
+         "survey year {year} and the year after; check that the export is for the right year."),
+    Rule("partial_resubmission", "warning", "Exporten har {n} räknade svar, färre än hälften av {current} i årets "
+         "nuvarande export {current_file}; den ersätter den inte förrän den godkänts med "
+         "`folkhalsa accept-survey {export}`.", "The export has {n} counted responses, fewer than half of the "
+         "{current} in the year's current export {current_file}; it does not replace it until accepted with "
+         "`folkhalsa accept-survey {export}`."),
+    Rule("pending_review_waiting", "warning", "Exporten för {year} ({n} svar) väntar fortfarande på granskning; "
+         "godkänn den med `folkhalsa accept-survey <fil>` eller ta bort den.", "The {year} export ({n} responses) "
+         "is still pending review; accept it with `folkhalsa accept-survey <file>` or remove it."),
     Rule("empty_response", "warning", "Inga frågor besvarade; svaret räknas inte.",
          "No question answered; response not counted."),
     Rule("partial_response", "warning", "Ofullständigt svar: {answered} av {applicable} frågor besvarade. "
@@ -96,10 +134,13 @@ CATALOGUE = Catalogue(SOURCE, [
          "Duplicate: the respondent answered more than once; the latest response (row {kept_row}) is kept "
          "and this one is not counted."),
 ], doc="SKR:s enkätexport. Fel på en rad eller ett svar gör att raden/svaret inte läses; resten av filen "
-       "landar. Bara fel på filnivå (unreadable, codebook, misnamed_file, missing_respondent_column) avvisar filen. "
+       "landar. Bara fel på filnivå (unreadable, codebook, misnamed_file, missing_respondent_column, "
+       "encoding_uncertain, no_header, no_data_rows, wrong_questionnaire, too_many_failed_answers – mer än 5 % av "
+       "svaren) avvisar filen, och då landar inget av den. "
        "En fråga som saknas i exporten är `missing_question` (varning: räknas som obesvarad), inte returns "
-       "`missing_column` (fel). / Survey export: a row-level error drops that row or answer, the rest lands; "
-       "only file-level errors reject the file. A question missing from the export is `missing_question`, a warning.")
+       "`missing_column` (fel). Se docs/survey_exports.md. / Survey export: a row-level error drops that row or "
+       "answer, the rest lands; only file-level errors reject the file, and then nothing of it lands. A question "
+       "missing from the export is `missing_question`, a warning. See docs/survey_exports.md.")
 
 
 def _issue(rule: str, file: str, row: int | None = None, column: str | None = None, value: str | None = None,
@@ -136,12 +177,19 @@ EXPORT_SCHEMA = {
     "survey_year": pl.Int32, "file_name": pl.Utf8, "format": pl.Utf8, "encoding": pl.Utf8,
     "separator": pl.Utf8, "sheet": pl.Utf8, "decimal_comma": pl.Boolean, "answer_mode": pl.Utf8,
     "codebook_version": pl.Utf8, "n_rows": pl.Int32, "n_counted": pl.Int32,
-    "latest_submitted_at": pl.Datetime("us"),
+    "latest_submitted_at": pl.Datetime("us"), "header_row": pl.Int32, "review_status": pl.Utf8,
 }
 
 
 # A file-level problem: the export or codebook cannot be used at all (messages in Swedish and English).
 SurveyError = InputFormatError
+
+
+def file_error(rule: str, sv: str, en: str) -> SurveyError:
+    """A SurveyError that names the check that rejected the file (e.rule)."""
+    e = SurveyError(sv, en)
+    e.rule = rule
+    return e
 
 
 # --------------------------------------------------------------------------- codebook
@@ -249,6 +297,8 @@ def _question(d: dict) -> Question:
 class Reference:
     municipalities: dict[str, str]   # kommunkod -> länskod
     counties: frozenset[str]         # länskoder
+    names: dict[str, str] = field(default_factory=dict)   # normalised official name -> respondent code
+    official_names: tuple[str, ...] = ()                   # for hints
 
 
 @dataclass(frozen=True)
@@ -260,12 +310,17 @@ class Respondent:
 
 
 def load_reference(reference_dir: Path = DEFAULT_REFERENCE_DIR) -> Reference:
-    """Kommun and län codes, read through folkhalsa.reference (the only reader of code lists)."""
+    """Kommun and län codes and the official names, read through folkhalsa.reference (the only
+    reader of code lists)."""
     from folkhalsa import reference
 
     munis = reference.municipalities(Path(reference_dir))
+    regions = reference.region_names(Path(reference_dir))
+    kommun_names = {code: name for code, (name, _) in munis.items()}
     return Reference({code: county for code, (_, county) in munis.items()},
-                     frozenset(reference.counties(Path(reference_dir))))
+                     frozenset(reference.counties(Path(reference_dir))),
+                     respondent_names.name_index(kommun_names, regions),
+                     tuple(kommun_names.values()) + tuple(regions))
 
 
 def parse_respondent_code(raw: str | None, reference: Reference) -> Respondent | None:
@@ -284,6 +339,15 @@ def parse_respondent_code(raw: str | None, reference: Reference) -> Respondent |
     return Respondent(s, "kommun", county, s) if county else None
 
 
+def parse_respondent(raw: str | None, reference: Reference) -> tuple[Respondent | None, bool]:
+    """A code, or an official kommun or region name; (respondent, given by name)."""
+    who = parse_respondent_code(raw, reference)
+    if who is not None or not raw or not any(ch.isalpha() for ch in raw):
+        return who, False
+    code = respondent_names.code_for_name(raw, reference.names)
+    return (parse_respondent_code(code, reference), True) if code else (None, False)
+
+
 # --------------------------------------------------------------------------- reading
 
 @dataclass
@@ -295,28 +359,69 @@ class ReadInfo:
     sheet: str | None = None
     decimal_comma: bool = False
     n_rows: int = 0
+    header_row: int | None = None    # line (CSV) or row (sheet) of the header
+    encoding_scores: str = ""        # every encoding tried with its score
     issues: list[Issue] = field(default_factory=list)
 
     def describe(self) -> tuple[str, str]:
+        at = f", rubrikrad {self.header_row}" if self.header_row else ""
+        at_en = f", header row {self.header_row}" if self.header_row else ""
         if self.format != "csv":
-            return (f"kalkylblad, flik '{self.sheet}'", f"spreadsheet, sheet '{self.sheet}'")
+            return (f"kalkylblad, flik '{self.sheet}'{at}", f"spreadsheet, sheet '{self.sheet}'{at_en}")
         sep = {";": "semikolon", ",": "komma", "\t": "tabb"}[self.separator]
         dec = "komma" if self.decimal_comma else "punkt"
-        return (f"CSV, teckenkodning {self.encoding}, avgränsare {sep}, decimaltecken {dec}",
-                f"CSV, encoding {self.encoding}, separator {self.separator!r}, "
-                f"decimal {'comma' if self.decimal_comma else 'point'}")
+        tried = f" (provade / tried: {self.encoding_scores})" if self.encoding_scores else ""
+        return (f"CSV, teckenkodning {self.encoding}{tried}, avgränsare {sep}, decimaltecken {dec}{at}",
+                f"CSV, encoding {self.encoding}{tried}, separator {self.separator!r}, "
+                f"decimal {'comma' if self.decimal_comma else 'point'}{at_en}")
+
+
+@dataclass(frozen=True)
+class ExportVocabulary:
+    """What the reader knows before it reads: every codebook's question codes and words, the
+    official names. Used to find the header and to score encodings."""
+    codes: frozenset[str]
+    words: frozenset[str]
+
+    @classmethod
+    def build(cls, books: list[Codebook], reference: Reference | None = None) -> ExportVocabulary:
+        texts = [q.text_sv for b in books for q in b.questions]
+        texts += [a.label for b in books for q in b.questions for a in q.answers]
+        texts += list(reference.official_names) if reference else []
+        return cls(frozenset(q.code for b in books for q in b.questions), vocabulary(texts))
+
+
+def load_codebooks(codebook_dir: Path = DEFAULT_CODEBOOK_DIR) -> list[Codebook]:
+    """Every readable codebook skr_<year>.yml in the folder, by year."""
+    books = []
+    for p in sorted(Path(codebook_dir).glob("skr_*.yml")):
+        try:
+            books.append(load_codebook(p))
+        except SurveyError:
+            continue   # a broken codebook is reported when its own year is landed
+    return books
 
 
 _DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
+_DEFAULT_VOCAB: list[ExportVocabulary] = []
 
 
-def read_export(path: Path) -> tuple[pl.DataFrame, ReadInfo]:
+def default_vocabulary() -> ExportVocabulary:
+    if not _DEFAULT_VOCAB:
+        _DEFAULT_VOCAB.append(ExportVocabulary.build(load_codebooks(), load_reference()))
+    return _DEFAULT_VOCAB[0]
+
+
+def read_export(path: Path, vocab: ExportVocabulary | None = None) -> tuple[pl.DataFrame, ReadInfo]:
     """Read an export as all-text columns plus `_row` (the row or line number in the file).
 
-    Raises SurveyError for a file that cannot be read at all; row-level problems are
-    in ReadInfo.issues.
+    The table is found by the codebooks' question codes (vocab; default: every codebook in
+    data/codebooks): a `sep=` line, title rows above the header, footer lines and empty columns are
+    dropped and reported. Raises SurveyError for a file that cannot be read at all (e.rule names the
+    check); row-level problems are in ReadInfo.issues.
     """
     path = Path(path)
+    vocab = vocab or default_vocabulary()
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -324,65 +429,91 @@ def read_export(path: Path) -> tuple[pl.DataFrame, ReadInfo]:
                           f"File {path.name} cannot be read ({type(e).__name__}).") from None
     is_zip_or_ole = data[:4] == b"PK\x03\x04" or data[:4] == b"\xd0\xcf\x11\xe0"
     if path.suffix.lower() in SPREADSHEET_SUFFIXES or is_zip_or_ole:
-        return _read_spreadsheet(path, data)
-    return _read_csv(path, data)
+        return _read_spreadsheet(path, data, vocab)
+    return _read_csv(path, data, vocab)
 
 
-def _read_spreadsheet(path: Path, data: bytes) -> tuple[pl.DataFrame, ReadInfo]:
+def _read_spreadsheet(path: Path, data: bytes, vocab: ExportVocabulary) -> tuple[pl.DataFrame, ReadInfo]:
     import fastexcel
 
     try:
         sheet = fastexcel.read_excel(data).sheet_names[0]
-        df = pl.read_excel(data, sheet_name=sheet, infer_schema_length=0, drop_empty_rows=False,
-                           drop_empty_cols=False, raise_if_empty=False)
+        df = pl.read_excel(data, sheet_name=sheet, has_header=False, infer_schema_length=0,
+                           drop_empty_rows=False, drop_empty_cols=False, raise_if_empty=False)
     except BaseException as e:  # noqa: BLE001 - any parser failure (even a Rust panic) is one file error
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
         raise SurveyError(f"Filen {path.name} är inget läsbart kalkylblad ({type(e).__name__}).",
                           f"File {path.name} is not a readable spreadsheet ({type(e).__name__}).") from None
-    df = df.select(pl.all().cast(pl.Utf8))
-    df.columns = _unique([_clean_header(c, i) for i, c in enumerate(df.columns)])
-    df = df.with_columns(pl.int_range(2, df.height + 2, dtype=pl.Int64).alias("_row"))  # header is row 1
-    info = ReadInfo(path.name, "xlsx", sheet=sheet, n_rows=df.height)
+    cells = df.select(pl.all().cast(pl.Utf8)).rows()
+    records = [(i, ["" if v is None else v for v in r]) for i, r in enumerate(cells, start=1)
+               if any(v is not None and v.strip() for v in r)]
+    table = survey_layout.locate_table(records, path.name, vocab.codes, RESPONDENT_COLUMNS)
+    info = ReadInfo(path.name, "xlsx", sheet=sheet, header_row=table.header_row)
+    return _table_frame(table, info), info
+
+
+def _read_csv(path: Path, data: bytes, vocab: ExportVocabulary) -> tuple[pl.DataFrame, ReadInfo]:
+    decoded = decode_survey_bytes(data, path.name, vocab.words)
+    text, sep = survey_layout.strip_sep_line(decoded.text)
+    sep_line = sep is not None
+    sep = sep or survey_layout.choose_separator(text, path.name, vocab.codes, RESPONDENT_COLUMNS) \
+        or _sniff_or_default(text, path.name)
+    records = survey_layout.csv_records(text, sep, path.name)
+    table = survey_layout.locate_table(records, path.name, vocab.codes, RESPONDENT_COLUMNS)
+    table.sep_line = sep_line
+    scores = decoded.describe() if len(decoded.candidates) > 1 else ""
+    info = ReadInfo(path.name, "csv", encoding=decoded.encoding, separator=sep, header_row=table.header_row,
+                    encoding_scores=scores)
+    df = _table_frame(table, info)
+    info.decimal_comma = any(_DECIMAL_COMMA.match(v or "") for col in df.columns[:-1] for v in df[col])
     return df, info
 
 
-def _read_csv(path: Path, data: bytes) -> tuple[pl.DataFrame, ReadInfo]:
-    text, encoding = decode_text(data, path.name)
-    sep = sniff_separator(text, path.name)
-    info = ReadInfo(path.name, "csv", encoding=encoding, separator=sep)
-    records = _csv_records(text, sep, path.name)
-    if not records:
-        raise SurveyError(f"Filen {path.name} är tom.", f"File {path.name} is empty.")
-    (_, header), body = records[0], records[1:]
-    names = _unique([_clean_header(h, i) for i, h in enumerate(header)])
-    rows = []
-    for line, rec in body:
-        if len(rec) > len(names) and any(v.strip() for v in rec[len(names):]):
-            info.issues.append(_issue("ragged_row", path.name, line, fields=len(rec), header=len(names)))
-            continue
-        if len(rec) < len(names):
-            info.issues.append(_issue("short_row", path.name, line, fields=len(rec), header=len(names)))
-        rows.append([*(rec + [""] * len(names))[:len(names)], line])
-    df = pl.DataFrame(rows, schema={**{n: pl.Utf8 for n in names}, "_row": pl.Int64}, orient="row")
-    info.n_rows = df.height
-    info.decimal_comma = any(_DECIMAL_COMMA.match(v or "") for r in rows for v in r[:-1])
-    return df, info
-
-
-def _csv_records(text: str, sep: str, file: str) -> list[tuple[int, list[str]]]:
-    """Non-blank records with the line number they start on."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    out, start = [], 1
+def _sniff_or_default(text: str, file: str) -> str:
+    # No header matched under any separator: locate_table reports the rows searched.
     try:
-        for rec in reader:
-            if any(v.strip() for v in rec):
-                out.append((start, rec))
-            start = reader.line_num + 1
-    except csv.Error as e:
-        raise SurveyError(f"{file}: CSV-fel på rad {reader.line_num} ({e}).",
-                          f"{file}: CSV error on line {reader.line_num} ({e}).") from None
-    return out
+        return sniff_separator(text, file)
+    except InputFormatError:
+        return ";"
+
+
+def _table_frame(table: survey_layout.Table, info: ReadInfo) -> pl.DataFrame:
+    """The located table as a frame; what the layout dropped goes to info.issues (for the record)."""
+    file = info.file
+    names = _unique([_clean_header(h, i) for i, h in enumerate(table.header)])
+    dropped = []
+    if table.sep_line:
+        dropped.append(("Excel-raden sep= på rad 1", "the Excel sep= line on row 1"))
+    if table.skipped_above:
+        rows = _ranges(table.skipped_above)
+        dropped.append((f"{len(table.skipped_above)} rubrikrad(er) ovanför tabellen (rad {rows})",
+                        f"{len(table.skipped_above)} title row(s) above the table (rows {rows})"))
+    if table.footer:
+        rows = _ranges(table.footer)
+        dropped.append((f"{len(table.footer)} fotrad(er) under tabellen (rad {rows})",
+                        f"{len(table.footer)} footer line(s) below the table (rows {rows})"))
+    if table.dropped_columns:
+        cols = ", ".join(map(str, table.dropped_columns))
+        dropped.append((f"tomma kolumner {cols}", f"empty columns {cols}"))
+    if dropped:
+        info.issues.append(_issue("layout_normalised", file, header_row=table.header_row,
+                                  skipped_sv="; ".join(d[0] for d in dropped),
+                                  skipped_en="; ".join(d[1] for d in dropped)))
+    rows = []
+    for line, rec in table.rows:
+        if len(rec) > len(names) and any(v.strip() for v in rec[len(names):]):
+            info.issues.append(_issue("ragged_row", file, line, fields=len(rec), header=len(names)))
+            continue
+        if len(rec) < len(names) and info.format == "csv":
+            info.issues.append(_issue("short_row", file, line, fields=len(rec), header=len(names)))
+        rows.append([*(rec + [""] * len(names))[:len(names)], line])
+    info.n_rows = len(rows)
+    return pl.DataFrame(rows, schema={**{n: pl.Utf8 for n in names}, "_row": pl.Int64}, orient="row")
+
+
+def _ranges(rows: list[int]) -> str:
+    return f"{rows[0]}–{rows[-1]}" if len(rows) > 1 else str(rows[0])
 
 
 def _clean_header(h: str | None, i: int) -> str:
@@ -411,6 +542,12 @@ class Validated:
     answers: pl.DataFrame
     issues: list[Issue]
     answer_mode: str                 # labels | codes | mixed | none
+    n_answers: int = 0               # answers read against the codebook (free text not included)
+    n_failed_answers: int = 0        # of those, answers the codebook does not read
+
+    @property
+    def failed_share(self) -> float:
+        return self.n_failed_answers / self.n_answers if self.n_answers else 0.0
 
 
 def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, file: str) -> Validated:
@@ -418,26 +555,28 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
 
     Every row is kept in `respondents` with flags; answers that are not in the
     codebook or do not apply to the respondent are reported and left out; the
-    rest of the row is kept. Raises SurveyError only when the respondent column is missing.
+    rest of the row is kept. Raises SurveyError when the respondent column is missing
+    or the export has no data rows.
     """
     issues: list[Issue] = []
     resp_col, time_col, qcols = _map_columns(raw.columns, codebook, file, issues)
-    modes: dict[str, int] = {"label": 0, "code": 0}
+    modes: dict[str, int] = {"label": 0, "code": 0, "cells": 0, "failed": 0}
     respondents, answers = [], []
+    by_name = 0
     for rec in raw.iter_rows(named=True):
         values = {k: (v or "").strip() for k, v in rec.items() if k != "_row"}
         if not any(values.values()):
             continue
         row = rec["_row"]
-        who = parse_respondent_code(values[resp_col], reference)
+        who, named = parse_respondent(values[resp_col], reference)
+        by_name += named
         r = {"survey_year": codebook.year, "respondent_code": who and who.code,
              "respondent_code_raw": values[resp_col] or None, "respondent_type": who and who.type,
              "county_code": who and who.county_code, "municipality_code": who and who.municipality_code,
              "submitted_at": _parse_time(values.get(time_col, "")) if time_col else None,
              "is_known": who is not None, "_row": row}
         if who is None:
-            rule = "unknown_respondent" if values[resp_col] else "missing_respondent"
-            issues.append(_issue(rule, file, row, resp_col, values[resp_col] or None))
+            issues.append(_unknown_respondent(file, row, resp_col, values[resp_col], reference))
         if time_col and values.get(time_col) and r["submitted_at"] is None:
             issues.append(_issue("invalid_timestamp", file, row, time_col, values[time_col]))
         answered, applicable, texts = 0, 0, 0
@@ -453,7 +592,14 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
                  is_partial=answered < applicable)
         respondents.append(r)
     if not respondents:
-        issues.append(_issue("no_rows", file))
+        raise file_error("no_data_rows",
+                         f"{file}: exporten har en rubrikrad men inga svarsrader; den ersätter inte årets export.",
+                         f"{file}: the export has a header but no data rows; it does not replace the year's export.")
+    if by_name:
+        issues.append(_issue("respondent_by_name", file, None, resp_col, n=by_name))
+    outside = dates_outside_survey_year([r["submitted_at"] for r in respondents], codebook.year)
+    if outside:
+        issues.append(_issue("submitted_outside_survey_year", file, None, time_col, n=outside, year=codebook.year))
     _flag_duplicates(respondents, file, resp_col, issues)
     for r in respondents:
         r["is_counted"] = r["is_known"] and not r["is_duplicate_dropped"] and not r["is_empty"]
@@ -465,7 +611,21 @@ def validate(raw: pl.DataFrame, codebook: Codebook, reference: Reference, *, fil
     mode = {(True, True): "mixed", (True, False): "labels", (False, True): "codes"}.get(
         (modes["label"] > 0, modes["code"] > 0), "none")
     return Validated(pl.DataFrame(respondents, schema=RESPONDENT_SCHEMA),
-                     pl.DataFrame(answers, schema=ANSWER_SCHEMA), issues, mode)
+                     pl.DataFrame(answers, schema=ANSWER_SCHEMA), issues, mode, modes["cells"], modes["failed"])
+
+
+def dates_outside_survey_year(times: list[datetime | None], year: int) -> int:
+    """How many submission times fall outside the survey year and the year after."""
+    return sum(1 for t in times if t is not None and t.year not in (year, year + 1))
+
+
+def _unknown_respondent(file: str, row: int, col: str, raw: str, reference: Reference) -> Issue:
+    if raw and any(ch.isalpha() for ch in raw):
+        hint = respondent_names.closest_name(raw, list(reference.official_names))
+        return _issue("unknown_respondent_name", file, row, col, raw,
+                      hint_sv=f" Närmaste officiella namn: {hint}." if hint else "",
+                      hint_en=f" Closest official name: {hint}." if hint else "")
+    return _issue("unknown_respondent" if raw else "missing_respondent", file, row, col, raw or None)
 
 
 def _map_columns(columns: list[str], codebook: Codebook, file: str, issues: list[Issue]):
@@ -475,7 +635,7 @@ def _map_columns(columns: list[str], codebook: Codebook, file: str, issues: list
         if col == "_row":
             continue
         low = col.lower()
-        code = re.split(r"[\s.:)\-–]", col, maxsplit=1)[0].upper()
+        code = survey_layout.split_header(col)[0]
         if low in RESPONDENT_COLUMNS and resp_col is None:
             resp_col = col
         elif low in SUBMITTED_COLUMNS and time_col is None:
@@ -487,7 +647,8 @@ def _map_columns(columns: list[str], codebook: Codebook, file: str, issues: list
         else:
             issues.append(_issue("unknown_column", file, None, col, year=codebook.year))
     if resp_col is None:
-        raise SurveyError(f"{file}: kolumnen Respondentkod saknas.", f"{file}: the respondent code column is missing.")
+        raise file_error("missing_respondent_column", f"{file}: kolumnen Respondentkod saknas.",
+                         f"{file}: the respondent code column is missing.")
     if time_col is None:
         issues.append(_issue("missing_timestamp_column", file))
     for q in codebook.questions:
@@ -511,16 +672,20 @@ def _answers_for(q: Question, value: str, r: dict, row: int, col: str, year: int
     if q.type == "text":
         return [{**base, "value_text": value}]
     if q.type in ("integer", "decimal"):
+        modes["cells"] += 1
         num, problem = _number(value, q)
         if problem:
+            modes["failed"] += 1
             issues.append(_issue(problem[0], file, row, col, value, **problem[1]))
             return []
         return [{**base, "value_numeric": num}]
     out = []
     parts = [p.strip() for p in value.split(MULTI_SEPARATOR)] if q.type == "multi" else [value]
     for part in dict.fromkeys(p for p in parts if p):
+        modes["cells"] += 1
         opt, how = _option(q, part)
         if opt is None:
+            modes["failed"] += 1
             issues.append(_issue("answer_not_in_codebook", file, row, col, part, year=year))
             continue
         modes[how] += 1
@@ -618,9 +783,13 @@ def misnamed_exports(input_dir: Path) -> list[Path]:
 
 
 def parse_export(path: Path, name: str, *, year: int, codebook_dir: Path, reference_dir: Path,
-                 received_at: datetime | None = None) -> Parsed:
+                 received_at: datetime | None = None, landing_dir: Path | None = None,
+                 max_failed_share: float = MAX_FAILED_ANSWER_SHARE) -> Parsed:
     """The land_file parser: codebook, export, validation, tables. Row-level errors drop the row or
-    answer and never reject the file; a file that cannot be used at all raises InputError."""
+    answer and never reject the file; a file that cannot be used at all raises InputError: no
+    header or no data rows, an encoding that is not clearly one, another year's questionnaire, or
+    more than `max_failed_share` of the answers failing the codebook. With `landing_dir`, an export
+    with fewer than half the respondents of the year's current export is held as pending_review."""
     try:
         book = load_codebook(codebook_path(codebook_dir, year))
     except (SurveyError, FileNotFoundError) as e:
@@ -630,14 +799,16 @@ def parse_export(path: Path, name: str, *, year: int, codebook_dir: Path, refere
         raise InputError(_issue("codebook", name, detail=f"kodboken gäller {book.year}, inte {year}",
                                 detail_en=f"the codebook is for {book.year}, not {year}"))
     try:
-        raw, info = read_export(path)
+        books = load_codebooks(codebook_dir) or [book]
+        reference = load_reference(reference_dir)
+        raw, info = read_export(path, ExportVocabulary.build(books, reference))
+        info.file = name
+        check_questionnaire(raw, book, books, name)
+        checked = validate(raw, book, reference, file=name)
+        check_failed_share(checked, name, max_failed_share)
     except SurveyError as e:
-        raise InputError(_issue("unreadable", name, detail=e.message_sv, detail_en=e.message_en)) from None
-    info.file = name
-    try:
-        checked = validate(raw, book, load_reference(reference_dir), file=name)
-    except SurveyError:  # validate raises only when the respondent column is missing
-        raise InputError(_issue("missing_respondent_column", name)) from None
+        raise InputError(_issue(getattr(e, "rule", "unreadable"), name, detail=e.message_sv,
+                                detail_en=e.message_en)) from None
     fmt_sv, fmt_en = info.describe()
     mode_sv = {"labels": "etiketter", "codes": "koder", "mixed": "etiketter och koder", "none": "inga"}
     issues = [_issue("format_detected", name, fmt_sv=fmt_sv, mode_sv=mode_sv[checked.answer_mode],
@@ -645,43 +816,110 @@ def parse_export(path: Path, name: str, *, year: int, codebook_dir: Path, refere
     if info.sheet:  # a spreadsheet export: every located issue is on its one sheet
         issues = [replace(i, sheet=info.sheet) if i.row or i.column else i for i in issues]
     counted = checked.respondents.filter("is_counted")
+    review = survey_review.ACCEPTED
+    if landing_dir is not None:
+        current = survey_review.current_export(landing_dir, year, exclude=batch_id_for(sha256_file(path)))
+        review = survey_review.review_status_for(counted.height, current)
+        if review == survey_review.PENDING:
+            issues.append(_issue("partial_resubmission", name, n=counted.height, current=current.n_counted,
+                                 current_file=current.file, export=name))
     export = {"survey_year": year, "file_name": name, "format": info.format,
               "encoding": info.encoding, "separator": info.separator, "sheet": info.sheet,
               "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode,
               "codebook_version": book.version, "n_rows": info.n_rows, "n_counted": counted.height,
-              "latest_submitted_at": counted["submitted_at"].max()}
+              "latest_submitted_at": counted["submitted_at"].max(), "header_row": info.header_row,
+              "review_status": review}
     tables = {"exports": pl.DataFrame([export], schema=EXPORT_SCHEMA), "respondents": checked.respondents,
-              "answers": checked.answers, "codebook": book.to_frame()}
+              "answers": checked.answers, "codebook": book.to_frame(), "decisions": survey_review.empty_decisions()}
     return Parsed(tables=tables, issues=issues, sheets=dict.fromkeys(tables, info.sheet), rejected=False,
                   received_at=received_at, manifest={
                       "survey_year": year, "codebook_version": book.version, "format": info.format,
-                      "encoding": info.encoding, "separator": info.separator, "sheet": info.sheet,
-                      "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode})
+                      "encoding": info.encoding, "encoding_scores": info.encoding_scores,
+                      "separator": info.separator, "sheet": info.sheet, "header_row": info.header_row,
+                      "decimal_comma": info.decimal_comma, "answer_mode": checked.answer_mode,
+                      "review_status": review,
+                      # as for county returns: a held export's batch status is pending_review
+                      **({"status": review} if review == survey_review.PENDING else {})})
+
+
+def check_questionnaire(raw: pl.DataFrame, book: Codebook, books: list[Codebook], file: str) -> None:
+    """Reject an export that another year's codebook reads clearly better than its own year's."""
+    qcols = questionnaire.question_columns(raw.columns, RESPONDENT_COLUMNS + SUBMITTED_COLUMNS + IGNORED_COLUMNS)
+    rows = raw.head(questionnaire.SAMPLE_ROWS).to_dicts()
+    fits = [questionnaire.fit_codebook(qcols, rows, b, _answer_readable) for b in books]
+    if book.year not in {b.year for b in books}:
+        fits.append(questionnaire.fit_codebook(qcols, rows, book, _answer_readable))
+    other = questionnaire.clearly_other_year(fits, book.year)
+    if other is not None:
+        detail = "; ".join(f.describe() for f in sorted(fits, key=lambda f: f.year))
+        raise file_error(
+            "wrong_questionnaire", f"{file}: exporten ser ut som {other.year} års enkät, inte {book.year} års "
+            f"({detail}). Kontrollera filnamnet (skr_enkat_<år>).",
+            f"{file}: this looks like the {other.year} questionnaire, not the {book.year} one ({detail}). "
+            f"Check the file name (skr_enkat_<year>).")
+
+
+def _answer_readable(q: Question, value: str, row: dict) -> bool:
+    if q.type == "text":
+        return True
+    if q.type in ("integer", "decimal"):
+        return _number(value, q)[1] is None
+    parts = [p.strip() for p in value.split(MULTI_SEPARATOR)] if q.type == "multi" else [value]
+    return all(_option(q, p)[0] is not None for p in parts if p)
+
+
+def check_failed_share(checked: Validated, file: str, max_share: float) -> None:
+    """Reject the whole file when more than max_share of its answers fail the codebook."""
+    if checked.n_answers and checked.failed_share > max_share:
+        by_rule = Counter(i.rule for i in checked.issues if i.rule in FAILED_ANSWER_RULES)
+        rules = ", ".join(f"{r} {n}" for r, n in sorted(by_rule.items()))
+        raise file_error(
+            "too_many_failed_answers", f"{file}: {checked.n_failed_answers} av {checked.n_answers} svar "
+            f"({checked.failed_share:.1%}) går inte att läsa med kodboken, mer än gränsen {max_share:.0%} "
+            f"({rules}); hela filen avvisas och inget landas.",
+            f"{file}: {checked.n_failed_answers} of {checked.n_answers} answers ({checked.failed_share:.1%}) fail "
+            f"the codebook, more than the limit of {max_share:.0%} ({rules}); the whole file is rejected, "
+            "nothing landed.")
+
+
+def same_bytes_other_year(landing_dir: Path, batch_id: str, year: int) -> tuple[int, str] | None:
+    """(year, file) when these exact bytes already landed for another survey year."""
+    manifest = read_manifest(landing_dir, SOURCE, batch_id) or {}
+    landed_year = manifest.get("survey_year")
+    if landed_year is not None and int(landed_year) != year:
+        return int(landed_year), str(manifest.get("file", ""))
+    return None
 
 
 def _empty_tables() -> dict[str, pl.DataFrame]:
     return {"exports": pl.DataFrame(schema=EXPORT_SCHEMA), "respondents": pl.DataFrame(schema=RESPONDENT_SCHEMA),
-            "answers": pl.DataFrame(schema=ANSWER_SCHEMA), "codebook": pl.DataFrame(schema=CODEBOOK_SCHEMA)}
+            "answers": pl.DataFrame(schema=ANSWER_SCHEMA), "codebook": pl.DataFrame(schema=CODEBOOK_SCHEMA),
+            "decisions": survey_review.empty_decisions()}
 
 
 LANDING = LandingSource(SOURCE, CATALOGUE, _empty_tables, values_in_results=False, parser_files=(
-    "folkhalsa/sources/survey.py", "folkhalsa/io/text.py", "data/codebooks/*.yml",
-    "dbt/seeds/ref_counties.csv", "dbt/seeds/ref_municipalities.csv"))
+    "folkhalsa/sources/survey.py", "folkhalsa/sources/survey_layout.py", "folkhalsa/sources/questionnaire.py",
+    "folkhalsa/sources/respondent_names.py", "folkhalsa/sources/survey_review.py", "folkhalsa/io/text.py",
+    "folkhalsa/io/encoding.py", "data/codebooks/*.yml", "dbt/seeds/ref_counties.csv",
+    "dbt/seeds/ref_municipalities.csv", "dbt/seeds/ref_region_names.csv"))
 
 
-def _parser(year: int, codebook_dir: Path, reference_dir: Path, received_at: datetime | None = None):
+def _parser(year: int, codebook_dir: Path, reference_dir: Path, received_at: datetime | None = None,
+            landing_dir: Path | None = None, max_failed_share: float = MAX_FAILED_ANSWER_SHARE):
     return lambda path, name: parse_export(path, name, year=year, codebook_dir=codebook_dir,
-                                           reference_dir=reference_dir, received_at=received_at)
+                                           reference_dir=reference_dir, received_at=received_at,
+                                           landing_dir=landing_dir, max_failed_share=max_failed_share)
 
 
 def land_survey(export_path: Path, year: int, codebook_dir: Path, landing_dir: Path, archive_dir: Path,
                 *, reference_dir: Path = DEFAULT_REFERENCE_DIR, received_at: datetime | None = None,
-                quarantine_dir: Path | None = None) -> LandResult:
+                quarantine_dir: Path | None = None, max_failed_share: float = MAX_FAILED_ANSWER_SHARE) -> LandResult:
     """Validate one export and land it as source `skr_survey` (landing.land_file).
 
-    Tables: exports, respondents, answers, codebook, issues. Landing the same bytes again is a
-    no-op (skipped) unless the parser changed. A file that cannot be used at all is rejected: its
-    issues land (and it is quarantined when quarantine_dir is given); row-level problems land in
+    Tables: exports, respondents, answers, codebook, decisions (empty), issues. Landing the same
+    bytes again is a no-op (skipped) unless the parser changed; the same bytes offered for another
+    year are rejected as that year's questionnaire. A file that cannot be used at all is rejected:
+    its issues land (and it is quarantined when quarantine_dir is given); row-level problems land in
     `issues` and are in LandResult.issues as Issue objects.
     """
     export_path = Path(export_path)
@@ -691,20 +929,73 @@ def land_survey(export_path: Path, year: int, codebook_dir: Path, landing_dir: P
         result.rejected.append(Rejection(SOURCE, export_path.name, [issue]))
         result.issues.append(issue)
         return result
-    land_file(LANDING, export_path, _parser(year, codebook_dir, reference_dir, received_at),
+    landed_as = same_bytes_other_year(Path(landing_dir), batch_id_for(sha256_file(export_path)), year)
+    if landed_as:
+        issue = _issue("wrong_questionnaire", export_path.name,
+                       detail=f"filen är byte för byte samma som {landed_as[1]}, som landades för {landed_as[0]}; "
+                              f"exporten ser ut som {landed_as[0]} års enkät, inte {year} års",
+                       detail_en=f"the file is byte for byte the same as {landed_as[1]}, landed for {landed_as[0]}; "
+                                 f"this looks like the {landed_as[0]} questionnaire, not the {year} one")
+        result.rejected.append(Rejection(SOURCE, export_path.name, [issue], year=year))
+        result.issues.append(issue)
+        return result
+    land_file(LANDING, export_path, _parser(year, codebook_dir, reference_dir, received_at, Path(landing_dir),
+                                            max_failed_share),
               landing_dir=landing_dir, archive_dir=archive_dir, quarantine_dir=quarantine_dir, result=result,
               manifest={"survey_year": year})
     return result
 
 
+@dataclass
+class ExportReport:
+    """What happened to one export, for tests and the command line."""
+    file: str
+    year: int
+    outcome: str                     # landed | landed_with_warnings | pending_review | rejected | skipped
+    respondents: int = 0             # counted respondents
+    counts: dict[str, int] = field(default_factory=dict)   # rule -> warnings and errors
+    encoding: str | None = None
+    separator: str | None = None
+    header_row: int | None = None
+    message: str = ""
+
+
+def land_survey_export(export_path: Path, year: int, codebook_dir: Path, landing_dir: Path, archive_dir: Path,
+                       **kwargs) -> tuple[LandResult, ExportReport]:
+    """land_survey, and what became of the export."""
+    export_path = Path(export_path)
+    result = land_survey(export_path, year, codebook_dir, landing_dir, archive_dir, **kwargs)
+    report = ExportReport(export_path.name, year, "rejected")
+    counts = Counter(i.rule for i in result.issues if i.severity != "normalised")
+    report.counts = dict(sorted(counts.items()))
+    if result.rejected:
+        report.message = "; ".join(f"{i.message_sv} / {i.message_en}" for r in result.rejected for i in r.errors)
+        return result, report
+    if result.skipped and not result.landed:
+        report.outcome = "skipped"
+        return result, report
+    manifest = read_manifest(Path(landing_dir), SOURCE, result.landed[0]) or {}
+    export = pl.read_parquet(Path(landing_dir) / SOURCE / result.landed[0] / "exports.parquet").row(0, named=True)
+    report.respondents = int(export["n_counted"])
+    report.encoding, report.separator, report.header_row = export["encoding"], export["separator"], export["header_row"]
+    report.outcome = ("pending_review" if manifest.get("review_status") == survey_review.PENDING
+                      else "landed_with_warnings" if report.counts else "landed")
+    return result, report
+
+
 def land_surveys(input_dir: Path, years: list[int], codebook_dir: Path, landing_dir: Path, archive_dir: Path,
-                 quarantine_dir: Path | None, *, reference_dir: Path = DEFAULT_REFERENCE_DIR) -> LandResult:
-    """Every export of the configured years, misnamed files reported, stale batches re-landed."""
+                 quarantine_dir: Path | None, *, reference_dir: Path = DEFAULT_REFERENCE_DIR,
+                 max_failed_share: float = MAX_FAILED_ANSWER_SHARE) -> LandResult:
+    """Every export of the configured years; exports of other years, misnamed files and exports still
+    pending review reported; stale batches re-landed."""
     total = LandResult(SOURCE)
     for path, year in discover_exports(input_dir):
         if year in years:
-            total.merge(land_survey(path, year, codebook_dir, landing_dir, archive_dir,
-                                    reference_dir=reference_dir, quarantine_dir=quarantine_dir))
+            total.merge(land_survey(path, year, codebook_dir, landing_dir, archive_dir, reference_dir=reference_dir,
+                                    quarantine_dir=quarantine_dir, max_failed_share=max_failed_share))
+        else:
+            total.issues.append(_issue("outside_run_years", path.name, year=year,
+                                       years=", ".join(map(str, years))))
     for path in misnamed_exports(input_dir):
         issue = _issue("misnamed_file", path.name)
         total.rejected.append(Rejection(SOURCE, path.name, [issue]))
@@ -718,9 +1009,15 @@ def land_surveys(input_dir: Path, years: list[int], codebook_dir: Path, landing_
         original = archived_path(archive_dir, manifest["sha256"], manifest["file"])
         if original.exists():
             year = int(manifest["survey_year"])
-            land_file(LANDING, original, _parser(year, codebook_dir, reference_dir), landing_dir=landing_dir,
+            land_file(LANDING, original, _parser(year, codebook_dir, reference_dir, None, Path(landing_dir),
+                                                 max_failed_share), landing_dir=landing_dir,
                       archive_dir=archive_dir, quarantine_dir=quarantine_dir, result=total,
                       display_name=manifest["file"], parser_version=version, manifest={"survey_year": year})
+    # Reported every night until accepted: a pending export never becomes the year's export by itself.
+    reported = {i.file for i in total.issues if i.rule == "partial_resubmission"}
+    for e in survey_review.pending_exports(Path(landing_dir)):
+        if e.file not in reported:
+            total.issues.append(_issue("pending_review_waiting", e.file, year=e.year, n=e.n_counted))
     return total
 
 

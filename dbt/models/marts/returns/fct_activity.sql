@@ -8,6 +8,7 @@ select
     cast(a.description as varchar) as description,
     cast(a.start_date as date) as start_date,
     cast(a.cost_sek as double) as cost_sek,
+    cast(a.gender_perspective as varchar) as gender_perspective,
     cast(c.batch_id as varchar) as batch_id
 from {{ ref('stg_returns__activities') }} as a
 inner join {{ ref('int_returns__current') }} as c using (batch_id)

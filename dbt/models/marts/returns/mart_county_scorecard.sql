@@ -27,6 +27,13 @@ completeness as (
     select county_code, year, count(distinct part) as parts_filled from parts group by all
 ),
 
+gender as (
+    select county_code, year, sum(share) filter (where has_perspective) as gender_perspective_share
+    from {{ ref('mart_gender_equality') }}
+    where target_area_code = 0 and county_code <> '00'
+    group by all
+),
+
 coverage as (
     select county_code, year, count(*) filter (where is_covered) as target_areas_covered
     from {{ ref('mart_national_picture') }} group by all
@@ -50,10 +57,12 @@ select
     cast(coalesce(cur.warning_count, 0) as integer) as warning_count,
     cast(coalesce(cp.parts_filled, 0) as integer) as parts_filled,
     cast(round(100.0 * coalesce(cp.parts_filled, 0) / 4, 1) as double) as completeness_pct,
-    cast(coalesce(cov.target_areas_covered, 0) as integer) as target_areas_covered
+    cast(coalesce(cov.target_areas_covered, 0) as integer) as target_areas_covered,
+    cast(ge.gender_perspective_share as double) as gender_perspective_share
 from grid as g
 left join {{ ref('int_returns__current') }} as cur using (county_code, year)
 left join versions as v using (county_code, year)
 left join completeness as cp using (county_code, year)
 left join coverage as cov using (county_code, year)
 left join {{ ref('mart_grant_reconciliation') }} as rv using (county_code, year)
+left join gender as ge using (county_code, year)

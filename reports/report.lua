@@ -1,0 +1,115 @@
+-- Layout of the annual report in each format (listed under `filters:` in _quarto.yml).
+--
+-- 1. The sample-data notice (::: {.sample-notice}) as a framed box, not a Quarto callout: Quarto's
+--    Typst callouts import the @preview/fontawesome package, which Typst downloads when it makes the
+--    PDF, so an offline server could not. HTML styles the div (report.css), Word gets the paragraph
+--    style "Sample Notice" (reference.docx), Typst a plain block.
+-- 2. Typst: a table caption is printed above its table and kept on the same page. Quarto renders a
+--    table without a cross-reference label as a bare Typst table and its caption is lost
+--    (quarto-dev/quarto-cli#10438).
+-- 3. A figure stays with its caption (the paragraph after it): in Typst both float together to the
+--    top or bottom of a page; in Word the figure has the "Figure" style (keep with next).
+
+local function typst(text)
+  return pandoc.RawBlock("typst", text)
+end
+
+local function notice(div)
+  if FORMAT:match("typst") then
+    local blocks = pandoc.List({ typst(
+      '#block(width: 100%, inset: 8pt, fill: rgb("#fcefdc"), stroke: (left: 3pt + rgb("#b35900")))[') })
+    blocks:extend(div.content)
+    blocks:insert(typst("]"))
+    return blocks
+  elseif FORMAT:match("docx") then
+    div.attributes["custom-style"] = "Sample Notice"
+    return div
+  end
+  return div
+end
+
+local function Table(tbl)
+  if not FORMAT:match("typst") or #tbl.caption.long == 0 then
+    return nil
+  end
+  local blocks = pandoc.List({ typst('#block(sticky: true, below: 0.6em)[#set text(style: "italic")') })
+  blocks:extend(tbl.caption.long)
+  blocks:insert(typst("]"))
+  tbl.caption.long = pandoc.Blocks({})
+  blocks:insert(tbl)
+  return blocks
+end
+
+local function only_image(para)
+  if para.t ~= "Para" and para.t ~= "Plain" then
+    return false
+  end
+  local images = 0
+  for _, el in ipairs(para.content) do
+    if el.t == "Image" then
+      images = images + 1
+    elseif el.t ~= "Space" and el.t ~= "SoftBreak" then
+      return false
+    end
+  end
+  return images == 1
+end
+
+-- An output of a code cell: a Div holding one block.
+local function single(block)
+  if block.t == "Div" and #block.content == 1 then
+    return block.content[1]
+  end
+  return block
+end
+
+local function is_caption(block)
+  return pandoc.utils.stringify(block):match("^Figur") ~= nil
+end
+
+-- Typst: a figure and its caption float together to the top or bottom of a page (as in LaTeX), so a
+-- figure too tall for the rest of a page no longer leaves that page half empty. The cell's Div is
+-- dropped: a float inside a block would stay in that block.
+local function typst_cell(div)
+  local out, found, i = pandoc.List(), false, 1
+  while i <= #div.content do
+    local block, nxt = div.content[i], div.content[i + 1]
+    if only_image(single(block)) and nxt and is_caption(nxt) then
+      out:insert(typst("#place(auto, float: true, clearance: 1.2em)[#block(width: 100%)["))
+      out:insert(single(block))
+      out:extend(nxt.t == "Div" and nxt.content or { nxt })
+      out:insert(typst("]]"))
+      found, i = true, i + 2
+    else
+      out:insert(block)
+      i = i + 1
+    end
+  end
+  if found then
+    return out
+  end
+  return nil
+end
+
+local function keep_with_caption(para)
+  if FORMAT:match("docx") and only_image(para) then
+    return pandoc.Div({ para }, { ["custom-style"] = "Figure" })
+  end
+  return nil
+end
+
+return {
+  {
+    Div = function(div)
+      if div.classes:includes("sample-notice") then
+        return notice(div)
+      elseif FORMAT:match("typst") and div.classes:includes("cell") then
+        return typst_cell(div)
+      end
+      return nil
+    end,
+    Table = Table,
+    Para = keep_with_caption,
+    Plain = keep_with_caption,
+  },
+}
