@@ -332,6 +332,11 @@ RULE_GUIDANCE: dict[str, tuple[str, str]] = {
     "code_case": ("Ingen åtgärd behövs; skriv gärna värdet som i listan.", "Kommun"),
     "datetime_date": ("Ingen åtgärd behövs; skriv gärna bara datumet.", "2023-02-15"),
     "sheet_name": ("Ingen åtgärd behövs; använd gärna mallens fliknamn.", "Aktörer"),
+    "template_version_mismatch": ("Kolumnerna för den mallversion som står i fliken Uppgifter (Mallversion). "
+                                  "Använd mallen för den versionen, eller ändra inte mallversionen.", TEMPLATE_VERSION),
+    "required_when": ("Ett värde: fältet är obligatoriskt när svaret i kolumnen före kräver det "
+                      "(t.ex. Hur när Jämställdhetsperspektiv är Ja).", "Insatsen riktades till både kvinnor och män"),
+    "gender_used_exceeds_used": ("Varav jämställdhetsperspektiv högst lika med förbrukat belopp.", "Förbrukat 598 500, varav 120 000"),
     "duplicate_actor": ("Varje aktör bara en gång i aktörskartan (samma namn räknas som samma aktör).", "Umeå kommun på en rad"),
     "pending_review": ("Ingen åtgärd behövs om tabellen verkligen ska vara mindre än i förra versionen; "
                        "Folkhälsomyndigheten granskar och godkänner versionen.", "Alla rader från förra versionen finns kvar"),
