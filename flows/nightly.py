@@ -101,12 +101,29 @@ def render_task(settings: Settings, warehouse: Path, sample: bool):
 @task(name="alert", timeout_seconds=300)
 @own_time("alert")
 def alert_task(settings: Settings, run_id: str, started: datetime, findings: list, rejected: list,
-               issues: list, data_docs: Path | None, sample: bool) -> dict:
+               issues: list, data_docs: Path | None, sample: bool, feedback: list | None = None) -> dict:
     # No Prefect retries: an undelivered alert goes to the outbox and the next run sends it.
     from folkhalsa.alerts import RejectedReturn, send_run_alert
 
     return send_run_alert(run_id, started, findings, [RejectedReturn.from_dict(r) for r in rejected],
-                          data_docs, settings, notice=SAMPLE_NOTICE if sample else None, issues=issues)
+                          data_docs, settings, notice=SAMPLE_NOTICE if sample else None, issues=issues,
+                          feedback=feedback or [])
+
+
+@task(name="feedback", timeout_seconds=1800)
+@own_time("feedback")
+def feedback_task(settings: Settings, result: LandResult, run_id: str, sample: bool) -> dict:
+    from folkhalsa.feedback.run import run_feedback
+
+    return run_feedback(settings, result, run_id, notice=SAMPLE_NOTICE if sample else None)
+
+
+@task(name="status-page", timeout_seconds=600)
+@own_time("status page")
+def status_page_task(settings: Settings, sample: bool) -> str | None:
+    from folkhalsa.feedback.run import status_page
+
+    return status_page(settings, notice=SAMPLE_NOTICE if sample else None)
 
 
 def _log_land(result: LandResult) -> LandResult:
@@ -180,8 +197,9 @@ def _run(settings: Settings, progress_stream) -> dict:
     if summary.sample:
         progress.line(f"{SAMPLE_NOTICE} ({settings.input_dir})")
 
-    _ingest(settings, summary, progress)
+    returns = _ingest(settings, summary, progress)
     record_dataset_info(settings.landing_dir, dataset)
+    _feedback(settings, summary, progress, returns, run_id)
     dataset["data_version"] = data_version(settings.landing_dir)
     fp = fingerprint(settings, dataset["data_version"], parser_versions(pipeline.landing_sources()))
     last = unchanged_since_last_build(settings, fp)
@@ -195,6 +213,7 @@ def _run(settings: Settings, progress_stream) -> dict:
         if summary.published:
             record_build(settings, fp, quality.to_dict(), [asdict(f) for f in findings])
         _render(settings, summary, progress)
+    _status_page(settings, summary, progress)
     _alert(settings, summary, progress, run_id, started, findings, data_docs)
     summary.failure = pipeline.night_failure(summary)
 
@@ -231,8 +250,10 @@ def _reuse_last_build(settings, summary, progress, last) -> tuple[list, Path | N
     return [Finding.from_dict(f) for f in last.get("findings", [])], Path(docs) if docs else None
 
 
-def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None:
-    """The sources land concurrently; one failing source does not stop the others."""
+def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> LandResult | None:
+    """The sources land concurrently; one failing source does not stop the others.
+    Returns the county returns' LandResult (None when that landing failed), for the feedback."""
+    returns = None
     futures = [(name, fn.submit(settings)) for name, fn in (
         ("land returns", land_returns_task), ("land survey", land_survey_task),
         ("land indicators", land_indicators_task), ("land population", land_population_task))]
@@ -244,11 +265,46 @@ def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> None
                 stage.status, stage.detail = "failed", _state_message(state)
                 continue
             stage.detail = pipeline.record_landing(summary, state.result())
+            if name == "land returns":
+                returns = state.result()
     for source in pipeline.ensure_every_source(settings):
         get_run_logger().warning("%s: inga indata ännu, tom platshållare landad / no input yet, "
                                  "empty placeholder landed", source)
     summary.files["landing"] = str(settings.landing_dir)
     summary.files["quarantine"] = str(settings.quarantine_dir)
+    return returns
+
+
+def _feedback(settings: Settings, summary: RunSummary, progress: Progress, returns, run_id: str) -> None:
+    """Marked-up workbooks for rejected and warned returns (and, opt-in, the e-mails to the counties)."""
+    with progress.stage("feedback") as stage:
+        if returns is None:
+            stage.status, stage.detail = "skipped", "länsrapporterna landades inte / returns not landed"
+            return
+        state = feedback_task(settings, returns, run_id, summary.sample, return_state=True)
+        if state.is_failed():
+            stage.status, stage.detail = "failed", _state_message(state)
+            return
+        summary.feedback = state.result()
+        mail = summary.feedback.get("mail")
+        stage.detail = f"{len(summary.feedback['files'])} återkopplingsfiler / feedback workbooks" + (
+            f", e-post till {len(mail['sent'])} län, {len(mail['queued'])} i kön" if mail else "")
+        if summary.feedback["files"]:
+            summary.files["feedback"] = str(settings.feedback_dir)
+
+
+def _status_page(settings: Settings, summary: RunSummary, progress: Progress) -> None:
+    with progress.stage("status page") as stage:
+        state = status_page_task(settings, summary.sample, return_state=True)
+        if state.is_failed():
+            stage.status, stage.detail = "failed", _state_message(state)
+            return
+        page = state.result()
+        if page is None:
+            stage.status, stage.detail = "skipped", "inget publicerat lager / nothing published"
+            return
+        summary.files["status page"] = page
+        stage.detail = page
 
 
 def _build_and_check(settings, summary, progress, run_id, dataset):
@@ -311,7 +367,7 @@ def _alert(settings, summary, progress, run_id, started, findings, data_docs) ->
     findings = list(findings) + pipeline.input_findings(summary) + _crash_findings(settings)
     with progress.stage("alert") as stage:
         state = alert_task(settings, run_id, started, findings, summary.rejected, pipeline.alert_issues(summary),
-                           data_docs, summary.sample, return_state=True)
+                           data_docs, summary.sample, summary.feedback.get("alert_lines", []), return_state=True)
         if state.is_failed():
             summary.alert = {"status": _state_message(state)}
         else:

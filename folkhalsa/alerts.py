@@ -89,6 +89,9 @@ class AlertState:
         self.path = Path(state_dir) / STATE_FILE
         self.first_seen: dict[str, str] = {}   # key -> ISO date
         self.outbox: list[dict] = []
+        # Other queued e-mails (feedback to the counties, folkhalsa.feedback.mail): each entry names
+        # an .eml file in the state dir; recipients live in that file only, never in this JSON.
+        self.mail: list[dict] = []
         self._load()
 
     def _load(self) -> None:
@@ -98,6 +101,7 @@ class AlertState:
             data = json.loads(self.path.read_text("utf-8"))
             self.first_seen = dict(data.get("first_seen", {}))
             self.outbox = list(data.get("outbox", []))
+            self.mail = list(data.get("mail", []))
         except (ValueError, AttributeError, TypeError) as e:
             # A damaged state file must not stop the run; keep it aside for inspection.
             aside = self.path.with_name(f"{STATE_FILE}.damaged")
@@ -109,7 +113,7 @@ class AlertState:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".alert_state.", dir=self.path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"first_seen": self.first_seen, "outbox": self.outbox}, f,
+            json.dump({"first_seen": self.first_seen, "outbox": self.outbox, "mail": self.mail}, f,
                       ensure_ascii=False, indent=2, default=str)
         os.replace(tmp, self.path)  # atomic: a killed run leaves the old state
 
@@ -282,6 +286,7 @@ def compose_alert(
     *,
     notice: str | None = None,
     issues: Sequence[Issue] = (),
+    feedback: Sequence[str] = (),
 ) -> EmailMessage | None:
     """Build this run's single alert, including anything still in the outbox; None if nothing to say.
 
@@ -297,7 +302,7 @@ def compose_alert(
         rej_now.setdefault(r.ident, (r, e["run_id"]))
     all_rejected = list(rej_now.values())
     all_issues = list({_issue_key(i): i for i in [*issues, *state.pending_issues()]}.values())
-    if not current and not earlier and not all_rejected and not all_issues and not state.outbox:
+    if not current and not earlier and not all_rejected and not all_issues and not state.outbox and not feedback:
         return None
 
     all_findings = current + [f for _, f in earlier]
@@ -351,6 +356,10 @@ def compose_alert(
         L += ["", "PROBLEM I INLÄSTA FILER, PER REGEL (filen lästes in; fel gäller enskilda rader eller svar)",
               "(English: issues in files that were landed, by rule, with sheet, row and column)", ""]
         L += _capped(_issue_groups(all_issues), _issue_group_lines)
+    if feedback:
+        # Which counties were sent their marked-up return (folkhalsa.feedback.mail): counties only.
+        L += ["", "ÅTERKOPPLING TILL LÄNEN (e-post med markerad arbetsbok)", ""]
+        L += [f"- {_redact(line)}" for line in feedback]
     L += ["", "VAD GÖR JAG?"]
     if n_crit:
         L.append("- Kritiska fel: rätta orsaken (källdata eller beräkning) och kör flödet igen. "
@@ -430,25 +439,27 @@ def _describe(exc: BaseException, settings) -> str:
 
 
 def _failed(error: str, settings, password: str) -> Delivery:
-    error = _scrub(error, settings.smtp_user, password)
+    # An SMTP reply may quote a recipient's address (a county contact): never logged or kept.
+    error = redact_emails(_scrub(error, settings.smtp_user, password))
     log.warning("Larmet kunde inte skickas / alert not sent: %s", error)
     return Delivery(False, error)
 
 
-def deliver(msg: EmailMessage, settings) -> Delivery:
-    """Send `msg` to settings.alert_to. Never raises for SMTP/network faults.
+def deliver(msg: EmailMessage, settings, to: Sequence[str] | None = None) -> Delivery:
+    """Send `msg` to settings.alert_to (or to `to`). Never raises for SMTP/network faults.
 
     Sets From/To (and Date) on `msg` from settings. STARTTLS when settings.smtp_starttls;
     login when settings.smtp_user is set.
     """
+    recipients = list(to) if to is not None else list(settings.alert_to)
     if not settings.smtp_host:
         return _failed("SMTP-server saknas / no SMTP host configured (smtp_host)", settings, "")
-    if not settings.alert_to:
+    if not recipients:
         return _failed("Mottagare saknas / no recipients configured (alert_to)", settings, "")
     for h in ("From", "To"):
         del msg[h]
     msg["From"] = settings.alert_from
-    msg["To"] = ", ".join(settings.alert_to)
+    msg["To"] = ", ".join(recipients)
     if "Date" not in msg:
         msg["Date"] = format_datetime(datetime.now().astimezone())
 
@@ -465,15 +476,15 @@ def deliver(msg: EmailMessage, settings) -> Delivery:
                 smtp.starttls(context=ssl.create_default_context())
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, password)
-            refused = smtp.send_message(msg, settings.alert_from, list(settings.alert_to))
+            refused = smtp.send_message(msg, settings.alert_from, recipients)
     except Exception as e:  # an alert fault must never break the run
         return _failed(_describe(e, settings), settings, password)
     if refused:
         error = f"{len(refused)} mottagare avvisades / {len(refused)} recipient(s) refused"
         log.warning("Larmet skickat, men %s", error)
         return Delivery(True, error)
-    log.info("Larmet skickat till %d mottagare / alert sent to %d recipient(s)",
-             len(settings.alert_to), len(settings.alert_to))
+    log.info("E-post skickad till %d mottagare / mail sent to %d recipient(s)",
+             len(recipients), len(recipients))
     return Delivery(True)
 
 
@@ -489,6 +500,7 @@ def send_run_alert(
     *,
     notice: str | None = None,
     issues: Sequence[Issue] = (),
+    feedback: Sequence[str] = (),
 ) -> dict:
     """One alert e-mail per run; undelivered alerts are carried to the next run. Never raises on SMTP faults.
 
@@ -498,7 +510,8 @@ def send_run_alert(
     state = AlertState(settings.state_dir)
     earlier_runs = len(state.outbox)
     rejected = [r if isinstance(r, RejectedReturn) else RejectedReturn.from_dict(r) for r in rejected]
-    msg = compose_alert(run_id, run_time, findings, rejected, data_docs, state, notice=notice, issues=issues)
+    msg = compose_alert(run_id, run_time, findings, rejected, data_docs, state, notice=notice, issues=issues,
+                        feedback=feedback)
     summary = {"attempted": msg is not None, "sent": False, "recipients": 0,
                "subject": msg["Subject"] if msg else None, "error": None,
                "findings": len(findings), "rejected": len(rejected), "issues": len(issues),

@@ -63,6 +63,7 @@ def run(
 @app.command("check-return")
 def check_return_cmd(
     file: Annotated[Path, typer.Argument(help="A return: .xlsx file, or a folder of CSV files.")],
+    annotate: Annotated[Optional[Path], typer.Option("--annotate", help="Also write a marked-up copy of the workbook (red: errors, yellow: warnings; comments; an Återkoppling sheet).")] = None,
 ) -> None:
     """Validate one county return exactly as the pipeline does. Exit 0 valid, 1 invalid, 2 unreadable."""
     from folkhalsa.sources.returns import check_exit_code
@@ -70,6 +71,11 @@ def check_return_cmd(
     code, lines = check_exit_code(file)
     for line in lines:
         typer.echo(line, err=code == 2)
+    if annotate is not None:
+        from folkhalsa.feedback.annotate import annotate_checked
+
+        annotate_checked(file, annotate, code, lines, get_settings())
+        typer.echo(f"Återkoppling / feedback workbook: {annotate}", err=code == 2)
     raise typer.Exit(code)
 
 

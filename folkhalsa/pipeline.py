@@ -136,7 +136,8 @@ def alert_waiting(settings: Settings) -> bool:
     so a queued alert is no reason to run the whole night again."""
     from folkhalsa.alerts import AlertState
 
-    return bool(settings.smtp_host) and bool(AlertState(settings.state_dir).outbox)
+    state = AlertState(settings.state_dir)
+    return bool(settings.smtp_host) and bool(state.outbox or state.mail)
 
 
 def alert_status(a: dict) -> str:

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     alert_to: list[str] = Field(default_factory=list)
     # In production the SMTP password comes from this Prefect Secret block, if named.
     smtp_password_block: str = ""
+    # Feedback e-mail to the county contact named in each rejected or warned return (opt-in).
+    feedback_email: bool = False
 
     @property
     def project_root(self) -> Path:
@@ -98,6 +100,14 @@ class Settings(BaseSettings):
     @property
     def state_dir(self) -> Path:
         return self.output_dir / "state"
+
+    @property
+    def feedback_dir(self) -> Path:
+        return self.output_dir / "feedback"
+
+    @property
+    def status_dir(self) -> Path:
+        return self.output_dir / "status"
 
     @property
     def report_output_dir(self) -> Path:

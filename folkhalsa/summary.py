@@ -37,6 +37,7 @@ class RunSummary:
     alert: dict = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     marts: dict[str, int] = field(default_factory=dict)
+    feedback: dict = field(default_factory=dict)             # folkhalsa.feedback: files, mail (no addresses)
     wall_seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -130,6 +131,13 @@ def render_table(summary: RunSummary) -> str:
         for (source, file), rules in sorted(by_file.items()):
             counts = ", ".join(f"[{rule}] {sev} {n}" for (rule, sev), n in sorted(rules.items()))
             out.append(f"  - {source}: {file}: {counts}")
+    if summary.feedback.get("lines"):
+        out.append(f"Återkoppling till länen / feedback workbooks: {len(summary.feedback['lines'])}")
+        out += [f"  - {line}" for line in summary.feedback["lines"]]
+    if summary.feedback.get("mail"):
+        m = summary.feedback["mail"]
+        out.append(f"Återkoppling per e-post / feedback e-mail: skickad/sent {', '.join(m['sent']) or '–'}; "
+                   f"i kön/queued {', '.join(m['queued']) or '–'}; utan adress/no address {', '.join(m['no_address']) or '–'}")
     out.append(f"Publicerat lager / published warehouse: {'ja/yes' if summary.published else 'nej/no'}")
     if summary.alert:
         out.append(f"Larm / alert: {summary.alert.get('status', '')}")

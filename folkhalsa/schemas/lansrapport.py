@@ -291,3 +291,53 @@ NORMALISATIONS = (
     "Code-list values match regardless of case and are stored in the code list's form (kommun -> Kommun).",
     "A date with a time in a date column keeps its date.",
 )
+
+# What each rule expects and an example of a right value, for the marked-up workbook returned to
+# the county (folkhalsa.feedback.annotate). Where the issue names a column, the column's own help
+# and example are shown as well. Rules of later template versions are listed too, so a new rule
+# without guidance shows in tests/test_feedback_annotate.py.
+RULE_GUIDANCE: dict[str, tuple[str, str]] = {
+    "unreadable": ("En xlsx-fil sparad från mallen (Excel eller LibreOffice), inte krypterad.", "lansrapport_24_2023.xlsx"),
+    "reader_failed": ("En fil av normal storlek som går att öppna i Excel.", "Spara om filen från mallen"),
+    "missing_sheet": ("Alla mallens flikar: Uppgifter, Aktörer, Insatser, Behov, Ekonomi.", "Kopiera in fliken från mallen"),
+    "missing_column": ("Alla mallens kolumner med rubriker som i mallen.", "Aktörstyp"),
+    "shifted_header": ("Rubrikerna i rad 1 från kolumn A, i mallens ordning, utan sammanslagna celler.", "A1: Aktörs-id, B1: Aktör"),
+    "template_version": (f"Mallversion {', '.join(ACCEPTED_TEMPLATE_VERSIONS)}. Hämta den senaste mallen.", TEMPLATE_VERSION),
+    "blank_row": ("Inga tomma rader mellan raderna i tabellen.", "Ta bort den tomma raden"),
+    "required": ("Ett värde: fältet är obligatoriskt.", ""),
+    "county_code": ("Länets tvåsiffriga länskod.", "24"),
+    "county_mismatch": ("Samma länskod som i filens namn.", "lansrapport_24_2023.xlsx med länskod 24"),
+    "municipality_code": ("En fyrsiffrig kommunkod för en kommun i länet.", "2480"),
+    "code_list": ("Ett värde ur listan i cellen (rullgardinsmenyn).", ""),
+    "target_area": ("Ett målområde, ett heltal 1–8.", "6"),
+    "date_format": ("Ett datum skrivet ÅÅÅÅ-MM-DD.", "2023-02-15"),
+    "date_range": ("Ett datum inom rapportåret (inlämningsdatum: rapportåret eller året efter).", "2022-03-01"),
+    "not_a_number": ("Ett tal, i hela kronor, utan text.", "630 000"),
+    "email": ("En e-postadress.", "namn@lansstyrelsen.se"),
+    "negative": ("Ett belopp som är 0 eller större.", "31 500"),
+    "excel_error": ("Ett värde, inte ett Excel-fel som #REF! eller #DIV/0!. Kontrollera formeln.", "630 000"),
+    "used_exceeds_granted": ("Förbrukat högst lika med beviljat.", "Beviljat 630 000, förbrukat 598 500"),
+    "repaid_mismatch": ("Återbetalas = beviljat − förbrukat.", "630 000 − 598 500 = 31 500"),
+    "grant_differs": ("Beviljat belopp enligt regeringsbeslutet för länet.", "630 000"),
+    "duplicate_id": ("Varje id bara en gång i tabellen.", "A1, A2, A3"),
+    "too_many_rows": ("Högst så många rader som fliken tillåter (Ekonomi: en rad).", "En rad med beviljat, förbrukat och återbetalas"),
+    "empty_table": ("Minst en rad, om länet har något att redovisa.", "En rad per behov"),
+    "empty_required_table": ("Minst en rad.", "En rad med beviljat, förbrukat och återbetalas"),
+    "year_mismatch": ("Samma år som i filens namn.", "lansrapport_24_2023.xlsx med år 2023"),
+    "ambiguous_amount": ("Ett belopp i hela kronor med mellanslag som tusentalsavgränsare.", "630 000"),
+    "cell_too_long": ("Högst 32 767 tecken i en cell.", "En kort beskrivning"),
+    "outside_template": ("Värden bara inom mallens tabeller.", "Flytta eller ta bort värdena"),
+    "unicode_nfc": ("Ingen åtgärd behövs: texten lästes in.", ""),
+    "header_whitespace": ("Ingen åtgärd behövs; skriv gärna rubriken som i mallen.", "Kostnad (kr)"),
+    "code_case": ("Ingen åtgärd behövs; skriv gärna värdet som i listan.", "Kommun"),
+    "datetime_date": ("Ingen åtgärd behövs; skriv gärna bara datumet.", "2023-02-15"),
+    "sheet_name": ("Ingen åtgärd behövs; använd gärna mallens fliknamn.", "Aktörer"),
+    "template_version_mismatch": ("Kolumnerna för den mallversion som står i fliken Uppgifter (Mallversion). "
+                                  "Använd mallen för den versionen, eller ändra inte mallversionen.", TEMPLATE_VERSION),
+    "required_when": ("Ett värde: fältet är obligatoriskt när svaret i kolumnen före kräver det "
+                      "(t.ex. Hur när Jämställdhetsperspektiv är Ja).", "Insatsen riktades till både kvinnor och män"),
+    "gender_used_exceeds_used": ("Varav jämställdhetsperspektiv högst lika med förbrukat belopp.", "Förbrukat 598 500, varav 120 000"),
+    "duplicate_actor": ("Varje aktör bara en gång i aktörskartan (samma namn räknas som samma aktör).", "Umeå kommun på en rad"),
+    "pending_review": ("Ingen åtgärd behövs om tabellen verkligen ska vara mindre än i förra versionen; "
+                       "Folkhälsomyndigheten granskar och godkänner versionen.", "Alla rader från förra versionen finns kvar"),
+}
