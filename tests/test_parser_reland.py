@@ -95,5 +95,5 @@ def test_the_fingerprint_holds_the_parser_versions(tmp_path):
     from folkhalsa.settings import get_settings
 
     fp = fingerprint(get_settings(output_dir=tmp_path), "abc", parser_versions(landing_sources()))
-    assert set(fp["parsers"]) == {"returns", "skr_survey", "indicators"}
+    assert set(fp["parsers"]) == {"returns", "skr_survey", "indicators", "population"}
     json.dumps(fp)
