@@ -306,6 +306,12 @@ def _restore_extensions(src: Path, out: Path) -> int:
     return len(replace)
 
 
+# A workbook that broke the reader's resource caps (a zip bomb, entity declarations, a sheet far
+# beyond the template, a crash or limit in the isolated reader) is never opened here: openpyxl has
+# no such caps and would take the night's process down. It gets the Återkoppling sheet only.
+UNSAFE_TO_OPEN = frozenset({"unreadable", "reader_failed", "outside_template", "too_many_rows", "cell_too_long"})
+
+
 def annotate_workbook(src: Path, issues: list[Issue], out: Path, *, accepted: bool,
                       deadline: date | None = None, display_name: str | None = None) -> Path:
     """Write the marked-up copy of `src` to `out`. A CSV-folder return gets a workbook holding the
@@ -313,7 +319,8 @@ def annotate_workbook(src: Path, issues: list[Issue], out: Path, *, accepted: bo
     src, out = Path(src), Path(out)
     name = display_name or src.name
     wb = None
-    if src.is_file() and src.suffix.lower() in (".xlsx", ".xlsm"):
+    if src.is_file() and src.suffix.lower() in (".xlsx", ".xlsm") and not any(
+            i.rule in UNSAFE_TO_OPEN for i in issues):
         try:
             wb = load_workbook(src, keep_vba=src.suffix.lower() == ".xlsm", rich_text=True)
         except Exception:  # noqa: BLE001 - an unreadable workbook still gets its feedback sheet
