@@ -15,18 +15,12 @@ pytestmark = pytest.mark.slow
 
 def _land_all(settings):
     """What the flow's landing stages do, without Prefect."""
-    from folkhalsa.landing import ensure_source
-    from folkhalsa.sources import indicators, returns, survey
+    from folkhalsa import pipeline
 
-    returns.land_returns(settings.input_dir / "returns", settings.landing_dir, settings.archive_dir,
-                         settings.quarantine_dir)
-    for path, year in survey.discover_exports(settings.input_dir):
-        if year in settings.years:
-            survey.land_survey(path, year, settings.codebook_dir, settings.landing_dir, settings.archive_dir)
-    indicators.land_indicators(settings.input_dir / "indicators", settings.landing_dir, settings.archive_dir,
-                               indicators.load_catalogue(settings.dbt_dir))
-    for source, module in (("returns", returns), ("skr_survey", survey), ("indicators", indicators)):
-        ensure_source(settings.landing_dir, source, module.empty_tables())
+    for land in (pipeline.land_returns_from, pipeline.land_survey_from, pipeline.land_indicators_from,
+                 pipeline.land_population_from):
+        land(settings)
+    pipeline.ensure_every_source(settings)
 
 
 def test_grant_differs_marks_the_county_and_the_build_passes(sample_dir, tmp_path):
