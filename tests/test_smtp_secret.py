@@ -3,11 +3,12 @@ tests/test_production_postgres.py."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from folkhalsa.cli import app
 from folkhalsa.smtp_secret import EmptyPassword, read_password
 
 
@@ -22,19 +23,28 @@ def test_an_empty_stdin_is_refused(text):
         read_password(io.StringIO(text))
 
 
-def test_the_command_refuses_empty_stdin_without_calling_the_api(monkeypatch):
+def _cli(args: list[str], stdin: str) -> subprocess.CompletedProcess:
+    """The command in its own process, as a user runs it. Prefect reads PREFECT_API_URL when it is
+    imported, so setting it in this process would not reach a Prefect that earlier tests imported."""
+    env = {**os.environ, "PREFECT_API_URL": UNREACHABLE_API, "PREFECT_CLIENT_MAX_RETRIES": "0"}
+    return subprocess.run([sys.executable, "-m", "folkhalsa", *args], input=stdin, capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+UNREACHABLE_API = "http://127.0.0.1:9/api"  # the discard port: nothing answers there
+
+
+def test_the_command_refuses_empty_stdin_without_calling_the_api():
     # An unreachable API: had the command tried to save, it would report that instead.
-    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
-    result = CliRunner().invoke(app, ["secret", "set-smtp-password"], input="")
-    assert result.exit_code == 2
-    assert "no password on stdin" in result.output
+    result = _cli(["secret", "set-smtp-password"], "")
+    assert result.returncode == 2, result.stderr
+    assert "no password on stdin" in result.stdout + result.stderr
 
 
-def test_an_unreachable_api_is_a_message_not_a_traceback(monkeypatch):
-    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
-    monkeypatch.setenv("PREFECT_CLIENT_MAX_RETRIES", "0")  # fail at once, not after the client's retries
-    result = CliRunner().invoke(app, ["secret", "set-smtp-password", "--block", "b"], input="pw-xyz\n")
-    assert result.exit_code == 1
-    assert "could not save Secret block 'b'" in result.output
-    assert "pw-xyz" not in result.output
-    assert "Traceback" not in result.output
+def test_an_unreachable_api_is_a_message_not_a_traceback():
+    result = _cli(["secret", "set-smtp-password", "--block", "b"], "pw-xyz\n")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "could not save Secret block 'b'" in output
+    assert "pw-xyz" not in output
+    assert "Traceback" not in output
