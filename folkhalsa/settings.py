@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         return self.warehouse_dir / "folkhalsa.duckdb"
 
     @property
+    def restricted_warehouse(self) -> Path:
+        """The whole build, respondent-level answers and free text included: outside warehouse/, so
+        sharing the published warehouse folder never shares it (folkhalsa.warehouse.publish)."""
+        return self.output_dir / "restricted" / "folkhalsa_restricted.duckdb"
+
+    @property
     def state_dir(self) -> Path:
         return self.output_dir / "state"
 

@@ -2,6 +2,12 @@
 
 dbt is the only writer of the warehouse. The build always goes to a new file; publishing is a
 rename, so readers (reports, analysts, GX) only ever see a complete and checked warehouse.
+
+The published warehouse holds only the schemas readers need (`PUBLISHED_SCHEMAS`), copied into a
+fresh file. The build itself, with the respondent-level `restricted` schema and the staging views
+over the landed files, becomes the restricted warehouse (`Settings.restricted_warehouse`), readable
+by its owner only. A fresh file, not a copy with schemas dropped: DuckDB reuses freed blocks but
+does not wipe them, so dropped rows would still be in the published bytes.
 """
 from __future__ import annotations
 
@@ -103,12 +109,45 @@ def mart_row_counts(warehouse: Path) -> dict[str, int]:
 
 
 CHECKS_FILE = "published_checks.json"
+PUBLISHED_SCHEMAS = ("marts", "reference")
+
+
+def published_copy(candidate: Path) -> Path:
+    """A new DuckDB file next to `candidate` holding only the published schemas' tables."""
+    public = candidate.with_name(candidate.stem + ".public.duckdb")
+    discard(public)
+    with duckdb.connect(str(public)) as con:
+        con.execute("attach ? as build (read_only)", [str(candidate)])
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = 'build' and table_type = 'BASE TABLE' "
+            f"and table_schema in ({', '.join('?' * len(PUBLISHED_SCHEMAS))}) order by 1, 2",
+            list(PUBLISHED_SCHEMAS)).fetchall()
+        for schema in sorted({s for s, _ in tables}):
+            con.execute(f'create schema "{schema}"')
+        for schema, table in tables:
+            con.execute(f'create table "{schema}"."{table}" as select * from build."{schema}"."{table}"')
+        con.execute("detach build")
+    return public
+
+
+def keep_restricted(candidate: Path, settings: Settings) -> Path:
+    """Move the whole build to the restricted warehouse, owner-only (0700 folder, 0600 file)."""
+    target = settings.restricted_warehouse
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(target.parent, 0o700)
+    os.chmod(candidate, 0o600)
+    os.replace(candidate, target)
+    Path(str(candidate) + ".wal").unlink(missing_ok=True)
+    return target
 
 
 def publish(candidate: Path, settings: Settings, checks: dict | None = None) -> Path:
-    """Swap the candidate in with a rename, keeping the last N published warehouses. `checks`,
-    the results that let it through, go beside it for the reports' data-quality appendix."""
+    """Swap the candidate's published copy in with a rename, keeping the last N published
+    warehouses, and keep the whole candidate as the restricted warehouse. `checks`, the results that
+    let it through, go beside it for the reports' data-quality appendix."""
     published = settings.published_warehouse
+    public = published_copy(candidate)
     if checks is not None:
         tmp = settings.warehouse_dir / f".{CHECKS_FILE}"
         tmp.write_text(json.dumps(checks, ensure_ascii=False, indent=2, default=str), "utf-8")
@@ -122,7 +161,9 @@ def publish(candidate: Path, settings: Settings, checks: dict | None = None) -> 
         for old in sorted(history.glob("folkhalsa-*.duckdb"))[: -settings.keep_published or None]:
             old.unlink(missing_ok=True)
     # Readers holding the old file keep reading it; new readers get the new one.
-    os.replace(candidate, published)
+    os.replace(public, published)
+    # Killed here, the restricted warehouse is last night's and the candidate is removed next run.
+    keep_restricted(candidate, settings)
     return published
 
 

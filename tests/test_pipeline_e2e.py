@@ -31,6 +31,32 @@ def test_every_stage_ran(pipeline_run):
     assert status["render"] == "skipped"  # --render never
 
 
+def test_the_published_warehouse_holds_only_the_published_schemas(warehouse):
+    objects = warehouse.execute("select table_schema, table_type, count(*) from information_schema.tables "
+                                "group by all order by 1").fetchall()
+    assert {(s, t) for s, t, _ in objects} == {("marts", "BASE TABLE"), ("reference", "BASE TABLE")}
+    # No view is left to read respondent-level Parquet from the landing area.
+    assert count(warehouse, "select count(*) from duckdb_views() where not internal") == 0
+
+
+def test_the_whole_build_is_kept_restricted_beside_it(pipeline_run):
+    settings, _ = pipeline_run
+    restricted = settings.restricted_warehouse
+    assert restricted.stat().st_mode & 0o777 == 0o600
+    assert restricted.parent.stat().st_mode & 0o777 == 0o700
+    assert settings.warehouse_dir not in restricted.parents  # sharing warehouse/ never shares it
+    with duckdb.connect(str(restricted), read_only=True) as con:
+        schemas = {s for (s,) in con.execute("select distinct table_schema from information_schema.tables")
+                   .fetchall()}
+        assert {"marts", "reference", "restricted", "staging", "intermediate"} <= schemas
+        assert count(con, "select count(*) from restricted.fct_survey_free_text") > 0
+    # The published marts are the build's marts, row for row.
+    with duckdb.connect(str(settings.published_warehouse), read_only=True) as pub:
+        pub.execute(f"attach '{restricted}' as build (read_only)")
+        assert count(pub, "select count(*) from (select * from build.marts.mart_survey_summary "
+                          "except all select * from marts.mart_survey_summary)") == 0
+
+
 @pytest.mark.parametrize("table, expected", [
     ("dim_county", 21), ("dim_municipality", 290), ("dim_target_area", 8), ("dim_indicator", 35),
 ])

@@ -184,11 +184,23 @@ def _settings(tmp_path: Path, keep: int) -> Settings:
     return Settings(output_dir=tmp_path / "out", keep_published=keep)
 
 
-def _candidate(settings: Settings, text: str) -> Path:
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.warehouse_dir / f".candidate-{text}.duckdb"
-    path.write_text(text)
+def _warehouse(path: Path, value) -> Path:
+    """A built candidate in miniature: one published table and one restricted."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts; create schema restricted")
+        con.execute("create table marts.t as select ? as v", [value])
+        con.execute("create table restricted.answers as select 'free text' as free_text")
     return path
+
+
+def _candidate(settings: Settings, text: str) -> Path:
+    return _warehouse(settings.warehouse_dir / f".candidate-{text}.duckdb", text)
+
+
+def _value(path: Path):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("select v from marts.t").fetchone()[0]
 
 
 @pytest.mark.parametrize("keep", [0, 2])
@@ -196,16 +208,20 @@ def test_publish_keeps_the_last_n_published_warehouses(tmp_path, keep):
     settings = _settings(tmp_path, keep)
     for version in ("v1", "v2", "v3", "v4"):
         publish(_candidate(settings, version), settings)
-    assert settings.published_warehouse.read_text() == "v4"
+    assert _value(settings.published_warehouse) == "v4"
     kept = sorted((settings.warehouse_dir / "history").glob("folkhalsa-*.duckdb"))
-    assert [p.read_text() for p in kept] == ["v1", "v2", "v3"][3 - keep:]  # the newest, in order
+    assert [_value(p) for p in kept] == ["v1", "v2", "v3"][3 - keep:]  # the newest, in order
     assert list(settings.warehouse_dir.glob(".candidate*")) == []
+    assert _value(settings.restricted_warehouse) == "v4"
 
 
-def _warehouse(path: Path, value: int) -> Path:
-    with duckdb.connect(str(path)) as con:
-        con.execute(f"create table t as select {value} as v")
-    return path
+def test_publish_leaves_the_restricted_schema_out_of_the_published_file(tmp_path):
+    settings = _settings(tmp_path, 1)
+    publish(_candidate(settings, "v1"), settings)
+    with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
+        assert con.execute("select distinct table_schema from information_schema.tables").fetchall() == [("marts",)]
+    with duckdb.connect(str(settings.restricted_warehouse), read_only=True) as con:
+        assert con.execute("select free_text from restricted.answers").fetchall() == [("free text",)]
 
 
 def test_a_reader_of_the_old_warehouse_is_not_disturbed_by_publish(tmp_path):
@@ -215,11 +231,10 @@ def test_a_reader_of_the_old_warehouse_is_not_disturbed_by_publish(tmp_path):
     reader = duckdb.connect(str(settings.published_warehouse), read_only=True)
     try:
         publish(_warehouse(settings.warehouse_dir / ".candidate-b.duckdb", 2), settings)
-        assert reader.execute("select v from t").fetchone() == (1,)  # still the file it opened
+        assert reader.execute("select v from marts.t").fetchone() == (1,)  # still the file it opened
     finally:
         reader.close()
-    with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
-        assert con.execute("select v from t").fetchone() == (2,)
+    assert _value(settings.published_warehouse) == 2
 
 
 HOLD_LOCK = """

@@ -249,7 +249,7 @@ def test_no_personal_data_reaches_the_report(executed, run, warehouse, year):
     text = out.text + "\n".join("\n".join(f.texts) for f in out.figures)
     contacts = pl.read_parquet(run.landing_dir / "returns" / "*" / "submission.parquet")
     personal = set(contacts["contact_name"].drop_nulls()) | set(contacts["contact_email"].drop_nulls())
-    with con(warehouse) as c:
+    with con(run.restricted_warehouse) as c:
         personal |= {r[0] for r in c.execute(
             "select free_text from restricted.fct_survey_free_text where free_text is not null").fetchall()}
     assert personal, "the sample should contain contact details and free text to check against"
