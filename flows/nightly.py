@@ -339,6 +339,7 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
             publish(build.warehouse, settings, quality.to_dict())
             summary.published = True
             stage.detail = str(settings.published_warehouse)
+            summary.files["restricted warehouse"] = str(settings.restricted_warehouse)
     summary.files["warehouse"] = str(settings.published_warehouse)
     return quality
 
