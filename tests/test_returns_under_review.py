@@ -3,12 +3,19 @@ cross-county grant rule is 'under granskning' in the marts, and the build passes
 from __future__ import annotations
 
 import shutil
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
 from openpyxl import load_workbook
 
 from folkhalsa.settings import get_settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report_cells import run_document  # noqa: E402
+
+DOCUMENT = Path(__file__).resolve().parent.parent / "reports" / "arsrapport.qmd"
 
 pytestmark = pytest.mark.slow
 
@@ -56,3 +63,16 @@ def test_grant_differs_marks_the_county_and_the_build_passes(sample_dir, tmp_pat
     assert review == [("12", "under granskning")]
     assert card == "under granskning"
     assert total[:2] == (20, 1) and total[2] == total[3] - decided_12  # 12 left out, the rest as decided
+
+    # The report marks the county in the financial table and in the scorecard, and says why the
+    # total row leaves it out.
+    _, report = run_document(DOCUMENT, {"year": 2022, "warehouse": str(build.warehouse), "sample": True})
+    markdown = [m.replace("\u00a0", " ") for m in report.markdown]  # names are kept whole with no-break spaces
+    grant_block = next(m for m in markdown if "| Enligt beslut (kr)" in m)
+    assert "| Skåne län (under granskning) " in grant_block
+    assert sum("under granskning" in line for line in grant_block.splitlines()) == 1
+    assert ("Skåne län är under granskning: det beviljade beloppet i länsrapporten skiljer sig från "
+            "regeringens beslut. Summaraden räknar inte med länet") in "\n".join(markdown)
+    scorecard = next(m for m in markdown if "| Versioner (avvisade)" in m)
+    assert [line.split("|")[1].strip() for line in scorecard.splitlines() if "under granskning" in line] \
+        == ["Skåne län"]
