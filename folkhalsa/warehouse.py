@@ -138,7 +138,7 @@ def keep_restricted(candidate: Path, settings: Settings) -> Path:
     os.chmod(target.parent, 0o700)
     os.chmod(candidate, 0o600)
     os.replace(candidate, target)
-    Path(str(candidate) + ".wal").unlink(missing_ok=True)
+    discard(candidate)  # a leftover .wal
     return target
 
 

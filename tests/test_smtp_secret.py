@@ -23,15 +23,15 @@ def test_an_empty_stdin_is_refused(text):
         read_password(io.StringIO(text))
 
 
+UNREACHABLE_API = "http://127.0.0.1:9/api"  # the discard port: nothing answers there
+
+
 def _cli(args: list[str], stdin: str) -> subprocess.CompletedProcess:
     """The command in its own process, as a user runs it. Prefect reads PREFECT_API_URL when it is
     imported, so setting it in this process would not reach a Prefect that earlier tests imported."""
     env = {**os.environ, "PREFECT_API_URL": UNREACHABLE_API, "PREFECT_CLIENT_MAX_RETRIES": "0"}
     return subprocess.run([sys.executable, "-m", "folkhalsa", *args], input=stdin, capture_output=True,
                           text=True, env=env, timeout=300)
-
-
-UNREACHABLE_API = "http://127.0.0.1:9/api"  # the discard port: nothing answers there
 
 
 def test_the_command_refuses_empty_stdin_without_calling_the_api():
