@@ -29,10 +29,20 @@ def _years(value: str) -> list[int]:
         raise typer.BadParameter(f"years must be comma-separated, e.g. 2022,2023 (got {value!r})") from None
 
 
+# Every command that reads the outputs takes them from --output, else from Settings
+# (FOLKHALSA_OUTPUT_DIR, .env), as `folkhalsa run` and the deployment do.
+OutputDir = Annotated[Optional[Path], typer.Option(
+    "--output", help="Output folder (landing, warehouse, reports). Default: FOLKHALSA_OUTPUT_DIR or data/output.")]
+
+
+def _output_settings(output: Optional[Path]):
+    return get_settings(output_dir=output.resolve() if output else None)
+
+
 @app.command()
 def run(
     input: Annotated[Optional[Path], typer.Option("--input", help="Input folder (returns/, survey/, indicators/). Default: FOLKHALSA_INPUT_DIR or data/sample.")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", help="Output folder (landing, warehouse, reports). Default: FOLKHALSA_OUTPUT_DIR or data/output.")] = None,
+    output: OutputDir = None,
     years: Annotated[Optional[str], typer.Option("--years", help="Reporting years, comma-separated. Default: FOLKHALSA_YEARS or 2022,2023.")] = None,
     render: Annotated[Optional[RenderMode], typer.Option("--render", help="auto: render if Quarto is installed; always: missing Quarto is an error; never. Default: FOLKHALSA_RENDER or auto.")] = None,
 ) -> None:
@@ -82,13 +92,13 @@ def check_return_cmd(
 @app.command("accept-return")
 def accept_return_cmd(
     ref: Annotated[str, typer.Argument(help="The held version's hash (first 8+ characters) or file name.")],
-    output: Annotated[Path, typer.Option("--output", help="Output folder holding the landing area.")] = PROJECT_ROOT / "data" / "output",
+    output: OutputDir = None,
 ) -> None:
     """Accept a return held as pending_review (it emptied or more than halved a table): it becomes
     current at the next run."""
     from folkhalsa.sources.returns import accept_return
 
-    settings = get_settings(output_dir=output.resolve())
+    settings = _output_settings(output)
     try:
         m = accept_return(settings.landing_dir, ref)
     except LookupError as e:
@@ -158,7 +168,7 @@ def render_cmd(
     year: Annotated[Optional[int], typer.Option("--year", help="Report year; default all configured years.")] = None,
     to: Annotated[str, typer.Option("--to", help="Formats, comma-separated: html,docx,typst (pdf = typst). "
                                     "Quarto is called once per format.")] = "html,docx,typst",
-    output: Annotated[Path, typer.Option("--output", help="Output folder holding the published warehouse.")] = PROJECT_ROOT / "data" / "output",
+    output: OutputDir = None,
 ) -> None:
     """Render the annual-report sections with `quarto render` from the published warehouse."""
     from folkhalsa.render import QuartoMissing, RenderError, parse_formats, render_reports
@@ -169,7 +179,7 @@ def render_cmd(
         typer.echo(str(e), err=True)
         raise typer.Exit(2)
 
-    settings = get_settings(output_dir=output.resolve())
+    settings = _output_settings(output)
     if not settings.published_warehouse.exists():
         typer.echo(f"Inget publicerat lager / no published warehouse at {settings.published_warehouse}. "
                    "Kör / run `folkhalsa run` först.", err=True)
@@ -197,14 +207,14 @@ def serve() -> None:
 @app.command("accept-survey")
 def accept_survey_cmd(
     export: Annotated[str, typer.Argument(help="The pending export: its file name, or its sha256 (at least 8 hex digits).")],
-    output: Annotated[Path, typer.Option("--output", help="Output folder holding the landing folder.")] = PROJECT_ROOT / "data" / "output",
+    output: OutputDir = None,
 ) -> None:
     """Accept a survey export held as pending_review (fewer than half the respondents of the year's
     current export); the next run makes it the year's export if its answers are the latest."""
     from folkhalsa.sources.survey import empty_tables
     from folkhalsa.sources.survey_review import ReviewError, accept_export
 
-    settings = get_settings(output_dir=output.resolve())
+    settings = _output_settings(output)
     try:
         e = accept_export(settings.landing_dir, export, empty_tables())
     except ReviewError as err:

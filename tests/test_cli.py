@@ -1,6 +1,8 @@
 """The folkhalsa command line, run as a user runs it: a real subprocess."""
 from __future__ import annotations
 
+import json
+import os
 import random
 import subprocess
 import sys
@@ -75,3 +77,29 @@ def test_check_return_unreadable_exits_2(tmp_path, name, content):
 def test_check_return_missing_file(tmp_path):
     res = run("check-return", str(tmp_path / "nope.xlsx"))
     assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+
+def _with_output_dir(tmp_path: Path, *args: str) -> tuple[Path, str]:
+    out = tmp_path / "srv-output"
+    (out / "landing").mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "FOLKHALSA_OUTPUT_DIR": str(out)}
+    res = subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, cwd=tmp_path)
+    text = res.stdout + res.stderr
+    assert res.returncode in (1, 2) and "Traceback" not in text, text
+    return out, text
+
+
+# An operator's FOLKHALSA_OUTPUT_DIR must reach every command, not only `run`.
+def test_render_reads_the_warehouse_under_folkhalsa_output_dir(tmp_path):
+    out, text = _with_output_dir(tmp_path, "render", "--year", "2023")
+    assert f"no published warehouse at {out}/warehouse/folkhalsa.duckdb" in text
+
+
+def test_accept_return_looks_for_held_versions_under_folkhalsa_output_dir(tmp_path):
+    held = tmp_path / "srv-output" / "landing" / "returns" / "abc123" / "_manifest.json"
+    held.parent.mkdir(parents=True)
+    held.write_text(json.dumps({"file": "lansrapport_05_2023_v2.xlsx", "sha256": "ab" * 32,
+                                "status": "pending_review"}), "utf-8")
+    _, text = _with_output_dir(tmp_path, "accept-return", "deadbeef")
+    assert "pending: lansrapport_05_2023_v2.xlsx (abababababababab)" in text
