@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench docs template sample-data clean report-preview
+.PHONY: setup run test test-fast test-dbt test-flow test-server test-render bench docs template sample-data clean report-preview
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,25 @@ setup: $(STAMP)
 run: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/folkhalsa run
 
+# The whole suite (what .ci/run calls).
 test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
+
+# The contributor loop: every test that needs no nightly flow, dbt build, Prefect server or Quarto
+# (the tiers are pytest markers, applied in tests/conftest.py). Under 90 s on 2 cores.
+FAST := not (flow or dbt or server or render or slow)
+test-fast: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q -p no:cacheprovider -m "$(FAST)"
+
+# dbt's own unit tests (SQL logic on fixed input rows; no full build, no data needed).
+test-dbt: setup
+	cd dbt && FOLKHALSA_WAREHOUSE=$$(mktemp -d)/unit.duckdb FOLKHALSA_LANDING=$(CURDIR)/data/output/landing \
+	  DBT_SEND_ANONYMOUS_USAGE_STATS=false $(CURDIR)/$(BIN)/dbt build --select test_type:unit \
+	  --project-dir . --profiles-dir . --target prod --target-path $$(mktemp -d) --empty
+
+# One heavy tier alone.
+test-flow test-server test-render: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -m "$(@:test-%=%)"
 
 bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m benchmarks.run

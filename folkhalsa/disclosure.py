@@ -26,14 +26,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from folkhalsa.settings import rule_default
+
 SUMMARY_COLUMNS = ["survey_year", "respondent_type", "question_code", "question_type", "county_code",
                    "answer_code", "n_respondents", "n_answer", "is_suppressed", "suppression_reason"]
 
 
 @dataclass(frozen=True)
 class Rule:
-    min_respondents: int = 5
-    min_width: int = 2
+    # Homes: Settings.survey_min_respondents and Settings.survey_min_interval_width.
+    min_respondents: int = rule_default("survey_min_respondents")
+    min_width: int = rule_default("survey_min_interval_width")
 
 
 def read_published(con) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -32,7 +32,7 @@ from typing import Any, Mapping, Sequence
 import duckdb
 
 from folkhalsa.privacy import PERSONAL_COLUMNS
-from folkhalsa.settings import PROJECT_ROOT
+from folkhalsa.settings import PROJECT_ROOT, rule_default
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ GX_OUTPUT_VARIABLE = "FOLKHALSA_GX_OUTPUT"   # config variable used in great_exp
 DATASOURCE = "folkhalsa"
 BATCH_DEFINITION = "whole"
 ROW_COUNT_STATE = "quality_row_counts.json"
-DEFAULT_MAX_AGE_DAYS = 400   # county returns and survey exports arrive once a year
+DEFAULT_MAX_AGE_DAYS = rule_default("max_age_days")   # its home: Settings.max_age_days
 DEFAULT_KEEP_RUNS = 14       # validation runs kept in Data Docs (two weeks of nightly runs)
 MAX_OBSERVED = 5             # example rows per finding; the full list is in Data Docs
 N_COUNTIES, N_TARGET_AREAS = 21, 8

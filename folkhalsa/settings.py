@@ -32,6 +32,10 @@ class Settings(BaseSettings):
 
     # SKR survey: an export where more than this share of the answers fails the codebook is rejected whole.
     survey_max_failed_answer_share: float = 0.05
+    # SKR survey disclosure control: aggregates over fewer respondents than this are suppressed, and a
+    # suppressed count must stay at least this many respondents uncertain (mart_survey_summary, disclosure.py).
+    survey_min_respondents: int = 5
+    survey_min_interval_width: int = 2
 
     # Freshness checks: landed data older than this many days is reported.
     max_age_days: float = 400
@@ -121,6 +125,26 @@ class Settings(BaseSettings):
 
     def return_deadline(self, year: int) -> date:
         return date(year + 1, self.return_deadline_month, self.return_deadline_day)
+
+
+# The rules above have their home here. Modules that need a rule's value without a Settings object
+# (a default argument, a module constant) read it with rule_default; dbt gets them as vars (dbt_vars).
+RULES = ("survey_max_failed_answer_share", "max_age_days", "survey_min_respondents",
+         "survey_min_interval_width", "return_deadline_month", "return_deadline_day", "years")
+
+
+def rule_default(name: str):
+    """The default value of one Settings field: the single home of that rule."""
+    field = Settings.model_fields[name]
+    return field.default_factory() if field.default_factory is not None else field.default
+
+
+def dbt_vars(settings: Settings) -> dict:
+    """The rules dbt reads, as the --vars the flow passes on every dbt invocation."""
+    return {"report_years": settings.years, "return_deadline_month": settings.return_deadline_month,
+            "return_deadline_day": settings.return_deadline_day,
+            "survey_min_respondents": settings.survey_min_respondents,
+            "survey_min_interval_width": settings.survey_min_interval_width}
 
 
 def get_settings(**overrides) -> Settings:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from folkhalsa.settings import Settings
+from folkhalsa.settings import Settings, dbt_vars
 
 
 class DbtBuildError(RuntimeError):
@@ -56,8 +56,7 @@ def dbt_args(settings: Settings, command: str, *extra: str, dataset: dict | None
              target_path: Path | None = None) -> list[str]:
     """Arguments for one dbt invocation; `command` may be two words, e.g. "docs generate"."""
     dataset = dataset or {}
-    vars_ = {"report_years": settings.years, "return_deadline_month": settings.return_deadline_month,
-             "return_deadline_day": settings.return_deadline_day,
+    vars_ = {**dbt_vars(settings),
              "data_label": dataset.get("label", ""), "is_sample": dataset.get("synthetic", False),
              "data_version": dataset.get("data_version", "")}
     return [*command.split(), "--project-dir", str(settings.dbt_dir), "--profiles-dir", str(settings.dbt_dir),

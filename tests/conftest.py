@@ -16,6 +16,131 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 
+# ------------------------------------------------------------------ test tiers
+#
+# Heavy tests carry a marker per expensive thing they do; `make test-fast` deselects them all:
+#   flow    runs the nightly Prefect flow (implies dbt and server: a night builds and starts Prefect's API)
+#   dbt     runs a dbt build (dbtRunner or the dbt executable)
+#   server  starts a Prefect API server
+#   render  runs Quarto
+#   slow    anything else that takes long (several nights, a PostgreSQL stack)
+# Markers are applied three ways, so a new test cannot forget them:
+#   1. by the fixtures a test uses (HEAVY_FIXTURES below, transitive: a fixture built on pipeline_run counts);
+#   2. by hand (pytestmark / @pytest.mark.<tier>);
+#   3. a guard: a test that starts a flow, dbt, a Prefect server or Quarto without its marker FAILS,
+#      naming the marker it needs. So a heavy test can never slip into the fast tier unnoticed.
+TIERS = ("flow", "dbt", "server", "render", "slow")
+IMPLIES = {"flow": ("dbt", "server")}
+FAST = "not (" + " or ".join(TIERS) + ")"
+
+# Fixture name -> tiers of any test that uses it (directly or through another fixture). A fixture
+# local to one test module is marked where it is defined instead: @heavy("dbt") from tests/tiers.py.
+HEAVY_FIXTURES: dict[str, tuple[str, ...]] = {
+    "pipeline_run": ("flow",),
+}
+
+
+def _tiers(item) -> set[str]:
+    from tests.tiers import fixture_tiers
+
+    tiers = {m.name for m in item.iter_markers() if m.name in TIERS}
+    info = getattr(item, "_fixtureinfo", None)
+    for name in getattr(item, "fixturenames", ()):
+        tiers.update(HEAVY_FIXTURES.get(name, ()))
+        for fixturedef in (info.name2fixturedefs.get(name, ()) if info else ()):
+            tiers.update(fixture_tiers(fixturedef))
+    for t in list(tiers):
+        tiers.update(IMPLIES.get(t, ()))
+    return tiers
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        have = {m.name for m in item.iter_markers()}
+        for t in sorted(_tiers(item) - have):
+            item.add_marker(getattr(pytest.mark, t))
+
+
+_CURRENT: dict[str, object] = {"item": None}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _CURRENT["item"] = item
+    yield
+    _CURRENT["item"] = None
+
+
+class TierViolation(Exception):
+    """A test did something heavy without the marker that keeps it out of `make test-fast`."""
+
+
+def require_tier(tier: str, what: str) -> None:
+    item = _CURRENT["item"]
+    if item is None:
+        return
+    have = {m.name for m in item.iter_markers()}
+    if tier not in have:
+        raise TierViolation(
+            f"{item.nodeid} {what} but is not marked `{tier}`: add @pytest.mark.{tier} (or pytestmark), "
+            f"or list the fixture in tests/conftest.py HEAVY_FIXTURES. Unmarked heavy tests would slow "
+            f"`make test-fast`.")
+
+
+def _install_guards() -> None:
+    import subprocess
+
+    real_init = subprocess.Popen.__init__
+
+    def guarded_init(self, args, *a, **kw):
+        argv = [str(x) for x in ([args] if isinstance(args, (str, bytes, os.PathLike)) else args)]
+        prog = Path(argv[0].split()[0]).name if argv and argv[0] else ""
+        words = set(argv[1:]) | set(argv[0].split()[1:])
+        if prog == "quarto" and "render" in words:
+            require_tier("render", "runs Quarto")
+        elif prog == "dbt" and words & {"build", "run", "seed", "test"}:
+            require_tier("dbt", "runs dbt")
+        elif prog == "prefect" and "server" in words:
+            require_tier("server", "starts `prefect server`")
+        elif prog == "folkhalsa" and "run" in words:
+            require_tier("flow", "runs `folkhalsa run`")
+        return real_init(self, args, *a, **kw)
+
+    subprocess.Popen.__init__ = guarded_init
+
+    from dbt.cli.main import dbtRunner
+
+    real_invoke = dbtRunner.invoke
+
+    def guarded_invoke(self, args, **kw):
+        if args and args[0] in ("build", "run", "seed", "test", "snapshot"):
+            require_tier("dbt", f"runs `dbt {args[0]}`")
+        return real_invoke(self, args, **kw)
+
+    dbtRunner.invoke = guarded_invoke
+
+    from prefect.flows import Flow
+    from prefect.server.api.server import SubprocessASGIServer
+
+    real_call = Flow.__call__
+
+    def guarded_call(self, *a, **kw):
+        require_tier("flow", f"runs the Prefect flow {self.name!r}")
+        return real_call(self, *a, **kw)
+
+    Flow.__call__ = guarded_call
+    real_start = SubprocessASGIServer.start
+
+    def guarded_start(self, *a, **kw):
+        if not getattr(self, "running", False):
+            require_tier("server", "starts a Prefect API server")
+        return real_start(self, *a, **kw)
+
+    SubprocessASGIServer.start = guarded_start
+
+
+_install_guards()
+
 
 @pytest.fixture
 def http_server():

@@ -318,6 +318,7 @@ def test_module_imports_without_prefect(tmp_path):
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.server   # the child process starts Prefect's temporary API server
 def test_password_from_prefect_secret_block(tmp_path):
     """Production path: the password comes from a Prefect Secret block (ephemeral Prefect server)."""
     with smtp_server(user="larm", password=PASSWORD) as srv:

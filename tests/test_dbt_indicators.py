@@ -22,6 +22,7 @@ import polars as pl
 import pytest
 
 from folkhalsa.landing import PROVENANCE_COLUMNS
+from tests.tiers import heavy
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 SCHEMA = {
@@ -94,6 +95,7 @@ def write_indicator_fixture(landing: Path) -> None:
 
 
 @pytest.fixture(scope="module")
+@heavy("dbt")
 def warehouse(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("dbt_indicators")
     landing = tmp / "landing"

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+
 import yaml
 
 from folkhalsa.quality import (
@@ -26,6 +27,7 @@ from folkhalsa.quality import (
 from folkhalsa.sample.returns import write_sample_returns
 from folkhalsa.settings import PROJECT_ROOT
 from folkhalsa.sources.returns import land_returns
+from tests.tiers import heavy
 
 DBT = Path(sys.executable).parent / "dbt"
 NEEDED = ["dim_county", "dim_municipality", "mart_national_picture", "fct_grant", "mart_county_scorecard"]
@@ -41,6 +43,7 @@ def _sha(p: Path) -> str:
 
 
 @pytest.fixture(scope="module")
+@heavy("dbt")
 def built(tmp_path_factory):
     """Sample returns landed and built by dbt into a DuckDB file (only the models checked here)."""
     tmp = tmp_path_factory.mktemp("quality")

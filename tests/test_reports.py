@@ -28,6 +28,7 @@ REPORTS = Path(__file__).resolve().parent.parent / "reports"
 DOCUMENT = REPORTS / "arsrapport.qmd"
 sys.path.insert(0, str(REPORTS))
 import report_data as rd  # noqa: E402
+from tests.tiers import heavy
 
 NBSP = "\u00a0"
 
@@ -363,6 +364,7 @@ def _need_quarto():
 
 
 @pytest.fixture(scope="module")
+@heavy("render", "flow")
 def rendered(request, tmp_path_factory):
     """{year: {"html": path, "docx": path, "pdf": path}} for 2022 and 2023."""
     _need_quarto()

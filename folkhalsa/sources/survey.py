@@ -41,14 +41,14 @@ from folkhalsa.landing import (
 from folkhalsa.io.encoding import decode_survey_bytes, vocabulary
 from folkhalsa.io.text import InputFormatError, decode_text, sniff_separator  # noqa: F401 (re-exported)
 from folkhalsa.sources import questionnaire, respondent_names, survey_layout, survey_review
-from folkhalsa.settings import PROJECT_ROOT
+from folkhalsa.settings import PROJECT_ROOT, rule_default
 
 SOURCE = "skr_survey"
 DEFAULT_REFERENCE_DIR = PROJECT_ROOT / "dbt" / "seeds"
 DEFAULT_CODEBOOK_DIR = PROJECT_ROOT / "data" / "codebooks"
 # A file where more than this share of the answers fails the codebook is rejected as a whole
-# (Settings.survey_max_failed_answer_share overrides it).
-MAX_FAILED_ANSWER_SHARE = 0.05
+# (its home: Settings.survey_max_failed_answer_share).
+MAX_FAILED_ANSWER_SHARE = rule_default("survey_max_failed_answer_share")
 FAILED_ANSWER_RULES = ("answer_not_in_codebook", "invalid_number", "not_integer", "out_of_range")
 QUESTION_TYPES = ("single", "multi", "integer", "decimal", "text")
 APPLIES_TO = ("kommun", "region", "both")

@@ -46,9 +46,9 @@ select
               when coalesce(v.rejected_count, 0) > 0 then 'avvisad'
               else 'saknas' end as varchar) as submission_status,
     cast(cur.submitted_on as date) as submitted_on,
-    cast(make_date(g.year + 1, {{ var('return_deadline_month') }}, {{ var('return_deadline_day') }}) as date) as deadline,
+    cast({{ return_deadline('g.year') }} as date) as deadline,
     cast(case when cur.submitted_on is null then null
-              else cur.submitted_on <= make_date(g.year + 1, {{ var('return_deadline_month') }}, {{ var('return_deadline_day') }})
+              else cur.submitted_on <= {{ return_deadline('g.year') }}
          end as boolean) as is_on_time,
     cast(cur.source_file as varchar) as current_version_file,
     cast(coalesce(v.version_count, 0) as integer) as version_count,
