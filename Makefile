@@ -31,11 +31,9 @@ FAST := not (flow or dbt or server or render or slow)
 test-fast: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q -p no:cacheprovider -m "$(FAST)"
 
-# dbt's own unit tests (SQL logic on fixed input rows; no full build, no data needed).
+# dbt's own unit tests only (`unit_tests:` in the model yml; models created empty first, no data).
 test-dbt: setup
-	cd dbt && FOLKHALSA_WAREHOUSE=$$(mktemp -d)/unit.duckdb FOLKHALSA_LANDING=$(CURDIR)/data/output/landing \
-	  DBT_SEND_ANONYMOUS_USAGE_STATS=false $(CURDIR)/$(BIN)/dbt build --select test_type:unit \
-	  --project-dir . --profiles-dir . --target prod --target-path $$(mktemp -d) --empty
+	$(BIN)/python -m tests.dbt_unit
 
 # One heavy tier alone.
 test-flow test-server test-render: setup
