@@ -227,6 +227,34 @@ def foreign_columns(version: TemplateVersion, sheet: Sheet) -> dict[str, str]:
 # Rules, named once so messages, docs and tests use the same ids. Each has one severity:
 # an error rejects the whole return (it is quarantined), a warning lands it, and a `normalised`
 # note says a value was read as what a person would call the same (never rejects).
+@dataclass(frozen=True)
+class AmountOrder:
+    """One "smaller ≤ larger" rule between two amounts on the Ekonomi row, declared once: its text (the
+    catalogue Rule), its guidance for the county, the return check (sources/returns.py) and the GX
+    expectation on the mart (expectations/.../fct_grant.json, meta.check == gx_check; the test
+    tests/test_rule_homes.py holds the suite to this declaration)."""
+    id: str
+    smaller: str          # field / mart column that may not exceed ...
+    larger: str           # ... this one
+    sv: str
+    en: str
+    guidance: str
+    example: str
+    gx_check: str
+
+    def rule(self) -> Rule:
+        return Rule(self.id, "error", self.sv, self.en)
+
+    def violated(self, rec: dict) -> bool:
+        small, large = rec.get(self.smaller), rec.get(self.larger)
+        return small is not None and large is not None and small > large
+
+
+USED_LE_GRANTED = AmountOrder("used_exceeds_granted", "used_sek", "granted_sek",
+                              "Förbrukat är större än beviljat", "Amount used exceeds amount granted",
+                              "Förbrukat högst lika med beviljat.", "Beviljat 630 000, förbrukat 598 500",
+                              gx_check="used_le_granted")
+
 CATALOGUE = Catalogue("returns", [
     Rule("unreadable", "error", "Filen kan inte läsas", "The file cannot be read"),
     Rule("reader_failed", "error", "Läsaren kraschade eller nådde minnes- eller tidsgränsen",
@@ -257,7 +285,7 @@ CATALOGUE = Catalogue("returns", [
     Rule("cell_too_long", "error", "Cellen har mer text än Excel tillåter (32 767 tecken)",
          "Cell holds more text than Excel allows (32 767 characters)"),
     Rule("outside_template", "error", "Värden utanför mallens område", "Values outside the template's area"),
-    Rule("used_exceeds_granted", "error", "Förbrukat är större än beviljat", "Amount used exceeds amount granted"),
+    USED_LE_GRANTED.rule(),
     Rule("gender_used_exceeds_used", "error", "Varav jämställdhetsperspektiv är större än förbrukat",
          "Amount for gender-equality activities exceeds amount used"),
     Rule("repaid_mismatch", "warning", "Återbetalas stämmer inte med beviljat − förbrukat", "Repaid does not equal granted minus used"),
@@ -316,7 +344,7 @@ RULE_GUIDANCE: dict[str, tuple[str, str]] = {
     "email": ("En e-postadress.", "namn@lansstyrelsen.se"),
     "negative": ("Ett belopp som är 0 eller större.", "31 500"),
     "excel_error": ("Ett värde, inte ett Excel-fel som #REF! eller #DIV/0!. Kontrollera formeln.", "630 000"),
-    "used_exceeds_granted": ("Förbrukat högst lika med beviljat.", "Beviljat 630 000, förbrukat 598 500"),
+    USED_LE_GRANTED.id: (USED_LE_GRANTED.guidance, USED_LE_GRANTED.example),
     "repaid_mismatch": ("Återbetalas = beviljat − förbrukat.", "630 000 − 598 500 = 31 500"),
     "grant_differs": ("Beviljat belopp enligt regeringsbeslutet för länet.", "630 000"),
     "duplicate_id": ("Varje id bara en gång i tabellen.", "A1, A2, A3"),

@@ -431,13 +431,14 @@ def _check_dates(ck: _Checker, tables: dict[str, list[dict]], submission: dict) 
 
 
 def _check_finance(ck: _Checker, finance: list[dict]) -> None:
-    from folkhalsa.schemas.lansrapport import EKONOMI
+    from folkhalsa.schemas.lansrapport import EKONOMI, USED_LE_GRANTED
 
     for rec in finance:
         g, u, r = rec.get("granted_sek"), rec.get("used_sek"), rec.get("repaid_sek")
         row = rec["_row"]
-        if g is not None and u is not None and u > g:
-            ck.add("used_exceeds_granted", EKONOMI, row, "Förbrukat (kr)", f"{u:.0f}", f"beviljat/granted {g:.0f}")
+        if USED_LE_GRANTED.violated(rec):
+            ck.add(USED_LE_GRANTED.id, EKONOMI, row, EKONOMI.column(USED_LE_GRANTED.smaller).header, f"{u:.0f}",
+                   f"beviljat/granted {g:.0f}")
         if None not in (g, u, r) and abs((g - u) - r) > 0.5:
             ck.add("repaid_mismatch", EKONOMI, row, "Återbetalas (kr)", f"{r:.0f}",
                    f"beviljat − förbrukat / granted − used = {g - u:.0f}")
