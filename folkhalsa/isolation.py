@@ -26,13 +26,18 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterable, Iterator
 
-DEFAULT_MEMORY_MB, DEFAULT_TIME_LIMIT_S = 1024, 30.0
-MEMORY_LIMIT_BYTES = int(os.environ.get("FOLKHALSA_PARSE_MEMORY_MB", DEFAULT_MEMORY_MB)) * 1024 * 1024
-TIME_LIMIT_S = float(os.environ.get("FOLKHALSA_PARSE_TIMEOUT_S", DEFAULT_TIME_LIMIT_S))
-# One worker by default: it parses while the landing process writes Parquet, so two cores are busy.
-# A second worker pays the reader's imports (polars, pyarrow, numpy) again, and on the 2-core machine
-# the sample landing measured slower with two (see the issue 15 report); raise it on bigger hosts.
-WORKERS = int(os.environ.get("FOLKHALSA_PARSE_WORKERS", "1"))
+from folkhalsa.settings import rule_default
+
+DEFAULT_MEMORY_MB = rule_default("parse_memory_mb")
+DEFAULT_TIME_LIMIT_S = rule_default("parse_timeout_s")
+# Overrides for tests; None = Settings (FOLKHALSA_PARSE_MEMORY_MB, _PARSE_TIMEOUT_S, _PARSE_WORKERS),
+# read when a pool starts, not at import. One worker by default: it parses while the landing process
+# writes Parquet, so two cores are busy. A second worker pays the reader's imports (polars, pyarrow,
+# numpy) again, and on the 2-core machine the sample landing measured slower with two (see the issue
+# 15 report); raise it on bigger hosts.
+MEMORY_LIMIT_BYTES: int | None = None
+TIME_LIMIT_S: float | None = None
+WORKERS: int | None = None
 # Imported before a worker says it is ready, so no file pays for them against its time limit.
 PRELOAD = ["folkhalsa.sources.returns", "fastexcel", "pyarrow"]
 
@@ -160,9 +165,13 @@ class WorkerPool:
     def __init__(self, workers: int | None = None, memory_limit: int | None = None,
                  time_limit: float | None = None, preload: list[str] | None = None):
         # Defaults are read now, not at import, so settings (and tests) can change them.
-        self.size = max(1, workers or WORKERS)
-        self.memory_limit = MEMORY_LIMIT_BYTES if memory_limit is None else memory_limit
-        self.time_limit = time_limit or TIME_LIMIT_S
+        from folkhalsa.settings import Settings
+
+        s = Settings()
+        self.size = max(1, workers or WORKERS or s.parse_workers)
+        default_memory = MEMORY_LIMIT_BYTES if MEMORY_LIMIT_BYTES is not None else s.parse_memory_mb * 1024 * 1024
+        self.memory_limit = default_memory if memory_limit is None else memory_limit
+        self.time_limit = time_limit or TIME_LIMIT_S or s.parse_timeout_s
         self.preload = preload if preload is not None else PRELOAD
         self.workers: list[_Worker] = []
         self.replaced = 0  # workers that died or were killed and replaced

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     survey_min_respondents: int = 5
     survey_min_interval_width: int = 2
 
+    # Parsing a county return runs in an isolated worker (folkhalsa.isolation): its memory and time
+    # limits, and how many workers. One worker: on 2 cores it parses while landing writes Parquet.
+    parse_memory_mb: int = 1024
+    parse_timeout_s: float = 30.0
+    parse_workers: int = 1
+
     # Freshness checks: landed data older than this many days is reported.
     max_age_days: float = 400
     indicator_max_age_days: float = 45

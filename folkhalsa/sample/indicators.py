@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import polars as pl
-
-from folkhalsa import SAMPLE_NOTICE
+from folkhalsa import SAMPLE_NOTICE, reference
 from folkhalsa.settings import PROJECT_ROOT, Settings
 from folkhalsa.sources.indicators import (PLACEHOLDER_NOTE, breakdowns, envelope, load_catalogue,
                                           placeholder_dataset, write_snapshot)
@@ -310,8 +308,8 @@ def write_sample_indicators(out_dir: Path, *, seed: int = 42, scale: int = 1,
     dbt_dir = dbt_dir or PROJECT_ROOT / "dbt"
     catalogue = load_catalogue(dbt_dir)
     seeds = Path(dbt_dir) / "seeds"
-    county_names = dict(pl.read_csv(seeds / "ref_counties.csv", infer_schema=False).select("code", "name").iter_rows())
-    munis = dict(pl.read_csv(seeds / "ref_municipalities.csv", infer_schema=False).select("code", "name").iter_rows())
+    county_names = dict(reference.counties(seeds))
+    munis = {code: name for code, (name, _county) in reference.municipalities(seeds).items()}
     first_year = FIRST_YEAR - min(max(scale, 1) - 1, 20)  # bigger scale, longer history
     out_dir = Path(out_dir)
     paths = []

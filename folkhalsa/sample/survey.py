@@ -17,8 +17,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import polars as pl
-
+from folkhalsa import reference
 from folkhalsa.settings import PROJECT_ROOT
 from folkhalsa.sources.survey import Codebook, Question, codebook_path, load_codebook
 
@@ -66,11 +65,10 @@ def write_sample_survey(out_dir: Path, *, seed: int = 42, scale: int = 1) -> lis
 
 def _organisations() -> dict[str, list[tuple[str, str]]]:
     """(code, name) per respondent type, in code order."""
-    kommuner = pl.read_csv(SEEDS_DIR / "ref_municipalities.csv", schema_overrides={"code": pl.Utf8})
-    counties = pl.read_csv(SEEDS_DIR / "ref_counties.csv", schema_overrides={"code": pl.Utf8})
+    kommuner = [(code, name) for code, (name, _county) in reference.municipalities(SEEDS_DIR).items()]
     regions = [("00" + c, "Region " + n.removesuffix(" län").removesuffix("s"))
-               for c, n in zip(counties["code"], counties["name"])]
-    return {"kommun": list(zip(kommuner["code"], kommuner["name"])), "region": regions}
+               for c, n in reference.counties(SEEDS_DIR).items()]
+    return {"kommun": kommuner, "region": regions}
 
 
 def _rows(rng: random.Random, book: Codebook, orgs: dict, year: int, plan: dict, scale: int) -> list[dict]:
