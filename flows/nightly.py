@@ -22,6 +22,8 @@ from folkhalsa import SAMPLE_NOTICE, pipeline
 from folkhalsa.landing import LandResult, data_version, parser_versions, read_dataset_info, record_dataset_info
 from folkhalsa.runstate import fingerprint, nothing_new, record_build, run_lock, unchanged_since_last_build
 from folkhalsa.settings import Settings
+from folkhalsa.stages import (LANDING, NO_NEW_INPUT, NO_NEW_INPUT_OR_CODE, REUSED_WHEN_UNCHANGED, StageName,
+                              feedback_decision, publish_decision, render_decision)
 from folkhalsa.summary import Progress, RunSummary, render_table
 
 # ------------------------------------------------------------------ tasks
@@ -46,13 +48,13 @@ def own_time(stage: str):
 
 
 @task(name="land-returns")
-@own_time("land returns")
+@own_time(StageName.LAND_RETURNS)
 def land_returns_task(settings: Settings) -> LandResult:
     return _log_land(pipeline.land_returns_from(settings))
 
 
 @task(name="land-survey")
-@own_time("land survey")
+@own_time(StageName.LAND_SURVEY)
 def land_survey_task(settings: Settings) -> LandResult:
     return _log_land(pipeline.land_survey_from(settings))
 
@@ -61,19 +63,19 @@ def land_survey_task(settings: Settings) -> LandResult:
 # No task timeouts on the land tasks: they run in worker threads (.submit()), where Prefect cannot
 # interrupt them; the flow's own timeout bounds the night.
 @task(name="land-indicators")
-@own_time("land indicators")
+@own_time(StageName.LAND_INDICATORS)
 def land_indicators_task(settings: Settings) -> LandResult:
     return _log_land(pipeline.land_indicators_from(settings))
 
 
 @task(name="land-population")
-@own_time("land population")
+@own_time(StageName.LAND_POPULATION)
 def land_population_task(settings: Settings) -> LandResult:
     return _log_land(pipeline.land_population_from(settings))
 
 
 @task(name="dbt-build", timeout_seconds=3600)
-@own_time("dbt build")
+@own_time(StageName.DBT_BUILD)
 def dbt_build_task(settings: Settings, dataset: dict):
     from folkhalsa.warehouse import build_candidate
 
@@ -81,7 +83,7 @@ def dbt_build_task(settings: Settings, dataset: dict):
 
 
 @task(name="gx-checkpoint", timeout_seconds=1800)
-@own_time("gx checkpoint")
+@own_time(StageName.GX_CHECKPOINT)
 def quality_task(settings: Settings, warehouse: Path, run_id: str):
     from folkhalsa.quality import run_checks
 
@@ -90,7 +92,7 @@ def quality_task(settings: Settings, warehouse: Path, run_id: str):
 
 
 @task(name="render", timeout_seconds=3600)
-@own_time("render")
+@own_time(StageName.RENDER)
 def render_task(settings: Settings, warehouse: Path, sample: bool):
     from folkhalsa.render import render_reports
 
@@ -99,7 +101,7 @@ def render_task(settings: Settings, warehouse: Path, sample: bool):
 
 
 @task(name="alert", timeout_seconds=300)
-@own_time("alert")
+@own_time(StageName.ALERT)
 def alert_task(settings: Settings, run_id: str, started: datetime, findings: list, rejected: list,
                issues: list, data_docs: Path | None, sample: bool, feedback: list | None = None) -> dict:
     # No Prefect retries: an undelivered alert goes to the outbox and the next run sends it.
@@ -111,7 +113,7 @@ def alert_task(settings: Settings, run_id: str, started: datetime, findings: lis
 
 
 @task(name="feedback", timeout_seconds=1800)
-@own_time("feedback")
+@own_time(StageName.FEEDBACK)
 def feedback_task(settings: Settings, result: LandResult, run_id: str, sample: bool) -> dict:
     from folkhalsa.feedback.run import run_feedback
 
@@ -119,7 +121,7 @@ def feedback_task(settings: Settings, result: LandResult, run_id: str, sample: b
 
 
 @task(name="status-page", timeout_seconds=600)
-@own_time("status page")
+@own_time(StageName.STATUS_PAGE)
 def status_page_task(settings: Settings, sample: bool) -> str | None:
     from folkhalsa.feedback.run import status_page
 
@@ -151,8 +153,8 @@ def run_or_skip(settings: Settings, progress_stream=None) -> dict:
     summary = RunSummary(run_id=started.strftime("%Y%m%dT%H%M%SZ") + "-skip", started_at=started.isoformat(),
                          sample=read_dataset_info(settings.input_dir)["synthetic"])
     progress = Progress(summary, progress_stream)
-    with progress.stage("check inputs") as stage:
-        stage.detail = "inga nya indata, ingen ändrad kod / no new input, no changed code"
+    with progress.stage(StageName.CHECK_INPUTS) as stage:
+        stage.detail = NO_NEW_INPUT_OR_CODE
     _reuse_last_build(settings, summary, progress, last)
     _finish(settings, summary, progress, t0)
     return summary.to_dict()
@@ -238,9 +240,9 @@ def _finish(settings: Settings, summary: RunSummary, progress: Progress, t0: flo
 def _reuse_last_build(settings, summary, progress, last) -> tuple[list, Path | None]:
     from folkhalsa.quality import Finding
 
-    for name in ("dbt build", "gx checkpoint", "publish", "render"):
+    for name in REUSED_WHEN_UNCHANGED:
         with progress.stage(name) as stage:
-            stage.status, stage.detail = "skipped", "inga nya indata / no new input"
+            stage.status, stage.detail = "skipped", NO_NEW_INPUT
     summary.checks = last.get("checks", {})
     summary.published = True
     summary.files["warehouse"] = str(settings.published_warehouse)
@@ -254,9 +256,9 @@ def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> Land
     """The sources land concurrently; one failing source does not stop the others.
     Returns the county returns' LandResult (None when that landing failed), for the feedback."""
     returns = None
-    futures = [(name, fn.submit(settings)) for name, fn in (
-        ("land returns", land_returns_task), ("land survey", land_survey_task),
-        ("land indicators", land_indicators_task), ("land population", land_population_task))]
+    tasks = {StageName.LAND_RETURNS: land_returns_task, StageName.LAND_SURVEY: land_survey_task,
+             StageName.LAND_INDICATORS: land_indicators_task, StageName.LAND_POPULATION: land_population_task}
+    futures = [(name, tasks[name].submit(settings)) for name in LANDING]
     for name, future in futures:
         with progress.stage(name) as stage:
             future.wait()
@@ -265,7 +267,7 @@ def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> Land
                 stage.status, stage.detail = "failed", _state_message(state)
                 continue
             stage.detail = pipeline.record_landing(summary, state.result())
-            if name == "land returns":
+            if name == StageName.LAND_RETURNS:
                 returns = state.result()
     for source in pipeline.ensure_every_source(settings):
         get_run_logger().warning("%s: inga indata ännu, tom platshållare landad / no input yet, "
@@ -277,9 +279,10 @@ def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> Land
 
 def _feedback(settings: Settings, summary: RunSummary, progress: Progress, returns, run_id: str) -> None:
     """Marked-up workbooks for rejected and warned returns (and, opt-in, the e-mails to the counties)."""
-    with progress.stage("feedback") as stage:
-        if returns is None:
-            stage.status, stage.detail = "skipped", "länsrapporterna landades inte / returns not landed"
+    with progress.stage(StageName.FEEDBACK) as stage:
+        decision = feedback_decision(returns is not None)
+        if not decision.run:
+            stage.status, stage.detail = decision.status, decision.detail
             return
         state = feedback_task(settings, returns, run_id, summary.sample, return_state=True)
         if state.is_failed():
@@ -294,7 +297,7 @@ def _feedback(settings: Settings, summary: RunSummary, progress: Progress, retur
 
 
 def _status_page(settings: Settings, summary: RunSummary, progress: Progress) -> None:
-    with progress.stage("status page") as stage:
+    with progress.stage(StageName.STATUS_PAGE) as stage:
         state = status_page_task(settings, summary.sample, return_state=True)
         if state.is_failed():
             stage.status, stage.detail = "failed", _state_message(state)
@@ -313,7 +316,7 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
     from folkhalsa.warehouse import clean_stale_candidates, discard, publish
 
     clean_stale_candidates(settings)
-    with progress.stage("dbt build") as stage:
+    with progress.stage(StageName.DBT_BUILD) as stage:
         state = dbt_build_task(settings, dataset, return_state=True)
         if state.is_failed():
             stage.status, stage.detail = "failed", _state_message(state)
@@ -321,7 +324,7 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
         build = state.result()
         summary.marts = build.rows
         stage.detail = f"{len(build.rows)} marts, {build.passed} ok"
-    with progress.stage("gx checkpoint") as stage:
+    with progress.stage(StageName.GX_CHECKPOINT) as stage:
         state = quality_task(settings, build.warehouse, run_id, return_state=True)
         quality = None if state.is_failed() else state.result()
         if quality is None:
@@ -330,11 +333,11 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
             summary.checks = quality.to_dict()
             summary.files["data docs"] = str(quality.data_docs)
             stage.detail = f"{quality.passed} godkända, {quality.failed} underkända"
-    with progress.stage("publish") as stage:
-        if quality is None or quality.critical_failed:
+    with progress.stage(StageName.PUBLISH) as stage:
+        decision = publish_decision(quality)
+        if not decision.run:
             discard(build.warehouse)
-            stage.status = "skipped"
-            stage.detail = "kritiska fel: senaste godkända lager behålls / critical failures: last good warehouse kept"
+            stage.status, stage.detail = decision.status, decision.detail
         else:
             publish(build.warehouse, settings, quality.to_dict())
             summary.published = True
@@ -345,9 +348,10 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
 
 
 def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None:
-    with progress.stage("render") as stage:
-        if not summary.published:
-            stage.status, stage.detail = "skipped", "inget nytt lager publicerat / nothing new published"
+    with progress.stage(StageName.RENDER) as stage:
+        decision = render_decision(summary.published)
+        if not decision.run:
+            stage.status, stage.detail = decision.status, decision.detail
             return
         state = render_task(settings, settings.published_warehouse, summary.sample, return_state=True)
         if state.is_failed():
@@ -366,7 +370,7 @@ def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None
 def _alert(settings, summary, progress, run_id, started, findings, data_docs) -> None:
     # Called on every run: it forgets fixed failures and sends what an earlier run could not.
     findings = list(findings) + pipeline.input_findings(summary) + _crash_findings(settings)
-    with progress.stage("alert") as stage:
+    with progress.stage(StageName.ALERT) as stage:
         state = alert_task(settings, run_id, started, findings, summary.rejected, pipeline.alert_issues(summary),
                            data_docs, summary.sample, summary.feedback.get("alert_lines", []), return_state=True)
         if state.is_failed():

@@ -12,6 +12,7 @@ from folkhalsa.issues import Issue
 from folkhalsa.landing import LandingSource, LandResult, Rejection
 from folkhalsa.quality import Finding, finding_key
 from folkhalsa.settings import Settings
+from folkhalsa.stages import stage_fails_night
 from folkhalsa.summary import RunSummary
 
 
@@ -109,15 +110,11 @@ def record_landing(summary: RunSummary, result: LandResult) -> str:
             f"{len(result.rejected)} avvisade{relanded}")
 
 
-MAX_LOCATIONS_PER_RULE = 10
-
-
 def input_findings(summary: RunSummary) -> list[Finding]:
     """Failed stages as critical findings. Input issues go to the alert as Issues (see alert_issues)."""
     out = []
     for s in summary.stages:
-        if s.status == "failed" and s.name in ("dbt build", "gx checkpoint") or (
-                s.status == "failed" and s.name.startswith("land ")):
+        if stage_fails_night(s.name, s.status):
             out.append(Finding(key=finding_key("pipeline", "stage_failed", s.name), check=f"steget {s.name} misslyckades",
                                dataset=s.name, severity="critical", observed=s.detail[:2000], expected="ok",
                                message="Lagret publicerades inte; senaste godkända lager gäller / not published"
