@@ -29,6 +29,7 @@ from typing import Any, Iterable, Sequence
 from folkhalsa.issues import Issue
 from folkhalsa.privacy import redact_emails
 from folkhalsa.quality import SEVERITIES, Finding, finding_key  # noqa: F401 (re-exported)
+from folkhalsa.schemas.lansrapport import SOURCE as RETURNS
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class RejectedReturn:
     county_code: str | None = None
     year: int | None = None
     issues: list[Issue] = field(default_factory=list)
-    source: str = "returns"
+    source: str = RETURNS
 
     @classmethod
     def from_dict(cls, d: dict) -> RejectedReturn:
@@ -57,7 +58,7 @@ class RejectedReturn:
             return cls(file=d.file, county_code=d.county_code, year=d.year, issues=list(d.issues), source=d.source)
         issues = [i if isinstance(i, Issue) else Issue.from_row(i) for i in d.get("issues", [])]
         return cls(file=str(d["file"]), county_code=d.get("county_code"), year=d.get("year"), issues=issues,
-                   source=d.get("source", "returns"))
+                   source=d.get("source", RETURNS))
 
     @property
     def errors(self) -> list[Issue]:
@@ -346,8 +347,8 @@ def compose_alert(
               "i denna körning; kontrollera att felet verkligen är åtgärdat)", ""]
         L += _capped(earlier, lambda i, ef: _finding_lines(
             i, ef[1], f"fel vid körning {ef[0]['run_id']} ({ef[0]['run_time'][:10]})"))
-    returns = [r for r in all_rejected if r[0].source == "returns"]
-    other = [r for r in all_rejected if r[0].source != "returns"]
+    returns = [r for r in all_rejected if r[0].source == RETURNS]
+    other = [r for r in all_rejected if r[0].source != RETURNS]
     if returns:
         L += ["", "AVVISADE LÄNSRAPPORTER", ""] + _capped(returns, _rejected_lines)
     if other:

@@ -18,7 +18,7 @@ from typing import Callable
 
 import polars as pl
 
-from folkhalsa.issues import Issue
+from folkhalsa.issues import Catalogue, InputError, Issue, issues_frame, read_issues
 
 PROVENANCE_COLUMNS = {
     "_batch_id": pl.Utf8,
@@ -212,10 +212,6 @@ def read_dataset_info(input_dir: Path) -> dict:
 
 
 # --------------------------------------------------------------------------- one landing path
-
-from folkhalsa.issues import (  # noqa: E402  (kept beside the code that uses it)
-    Catalogue, InputError, issues_frame, read_issues,
-)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Code every source's landing depends on: a change here re-lands every source.

@@ -11,6 +11,7 @@ from pathlib import Path
 from folkhalsa.issues import Issue
 from folkhalsa.landing import LandingSource, LandResult, Rejection
 from folkhalsa.quality import Finding, finding_key
+from folkhalsa.schemas.lansrapport import SOURCE as RETURNS
 from folkhalsa.settings import Settings
 from folkhalsa.stages import stage_fails_night
 from folkhalsa.summary import RunSummary
@@ -26,7 +27,7 @@ def input_files(settings: Settings) -> list[tuple[str, Path]]:
     """(landing source, path) of every input the next run would consider."""
     from folkhalsa.sources.indicators import discover_snapshots
     from folkhalsa.sources.population import discover_snapshots as population_snapshots
-    from folkhalsa.sources.returns import SOURCE as RETURNS, discover_returns
+    from folkhalsa.sources.returns import discover_returns
     from folkhalsa.sources.survey import SOURCE as SURVEY, discover_exports
 
     files = [(RETURNS, p) for p in discover_returns(settings.input_dir / "returns")]
@@ -93,7 +94,7 @@ def ensure_every_source(settings: Settings) -> list[str]:
 
 def max_age_limits(settings: Settings) -> dict[str, float | None]:
     # Offline indicator snapshots are as old as they are; freshness applies to online fetches.
-    return {"returns": settings.max_age_days, "skr_survey": settings.max_age_days,
+    return {RETURNS: settings.max_age_days, "skr_survey": settings.max_age_days,
             "indicators": settings.indicator_max_age_days if settings.online else None}
 
 

@@ -32,6 +32,7 @@ from typing import Any, Mapping, Sequence
 import duckdb
 
 from folkhalsa.privacy import PERSONAL_COLUMNS
+from folkhalsa.schemas.lansrapport import SOURCE as RETURNS
 from folkhalsa.settings import PROJECT_ROOT, rule_default
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ N_COUNTIES, N_TARGET_AREAS = 21, 8
 
 # Landed tables validated per source: <landing>/<source>/<batch>/<table>.parquet
 RAW_TABLES = {
-    "returns": ["submission", "actors", "actor_target_areas", "activities",
+    RETURNS: ["submission", "actors", "actor_target_areas", "activities",
                 "activity_municipalities", "needs", "finance"],
     "indicators": ["indicator_values"],
     "skr_survey": ["answers"],
@@ -193,7 +194,7 @@ def _read_raw(con, landing_dir: Path, source: str, table: str, wanted: set[str])
     if rel is None:
         return None
     cols = _select(wanted, _available(con, rel))
-    if source == "returns" and table != "submission" and "county_code" in wanted:
+    if source == RETURNS and table != "submission" and "county_code" in wanted:
         # Returns' detail sheets carry no county: take it from the batch's submission row.
         sub = _parquet(landing_dir, source, "submission")
         return _df(con, f"select {cols}, s.county_code from {rel} as t left join (select _batch_id, "

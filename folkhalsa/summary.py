@@ -10,6 +10,7 @@ from pathlib import Path
 
 from folkhalsa.issues import Issue
 from folkhalsa.landing import Rejection
+from folkhalsa.schemas.lansrapport import SOURCE as RETURNS
 
 
 @dataclass
@@ -112,8 +113,8 @@ def render_table(summary: RunSummary) -> str:
     if c:
         out.append(f"Kontroller / checks: {c.get('passed', 0)} godkända/passed, {c.get('failed', 0)} "
                    f"underkända/failed ({c.get('critical', 0)} kritiska/critical)")
-    returns = [r for r in summary.rejected if r.source == "returns"]
-    other = [r for r in summary.rejected if r.source != "returns"]
+    returns = [r for r in summary.rejected if r.source == RETURNS]
+    other = [r for r in summary.rejected if r.source != RETURNS]
     out.append(f"Avvisade länsrapporter / rejected returns: {len(returns)}")
     for r in returns:
         out.append(f"  - {r.file}: {len(r.errors)} fel/errors")

@@ -26,6 +26,7 @@ import polars as pl
 
 from folkhalsa.feedback.nightly import Feedback
 from folkhalsa.landing import batch_dir, batch_id_for
+from folkhalsa.schemas.lansrapport import SOURCE as RETURNS
 from folkhalsa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def contact_addresses(settings: Settings, sha256: str) -> list[str]:
     """The contact e-mail of one landed return (the submission row), if it passed validation."""
     from folkhalsa.sources.returns import EMAIL_ADDRESS
 
-    p = batch_dir(settings.landing_dir, "returns", batch_id_for(sha256)) / "submission.parquet"
+    p = batch_dir(settings.landing_dir, RETURNS, batch_id_for(sha256)) / "submission.parquet"
     if not p.exists():
         return []
     values = pl.read_parquet(p, columns=["contact_email"])["contact_email"].drop_nulls().to_list()

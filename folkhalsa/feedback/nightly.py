@@ -15,9 +15,10 @@ from pathlib import Path
 
 from folkhalsa.issues import Issue
 from folkhalsa.landing import LandResult, archived_path, batch_id_for, read_manifest
+from folkhalsa.schemas.lansrapport import SOURCE as RETURNS
 from folkhalsa.settings import Settings
 
-SOURCE = "returns"
+SOURCE = RETURNS
 
 
 @dataclass

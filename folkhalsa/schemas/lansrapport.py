@@ -10,6 +10,9 @@ from dataclasses import dataclass, field, replace
 
 from folkhalsa.issues import Catalogue, Rule
 
+# The county returns' source id: landing folder, issues' source, alert grouping.
+SOURCE = "returns"
+
 # The version `folkhalsa template` writes. Every version a return may be on: TEMPLATE_VERSIONS (below).
 TEMPLATE_VERSION = "2024.1"
 
@@ -255,7 +258,7 @@ USED_LE_GRANTED = AmountOrder("used_exceeds_granted", "used_sek", "granted_sek",
                               "Förbrukat högst lika med beviljat.", "Beviljat 630 000, förbrukat 598 500",
                               gx_check="used_le_granted")
 
-CATALOGUE = Catalogue("returns", [
+CATALOGUE = Catalogue(SOURCE, [
     Rule("unreadable", "error", "Filen kan inte läsas", "The file cannot be read"),
     Rule("reader_failed", "error", "Läsaren kraschade eller nådde minnes- eller tidsgränsen",
          "The reader crashed or hit the memory or time limit"),

@@ -184,10 +184,11 @@ def breakdowns(cat_row: dict) -> set[str]:
 
 
 def load_areas(dbt_dir: Path) -> tuple[list[str], list[str]]:
-    """(länskoder, kommunkoder) from the seeds, for online fetches."""
+    """(länskoder, kommunkoder) from dbt_dir's seeds, for online fetches."""
     from folkhalsa import reference  # code lists are read only through reference.py
 
-    return list(reference.counties()), list(reference.municipalities())
+    seeds = Path(dbt_dir) / "seeds"
+    return list(reference.counties(seeds)), list(reference.municipalities(seeds))
 
 
 # --------------------------------------------------------------------------- dimension roles

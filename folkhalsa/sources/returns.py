@@ -22,6 +22,7 @@ from folkhalsa.issues import InputError, Issue
 from folkhalsa.landing import (
     LandingSource, LandResult, Parsed, batch_id_for, land_files, read_manifest, sha256_file, utc_now, write_batch,
 )
+from folkhalsa.schemas import lansrapport
 from folkhalsa.schemas.lansrapport import (
     ACCEPTED_TEMPLATE_VERSIONS, AMOUNT_FORMS, CATALOGUE, CELL_TEXT_LIMIT, CODE_LISTS, LAST_COLUMN,
     MAX_COMPRESSION_RATIO, MAX_PARTS, MAX_UNCOMPRESSED_BYTES, RULES, SHEETS, TEMPLATE_VERSIONS, UPPGIFTER, Column,
@@ -31,7 +32,7 @@ from folkhalsa.io.workbook import (
     EXCEL_ERROR_TEXTS, Grid, Limits, SheetLimits, UnreadableFile, nfc, read_csv_folder, read_xlsx,
 )
 
-SOURCE = "returns"
+SOURCE = lansrapport.SOURCE
 EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FILENAME_PATTERN = re.compile(r"(?<!\d)(\d{2})[_\- ](20\d{2})(?!\d)")
 
