@@ -539,6 +539,7 @@ def test_every_table_is_as_wide_as_its_longest_word(executed):
             assert sum(map(int, widths)) == 100 and len(widths) == len(df.columns)
 
 
+@pytest.mark.render
 def test_a_failed_format_keeps_the_last_good_reports_and_says_why(tmp_path):
     """A tiny project: HTML renders; then the Typst source is broken and the PDF fails with Quarto's
     (Typst's) own message, and the year's earlier reports are still there."""
@@ -563,6 +564,7 @@ def test_a_failed_format_keeps_the_last_good_reports_and_says_why(tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")], "temporary folders left behind"
 
 
+@pytest.mark.render
 def test_a_typst_package_import_fails_the_pdf(tmp_path):
     """A Quarto callout makes the Typst source import @preview/fontawesome, which Typst would download:
     the render refuses it (the tool in CI has that package cached, so this is the only way to see it)."""
