@@ -35,6 +35,7 @@ def _settings(inp, out, port):
 
 
 @pytest.mark.slow
+@pytest.mark.flow
 def test_one_email_names_both_problems_and_survives_smtp_outage(sample_dir, tmp_path):
     inp, out = tmp_path / "in", tmp_path / "out"
     shutil.copytree(sample_dir, inp)

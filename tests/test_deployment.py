@@ -28,7 +28,7 @@ from flows.deployment import CRON, FULL_NAME, TIMEZONE, deploy_nightly, nightly_
 from folkhalsa.sample.generate import write_sample_data
 from folkhalsa.sources.returns import discover_returns
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.flow]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

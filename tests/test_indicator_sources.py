@@ -245,6 +245,7 @@ def test_check_sources_online_reports_a_missing_category(catalogue):
 
 
 @pytest.mark.slow
+@pytest.mark.flow
 def test_online_run_lands_every_decided_indicator(tmp_path, catalogue):
     """`folkhalsa run` in online mode against the fixture server: v3 Kolada pages (several pages, chunks of
     at most 25 ids) and PxWeb tables with a category variable, a measure variable and both sex-code styles."""

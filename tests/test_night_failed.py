@@ -16,7 +16,7 @@ from folkhalsa.cli import app
 from tests.smtp_fixture import smtp_server
 from tests.test_deployment import BIN, PROJECT_ROOT, _clean_env, server  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.flow]
 
 
 def _latest_flow_run(url: str):

@@ -32,7 +32,7 @@ from tests.production_stack import (Api, PgCluster, Proc, StackError, free_port,
                                     tail, wait_for)
 from tests.smtp_fixture import smtp_server
 
-pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(1500)]
+pytestmark = [pytest.mark.server, pytest.mark.flow, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

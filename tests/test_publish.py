@@ -24,6 +24,7 @@ from folkhalsa.sample.generate import write_sample_data
 from folkhalsa.settings import Settings
 from folkhalsa.sources.returns import discover_returns
 from folkhalsa.warehouse import publish
+from tests.tiers import heavy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "folkhalsa", "run", "--years", "2022", "--render", "never"]
@@ -74,6 +75,7 @@ def models_built(out: Path) -> int:
 
 
 @pytest.fixture(scope="module")
+@heavy("flow")
 def published(tmp_path_factory):
     """First run: the 2022 sample without county 09's resubmission; it builds and publishes."""
     tmp = tmp_path_factory.mktemp("publish")

@@ -15,7 +15,7 @@ from folkhalsa.settings import get_settings
 from returns_corpus import COUNTY, CORPUS, write_corpus
 from tests.smtp_fixture import smtp_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.flow]
 # The county the corpus files claim; every other county must come out as in the clean run.
 COMPARED = ["fct_actor", "fct_activity", "fct_need", "fct_grant", "mart_county_scorecard",
             "mart_national_picture", "mart_grant_reconciliation"]

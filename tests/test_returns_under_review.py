@@ -17,7 +17,7 @@ from report_cells import run_document  # noqa: E402
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "reports" / "arsrapport.qmd"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dbt]
 
 
 def _land_all(settings):

@@ -47,6 +47,9 @@ def garbled(survey_dir):
     return dest
 
 
+pytestmark = pytest.mark.flow   # every test here runs the nightly flow
+
+
 @pytest.fixture(scope="module")
 def clean_run(sample_dir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("clean")
