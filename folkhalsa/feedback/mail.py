@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from folkhalsa.feedback.nightly import Feedback
+from folkhalsa.feedback.workbooks import Feedback
 from folkhalsa.landing import batch_dir, batch_id_for
 from folkhalsa.schemas.lansrapport import SOURCE as RETURNS
 from folkhalsa.settings import Settings

@@ -1,7 +1,7 @@
-"""The nightly feedback stage: workbooks (feedback.nightly), e-mails (feedback.mail), status page."""
+"""The nightly feedback stage: workbooks (feedback.workbooks), e-mails (feedback.mail), status page."""
 from __future__ import annotations
 
-from folkhalsa.feedback.nightly import summary_lines, write_feedback
+from folkhalsa.feedback.workbooks import summary_lines, write_feedback
 from folkhalsa.landing import LandResult
 from folkhalsa.settings import Settings
 

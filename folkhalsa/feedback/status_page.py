@@ -58,7 +58,7 @@ def feedback_link(row: dict, settings, page_dir: Path) -> str | None:
     name = row.get("feedback_file")
     if not name or not row.get("batch_id"):
         return None
-    from folkhalsa.feedback.nightly import feedback_path
+    from folkhalsa.feedback.workbooks import feedback_path
 
     status = "rejected" if row["status"] == "rejected" else "warnings"
     path = feedback_path(settings, status, row["source_file"], row["batch_id"], row["county_code"])
