@@ -18,7 +18,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
     (1, ("folkhalsa.schemas", "folkhalsa.landing", "folkhalsa.privacy")),
     (2, ("folkhalsa.sources", "folkhalsa.quality", "folkhalsa.warehouse", "folkhalsa.render",
          "folkhalsa.template", "folkhalsa.runstate", "folkhalsa.summary", "folkhalsa.crashes",
-         "folkhalsa.smtp_secret", "folkhalsa.disclosure", "folkhalsa.stages")),
+         "folkhalsa.smtp_secret", "folkhalsa.disclosure", "folkhalsa.stages", "folkhalsa.mailer")),
     (3, ("folkhalsa.alerts", "folkhalsa.sample", "folkhalsa.pipeline", "folkhalsa.dbt_docs", "folkhalsa.feedback",
          "folkhalsa.rules_doc")),
     (4, ("flows", "reports")),

@@ -171,7 +171,7 @@ def _queue(state, settings: Settings, msg: EmailMessage, county: str, shas: list
 
 
 def _send_queued(state, sent: SentState, settings: Settings, report: MailReport) -> None:
-    from folkhalsa.alerts import deliver
+    from folkhalsa.mailer import deliver
 
     folder = settings.state_dir / OUTBOX_DIR
     keep = []
