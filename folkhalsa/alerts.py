@@ -287,12 +287,14 @@ def compose_alert(
     notice: str | None = None,
     issues: Sequence[Issue] = (),
     feedback: Sequence[str] = (),
+    published: bool | None = None,
 ) -> EmailMessage | None:
     """Build this run's single alert, including anything still in the outbox; None if nothing to say.
 
     Reads `state` as left by earlier runs (does not change it): a key already in
     `state.first_seen` is "still failing since", otherwise it is new. From/To are set by deliver().
     `notice` (e.g. folkhalsa.SAMPLE_NOTICE) is printed at the top and bottom when given.
+    `published`: whether this run published a new warehouse (None: not said).
     """
     current = list({f.key: f for f in findings}.values())  # one line per check
     current_keys = {f.key for f in current}
@@ -329,7 +331,12 @@ def compose_alert(
         f"Tid: {_fmt_time(run_time)}",
         f"Sammanfattning: {counts}.",
     ]
-    if n_crit:
+    if published is True:
+        L.append("Publicering: denna körning publicerade ett nytt lager / this run published a new warehouse.")
+    elif published is False:
+        L.append("Publicering: inget nytt lager publicerades; det senast godkända gäller / "
+                 "nothing new was published; the last good warehouse stays.")
+    if n_crit and not published:
         L.append("Kritiska fel stoppar publiceringen: den senast godkända databasen och "
                  "rapporterna ligger kvar publicerade.")
     if state.outbox:
@@ -387,7 +394,37 @@ def compose_alert(
 
 # --------------------------------------------------------------------------- deliver
 
+class PasswordFileError(RuntimeError):
+    pass
+
+
+def read_password_file(path: Path) -> str:
+    """The SMTP password from a file (e.g. a systemd credential): its first line, without the line
+    ending. The error names the file, never its content."""
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise PasswordFileError(f"lösenordsfilen / the password file {path} kunde inte läsas / could not "
+                                f"be read: {type(e).__name__}") from None
+    line = text.split("\n", 1)[0].rstrip("\r")
+    if not line:
+        raise PasswordFileError(f"lösenordsfilen / the password file {path} är tom / is empty")
+    return line
+
+
+def password_source(settings) -> str:
+    """Where the SMTP password comes from, for messages (never the password)."""
+    if getattr(settings, "smtp_password_file", None):
+        return f"FOLKHALSA_SMTP_PASSWORD_FILE={settings.smtp_password_file}"
+    if settings.smtp_password_block:
+        return f"Prefect Secret-blocket / block '{settings.smtp_password_block}'"
+    return "FOLKHALSA_SMTP_PASSWORD"
+
+
 def _password(settings) -> str:
+    """The file first (needs nothing but the disk), then the Prefect Secret block, then the variable."""
+    if getattr(settings, "smtp_password_file", None):
+        return read_password_file(settings.smtp_password_file)
     if settings.smtp_password_block:
         # Production: the password lives in a Prefect Secret block. Imported here only,
         # so this module (and its tests) do not need Prefect.
@@ -466,9 +503,8 @@ def deliver(msg: EmailMessage, settings, to: Sequence[str] | None = None) -> Del
     try:
         password = _password(settings) if settings.smtp_user else ""
     except Exception as e:  # missing block, no Prefect API, ...: report, do not raise
-        return _failed(f"Lösenordet kunde inte hämtas från Prefect Secret-blocket "
-                       f"'{settings.smtp_password_block}' / could not load the SMTP password: "
-                       f"{type(e).__name__}: {e}", settings, "")
+        return _failed(f"Lösenordet kunde inte hämtas från {password_source(settings)} "
+                       f"/ could not load the SMTP password: {type(e).__name__}: {e}", settings, "")
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port,
                           timeout=settings.smtp_timeout_s) as smtp:
@@ -501,6 +537,7 @@ def send_run_alert(
     notice: str | None = None,
     issues: Sequence[Issue] = (),
     feedback: Sequence[str] = (),
+    published: bool | None = None,
 ) -> dict:
     """One alert e-mail per run; undelivered alerts are carried to the next run. Never raises on SMTP faults.
 
@@ -511,7 +548,7 @@ def send_run_alert(
     earlier_runs = len(state.outbox)
     rejected = [r if isinstance(r, RejectedReturn) else RejectedReturn.from_dict(r) for r in rejected]
     msg = compose_alert(run_id, run_time, findings, rejected, data_docs, state, notice=notice, issues=issues,
-                        feedback=feedback)
+                        feedback=feedback, published=published)
     summary = {"attempted": msg is not None, "sent": False, "recipients": 0,
                "subject": msg["Subject"] if msg else None, "error": None,
                "findings": len(findings), "rejected": len(rejected), "issues": len(issues),
