@@ -9,7 +9,9 @@ Prefect API).
 
 Not fresh, and an e-mail, when
 - no night has published (or found nothing new) within `Settings.check_window_hours` (26 h), or
-- the last night failed and its alert was not delivered.
+- the last night failed and its alert was not delivered, or
+- the last night had an alert to send and it was not delivered (e.g. its Secret block could not be
+  read while Prefect's database was down).
 
 The same warning is sent once per state: <state_dir>/check_last_night.json remembers what was
 warned about; a new state (another failed night, a publish and then staleness again) warns again.
@@ -81,6 +83,12 @@ def assess(settings: Settings, now: datetime | None = None) -> tuple[list[str], 
         problems.append(f"Den senaste natten ({last['run_id']}) misslyckades och dess larm levererades inte / "
                         f"the last night failed and its alert was not delivered: {last.get('failure') or '?'}"
                         + (f" (larmfel / alert error: {alert['error']})" if alert.get("error") else ""))
+    elif last and alert.get("attempted") and not alert.get("sent"):
+        # It did its job, but what it had to say (rejected returns, failed checks) reached nobody,
+        # e.g. its Secret block could not be read while Prefect's database was down.
+        kinds.append("alert_undelivered")
+        problems.append(f"Den senaste nattens ({last['run_id']}) larm levererades inte / the last night's alert "
+                        f"was not delivered: {alert.get('error') or '?'}")
     lines = [f"Utdatamapp / output folder: {settings.output_dir}",
              f"Senast publicerat eller oförändrat aktuellt / last published or confirmed current: {_fmt(current)}"]
     if last:
@@ -115,7 +123,7 @@ def compose(settings: Settings, problems: list[str], lines: list[str], now_api: 
             "Nattkörningen är inte som den ska / the nightly run is not as it should be:", ""]
     body += [f"- {p}" for p in problems]
     body += ["", *lines, f"Nu / now: {api_sv} / {api_en}", "",
-             "VAD GÖR JAG? Se docs/production.md, avsnitt 11: kontrollera Prefect-servern, dess databas och "
+             "VAD GÖR JAG? Se docs/production.md, avsnitt 12: kontrollera Prefect-servern, dess databas och "
              "workern (systemctl status), och kör en natt för hand: prefect deployment run folkhalsa-nightly/nightly.",
              "", "Detta meddelande skickas av systemd-timern folkhalsa-check, utanför Prefect."]
     msg = EmailMessage()

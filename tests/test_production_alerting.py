@@ -155,7 +155,14 @@ def test_check_last_night_without_prefect(tmp_path):
         _night(state, "night-4", 0.5)
         ok, _ = _check(tmp_path, out, srv.port, pw)
         assert ok.returncode == 0 and len(srv.messages) == 2, ok.stdout + ok.stderr
-    assert PASSWORD not in "".join(p.stdout + p.stderr for p in (fresh, stale, again, failed, ok))
+        # A night that published but whose alert reached nobody (its Secret block unreadable while
+        # Prefect's database was down): the switch says so.
+        _night(state, "night-5", 0.2, alert={"attempted": True, "sent": False, "queued": True,
+                                              "error": "could not load the SMTP password: HTTP 500"})
+        lost, _ = _check(tmp_path, out, srv.port, pw)
+        assert lost.returncode == 1 and len(srv.messages) == 3, lost.stdout + lost.stderr
+        assert "HTTP 500" in srv.messages[2].message.get_body(("plain",)).get_content()
+    assert PASSWORD not in "".join(p.stdout + p.stderr for p in (fresh, stale, again, failed, ok, lost))
     print(f"\ncheck-last-night (fresh, Prefect stopped): {seconds:.1f} s")
 
 
