@@ -326,17 +326,25 @@ def test_a_postgresql_outage_at_the_end_of_a_night_is_reported_and_says_it_publi
     run_id, _ = stack.trigger()
     state = stack.output / "state"
 
-    def published():
+    def checking_or_published():
+        # As the operator did: PostgreSQL goes down at the end of the night, here while the GX
+        # checkpoint runs (just before [publish]), or at the latest once the publish is recorded.
         run = stack.api.flow_run(run_id)
         if run["state"]["type"] in FINAL:
             raise StackError(f"the run finished before publishing was seen: {run['state']}")
+        if any(t["name"].startswith("gx-checkpoint") and t["state"]["type"] == "RUNNING"
+               for t in stack.api.task_runs(run_id)):
+            return "gx checkpoint running"
         rec = runrecord.find(state, run_id)
-        return rec if rec and rec.get("published_at") else None
+        return "published" if rec and rec.get("published_at") else None
 
-    rec = wait_for(published, "the night to publish", timeout=600, every=0.2, logs=(stack.worker.log,))
+    when = wait_for(checking_or_published, "the night's checks or publish", timeout=600, every=0.2,
+                    logs=(stack.worker.log,))
     stack.pg.stop(immediate=True)
     down = time.monotonic()
+    sent_before_the_stop = len(smtp.messages) - before
     try:
+        rec = wait_for(lambda: runrecord.find(state, run_id), "the run record", timeout=60, every=0.5)
         mail = wait_for(lambda: [m for m in smtp.messages[before:] if m.message["X-Folkhalsa-Run"] == rec["run_id"]],
                         "the night's alert during the outage", timeout=300, every=1, logs=(stack.worker.log,))
         during = time.monotonic() - down
@@ -346,10 +354,12 @@ def test_a_postgresql_outage_at_the_end_of_a_night_is_reported_and_says_it_publi
         time.sleep(max(0.0, 60 - (time.monotonic() - down)))
         stack.pg.start()
     body = mail[0].message.get_body(("plain",)).get_content()
+    assert sent_before_the_stop == 0, "the alert went out before PostgreSQL stopped: the test proves nothing"
     assert "this run published a new warehouse" in body
     assert rec["alert"]["sent"] and rec["prefect_api"]["reachable"] is False, rec
     final = stack.wait_final(run_id, timeout=ZOMBIE_AFTER_S + 300)
-    print(f"\nalert delivered {during:.0f} s into the PostgreSQL outage; Prefect's final state of the run: "
+    print(f"\nPostgreSQL stopped when: {when}; alert delivered {during:.0f} s into the outage; "
+          f"Prefect's final state of the run: "
           f"{final['state']['type']} ({final['state'].get('message')}); run record: {rec['status']}, "
           f"prefect_api {rec['prefect_api']}")
     if final["state"]["type"] == "CRASHED":
