@@ -18,7 +18,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import Failed
 
-from folkhalsa import SAMPLE_NOTICE, pipeline
+from folkhalsa import SAMPLE_NOTICE, pipeline, runrecord
+from folkhalsa.filemodes import private_umask, secure_output
 from folkhalsa.landing import LandResult, data_version, parser_versions, read_dataset_info, record_dataset_info
 from folkhalsa.runstate import fingerprint, nothing_new, record_build, run_lock, unchanged_since_last_build
 from folkhalsa.settings import Settings
@@ -97,19 +98,20 @@ def render_task(settings: Settings, warehouse: Path, sample: bool):
     from folkhalsa.render import render_reports
 
     return render_reports(settings.reports_dir, settings.report_output_dir, warehouse, settings.years,
-                          settings.render_formats, settings.render, sample)
+                          settings.render_formats, settings.render, sample, quarto=settings.quarto)
 
 
 @task(name="alert", timeout_seconds=300)
 @own_time(StageName.ALERT)
 def alert_task(settings: Settings, run_id: str, started: datetime, findings: list, rejected: list,
-               issues: list, data_docs: Path | None, sample: bool, feedback: list | None = None) -> dict:
+               issues: list, data_docs: Path | None, sample: bool, feedback: list | None = None,
+               published: bool | None = None) -> dict:
     # No Prefect retries: an undelivered alert goes to the outbox and the next run sends it.
     from folkhalsa.alerts import RejectedReturn, send_run_alert
 
     return send_run_alert(run_id, started, findings, [RejectedReturn.from_dict(r) for r in rejected],
                           data_docs, settings, notice=SAMPLE_NOTICE if sample else None, issues=issues,
-                          feedback=feedback or [])
+                          feedback=feedback or [], published=published)
 
 
 @task(name="feedback", timeout_seconds=1800)
@@ -143,6 +145,11 @@ def _log_land(result: LandResult) -> LandResult:
 def run_or_skip(settings: Settings, progress_stream=None) -> dict:
     """`folkhalsa run`: the flow, unless nothing could change. Then the temporary Prefect API server
     is not even started, so a no-change rerun costs little more than hashing the inputs."""
+    with private_umask():   # everything the night writes is owner-only unless made public (filemodes)
+        return _run_or_skip(settings, progress_stream)
+
+
+def _run_or_skip(settings: Settings, progress_stream=None) -> dict:
     with run_lock(settings):
         last = nothing_new(settings, pipeline.input_files(settings), parser_versions(pipeline.landing_sources()),
                            alerts_waiting=pipeline.alert_waiting(settings))
@@ -157,6 +164,8 @@ def run_or_skip(settings: Settings, progress_stream=None) -> dict:
         stage.detail = NO_NEW_INPUT_OR_CODE
     _reuse_last_build(settings, summary, progress, last)
     _finish(settings, summary, progress, t0)
+    runrecord.update(settings.state_dir, summary.run_id, started_at=summary.started_at, unchanged=True,
+                     status="completed", finished_at=runrecord.now_iso())
     return summary.to_dict()
 
 
@@ -180,8 +189,11 @@ def _summary_is_this_runs(state, path: Path) -> bool:
 def nightly(settings: Settings | None = None, progress_stream=None):
     """The nightly run. Returns the summary dict; a night that published nothing, or whose build,
     checks or a landing failed, ends in a Failed state (after the alert has been sent)."""
-    settings = settings or Settings()
-    with run_lock(settings):
+    from prefect.runtime import deployment
+
+    # In production (a deployment run: `folkhalsa serve` or a worker) an unset render mode is `always`.
+    settings = pipeline.for_production(settings or Settings(), production=deployment.id is not None)
+    with private_umask(), run_lock(settings):
         summary = _run(settings, progress_stream)
     if summary["failure"]:
         return Failed(message=summary["failure"], data=summary)
@@ -198,6 +210,8 @@ def _run(settings: Settings, progress_stream) -> dict:
     t0 = time.perf_counter()
     if summary.sample:
         progress.line(f"{SAMPLE_NOTICE} ({settings.input_dir})")
+    secure_output(settings)   # also tightens trees written before the modes were set by the code
+    _record(settings, run_id, started_at=summary.started_at)
 
     returns = _ingest(settings, summary, progress)
     record_dataset_info(settings.landing_dir, dataset)
@@ -218,12 +232,22 @@ def _run(settings: Settings, progress_stream) -> dict:
     _status_page(settings, summary, progress)
     _alert(settings, summary, progress, run_id, started, findings, data_docs)
     summary.failure = pipeline.night_failure(summary)
+    secure_output(settings)
+    runrecord.update(settings.state_dir, run_id, status="failed" if summary.failure else "completed",
+                     failure=summary.failure, finished_at=runrecord.now_iso(),
+                     prefect_api=runrecord.probe_prefect_api())
 
     for stage in summary.stages:
         stage.own_seconds = round(OWN_SECONDS.get(stage.name, stage.seconds), 3)
     table = _finish(settings, summary, progress, t0)
     _artifact(table, summary)
     return summary.to_dict()
+
+
+def _record(settings: Settings, run_id: str, **fields) -> None:
+    from prefect.runtime import deployment, flow_run
+
+    runrecord.update(settings.state_dir, run_id, flow_run_id=flow_run.id, deployment_id=deployment.id, **fields)
 
 
 def _finish(settings: Settings, summary: RunSummary, progress: Progress, t0: float) -> str:
@@ -245,6 +269,7 @@ def _reuse_last_build(settings, summary, progress, last) -> tuple[list, Path | N
             stage.status, stage.detail = "skipped", NO_NEW_INPUT
     summary.checks = last.get("checks", {})
     summary.published = True
+    runrecord.update(settings.state_dir, summary.run_id, unchanged=True)
     summary.files["warehouse"] = str(settings.published_warehouse)
     docs = summary.checks.get("data_docs")
     if docs:
@@ -341,6 +366,7 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
         else:
             publish(build.warehouse, settings, quality.to_dict())
             summary.published = True
+            runrecord.update(settings.state_dir, run_id, published_at=runrecord.now_iso())
             stage.detail = str(settings.published_warehouse)
             summary.files["restricted warehouse"] = str(settings.restricted_warehouse)
     summary.files["warehouse"] = str(settings.published_warehouse)
@@ -355,9 +381,9 @@ def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None
             return
         state = render_task(settings, settings.published_warehouse, summary.sample, return_state=True)
         if state.is_failed():
+            # The night goes on to the status page and the alert, which names this stage; it ends
+            # Failed (pipeline.night_failure). The published warehouse stays published.
             stage.status, stage.detail = "failed", _state_message(state)
-            if settings.render == "always":
-                raise RuntimeError(stage.detail)
             return
         result = state.result()
         stage.detail = result.message
@@ -372,7 +398,8 @@ def _alert(settings, summary, progress, run_id, started, findings, data_docs) ->
     findings = list(findings) + pipeline.input_findings(summary) + _crash_findings(settings)
     with progress.stage(StageName.ALERT) as stage:
         state = alert_task(settings, run_id, started, findings, summary.rejected, pipeline.alert_issues(summary),
-                           data_docs, summary.sample, summary.feedback.get("alert_lines", []), return_state=True)
+                           data_docs, summary.sample, summary.feedback.get("alert_lines", []),
+                           pipeline.published_now(summary), return_state=True)
         if state.is_failed():
             summary.alert = {"status": _state_message(state)}
         else:
@@ -381,6 +408,8 @@ def _alert(settings, summary, progress, run_id, started, findings, data_docs) ->
         stage.detail = summary.alert["status"]
         if not summary.alert.get("attempted"):
             stage.status = "skipped"
+    runrecord.update(settings.state_dir, run_id, alert={k: summary.alert.get(k) for k in
+                                                         ("attempted", "sent", "queued", "error")})
 
 
 def _crash_findings(settings: Settings) -> list:

@@ -279,12 +279,14 @@ def compose_alert(
     notice: str | None = None,
     issues: Sequence[Issue] = (),
     feedback: Sequence[str] = (),
+    published: bool | None = None,
 ) -> EmailMessage | None:
     """Build this run's single alert, including anything still in the outbox; None if nothing to say.
 
     Reads `state` as left by earlier runs (does not change it): a key already in
     `state.first_seen` is "still failing since", otherwise it is new. From/To are set by deliver().
     `notice` (e.g. folkhalsa.SAMPLE_NOTICE) is printed at the top and bottom when given.
+    `published`: whether this run published a new warehouse (None: not said).
     """
     current = list({f.key: f for f in findings}.values())  # one line per check
     current_keys = {f.key for f in current}
@@ -321,7 +323,12 @@ def compose_alert(
         f"Tid: {_fmt_time(run_time)}",
         f"Sammanfattning: {counts}.",
     ]
-    if n_crit:
+    if published is True:
+        L.append("Publicering: denna körning publicerade ett nytt lager / this run published a new warehouse.")
+    elif published is False:
+        L.append("Publicering: inget nytt lager publicerades; det senast godkända gäller / "
+                 "nothing new was published; the last good warehouse stays.")
+    if n_crit and not published:
         L.append("Kritiska fel stoppar publiceringen: den senast godkända databasen och "
                  "rapporterna ligger kvar publicerade.")
     if state.outbox:
@@ -390,6 +397,7 @@ def send_run_alert(
     notice: str | None = None,
     issues: Sequence[Issue] = (),
     feedback: Sequence[str] = (),
+    published: bool | None = None,
 ) -> dict:
     """One alert e-mail per run; undelivered alerts are carried to the next run. Never raises on SMTP faults.
 
@@ -400,7 +408,7 @@ def send_run_alert(
     earlier_runs = len(state.outbox)
     rejected = [r if isinstance(r, RejectedReturn) else RejectedReturn.from_dict(r) for r in rejected]
     msg = compose_alert(run_id, run_time, findings, rejected, data_docs, state, notice=notice, issues=issues,
-                        feedback=feedback)
+                        feedback=feedback, published=published)
     summary = {"attempted": msg is not None, "sent": False, "recipients": 0,
                "subject": msg["Subject"] if msg else None, "error": None,
                "findings": len(findings), "rejected": len(rejected), "issues": len(issues),

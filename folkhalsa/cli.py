@@ -98,9 +98,12 @@ def accept_return_cmd(
     current at the next run."""
     from folkhalsa.sources.returns import accept_return
 
+    from folkhalsa.filemodes import private_umask
+
     settings = _output_settings(output)
     try:
-        m = accept_return(settings.landing_dir, ref)
+        with private_umask():   # landing/ is owner-only (folkhalsa.filemodes)
+            m = accept_return(settings.landing_dir, ref)
     except LookupError as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1)
@@ -188,12 +191,36 @@ def render_cmd(
     try:
         # sample=False: the report reads the label from the warehouse (marts.mart_data_version).
         result = render_reports(settings.reports_dir, settings.report_output_dir, settings.published_warehouse,
-                                years, formats, "always", sample=False)
+                                years, formats, "always", sample=False, quarto=settings.quarto)
     except (QuartoMissing, RenderError) as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1)
+    from folkhalsa.filemodes import make_public
+
+    make_public(settings.report_output_dir)  # the reports are for readers (folkhalsa.filemodes)
     for f in result.files:
         typer.echo(str(f))
+
+
+@app.command("check-last-night")
+def check_last_night_cmd(output: OutputDir = None) -> None:
+    """The dead man's switch, without Prefect: did a night publish within FOLKHALSA_CHECK_WINDOW_HOURS
+    (26 h), and was the last failed night's alert delivered? If not, e-mail the analysts (SMTP
+    directly; once per state). Exit 0 fresh, 1 not fresh, 2 not fresh and the e-mail not delivered."""
+    from folkhalsa.deadman import check_last_night
+
+    res = check_last_night(_output_settings(output))
+    for line in res.problems or ["Senaste natten är färsk / the last night is fresh."]:
+        typer.echo(line, err=bool(res.problems))
+    for line in res.lines:
+        typer.echo(line)
+    if res.sent:
+        typer.echo("Varning skickad / warning sent.")
+    elif res.already_warned:
+        typer.echo("Redan varnat för detta läge / already warned about this state.")
+    elif res.error:
+        typer.echo(f"Varningen kunde inte skickas / warning not sent: {res.error}", err=True)
+    raise typer.Exit(res.code)
 
 
 @app.command()
@@ -214,9 +241,12 @@ def accept_survey_cmd(
     from folkhalsa.sources.survey import empty_tables
     from folkhalsa.sources.survey_review import ReviewError, accept_export
 
+    from folkhalsa.filemodes import private_umask
+
     settings = _output_settings(output)
     try:
-        e = accept_export(settings.landing_dir, export, empty_tables())
+        with private_umask():   # landing/ is owner-only (folkhalsa.filemodes)
+            e = accept_export(settings.landing_dir, export, empty_tables())
     except ReviewError as err:
         typer.echo(str(err), err=True)
         raise typer.Exit(1)

@@ -43,19 +43,64 @@ def crashed_runs(deployment_id: str, since: datetime) -> list:
             sort=FlowRunSort.START_TIME_DESC, limit=MAX_RUNS, offset=0)
 
 
-def crash_finding(run) -> Finding:
+def known_facts(record: dict | None) -> tuple[str, str]:
+    """What the dead run's own record on disk (folkhalsa.runrecord) says: did it publish, was its
+    alert delivered, did Prefect's API answer at its end. (Swedish, English)."""
+    from folkhalsa.runrecord import describe_api
+
+    if record is None:
+        return ("Körningen lämnade ingen körningspost på disk (den dog innan den kom igång, eller före "
+                "denna version); den publicerade inget enligt disken.",
+                "The run left no run record on disk (it died before it started, or predates the record); "
+                "by the disk it published nothing.")
+    sv, en = [], []
+    if record.get("published_at"):
+        sv.append(f"Enligt körningsposten på disk PUBLICERADE körningen ett nytt lager {record['published_at']}.")
+        en.append(f"By its run record on disk the run PUBLISHED a new warehouse at {record['published_at']}.")
+    elif record.get("unchanged"):
+        sv.append("Enligt körningsposten fanns inget nytt att publicera; lagret var redan aktuellt.")
+        en.append("By its run record there was nothing new to publish; the warehouse was already current.")
+    else:
+        sv.append("Enligt körningsposten på disk publicerade körningen inget nytt lager.")
+        en.append("By its run record on disk the run published no new warehouse.")
+    alert = record.get("alert") or {}
+    if alert.get("sent"):
+        sv.append("Dess larm skickades.")
+        en.append("Its alert was delivered.")
+    elif alert.get("queued"):
+        sv.append("Dess larm kunde inte skickas och tas med här.")
+        en.append("Its alert could not be delivered and is included here.")
+    elif alert.get("attempted") is False:
+        sv.append("Den hade inget att larma om.")
+        en.append("It had nothing to alert about.")
+    else:
+        sv.append("Den skickade inget larm.")
+        en.append("It sent no alert.")
+    api_sv, api_en = describe_api(record.get("prefect_api"))
+    sv.append(f"{api_sv} i slutet av körningen.")
+    en.append(f"{api_en} at the end of the run.")
+    if record.get("status") in ("completed", "failed") and record.get("finished_at"):
+        sv.append(f"Körningen gjorde klart sitt arbete {record['finished_at']} ({record['status']}); "
+                  "det var Prefects slutliga tillstånd som inte kunde skrivas.")
+        en.append(f"The run finished its work at {record['finished_at']} ({record['status']}); what failed was "
+                  "writing its final state to Prefect.")
+    return " ".join(sv), " ".join(en)
+
+
+def crash_finding(run, record: dict | None = None) -> Finding:
     started = run.start_time.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if run.start_time else "?"
     message = (run.state.message if run.state else "") or ""
+    facts_sv, facts_en = known_facts(record)
     return Finding(
         key=finding_key("pipeline", "run_crashed", "nightly", str(run.id)),
         check="körningen kraschade / the run crashed", dataset="nightly", severity="warning",
         observed=f"körning {run.name} ({run.id}), start {started}: Crashed", expected="Completed",
         message=(f"Körningen {run.name} som startade {started} avbröts (värddator, worker eller process "
-                 f"dog) och markerades Crashed: {message} Den skickade inget larm. Publiceringen är atomisk: "
+                 f"dog, eller Prefect kunde inte nås) och markerades Crashed: {message} {facts_sv} Publiceringen är atomisk: "
                  "lagret är det senast godkända eller ett nytt helt lager, aldrig ett halvfärdigt. Den här "
                  "körningen har läst in allt som inte redan var inläst."),
-        message_en=(f"Run {run.name} started {started} died (host, worker or process) and was marked "
-                    f"Crashed: {message} It sent no alert. Publishing is atomic: the warehouse is the last good one "
+        message_en=(f"Run {run.name} started {started} died (host, worker or process), or lost Prefect, and was "
+                    f"marked Crashed: {message} {facts_en} Publishing is atomic: the warehouse is the last good one "
                     "or a complete new one, never half-built. This run landed whatever was not landed yet."))
 
 
@@ -95,4 +140,6 @@ def new_crash_findings(state_dir: Path, deployment_id: str | None, this_run_id: 
     if new:
         # Ids beyond the look-back window are never returned again: the file holds only the window.
         _save(path, {str(r.id) for r in runs})
-    return [crash_finding(r) for r in reversed(new)]
+    from folkhalsa.runrecord import find
+
+    return [crash_finding(r, find(state_dir, str(r.id))) for r in reversed(new)]

@@ -171,11 +171,18 @@ def archive_original(path: Path, archive_dir: Path, sha256: str) -> Path:
     """Keep the original bytes under their hash, so every landed row can be traced back."""
     dest = archive_dir / sha256[:2] / f"{sha256}__{path.name}"
     if not dest.exists():
+        from folkhalsa.filemodes import make_private
+
         dest.parent.mkdir(parents=True, exist_ok=True)
+        # copyfile, not copy2: copy2 copies the inbox file's mode (often 0644) onto the copy; the
+        # archive and the quarantine are owner-only (folkhalsa.filemodes).
         if path.is_dir():
-            shutil.copytree(path, dest)
+            shutil.copytree(path, dest, copy_function=shutil.copyfile)
         else:
-            shutil.copy2(path, dest)
+            shutil.copyfile(path, dest)
+            st = path.stat()
+            os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
+        make_private(dest)
     return dest
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any, Sequence
 
 from folkhalsa.privacy import redact_emails
@@ -29,7 +30,37 @@ class Delivery:
     error: str | None = None
 
 
+class PasswordFileError(RuntimeError):
+    pass
+
+
+def read_password_file(path: Path) -> str:
+    """The SMTP password from a file (e.g. a systemd credential): its first line, without the line
+    ending. The error names the file, never its content."""
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise PasswordFileError(f"lösenordsfilen / the password file {path} kunde inte läsas / could not "
+                                f"be read: {type(e).__name__}") from None
+    line = text.split("\n", 1)[0].rstrip("\r")
+    if not line:
+        raise PasswordFileError(f"lösenordsfilen / the password file {path} är tom / is empty")
+    return line
+
+
+def password_source(settings) -> str:
+    """Where the SMTP password comes from, for messages (never the password)."""
+    if getattr(settings, "smtp_password_file", None):
+        return f"FOLKHALSA_SMTP_PASSWORD_FILE={settings.smtp_password_file}"
+    if settings.smtp_password_block:
+        return f"Prefect Secret-blocket / block '{settings.smtp_password_block}'"
+    return "FOLKHALSA_SMTP_PASSWORD"
+
+
 def _password(settings) -> str:
+    """The file first (needs nothing but the disk), then the Prefect Secret block, then the variable."""
+    if getattr(settings, "smtp_password_file", None):
+        return read_password_file(settings.smtp_password_file)
     if settings.smtp_password_block:
         # Production: the password lives in a Prefect Secret block. Imported here only,
         # so this module (and its tests) do not need Prefect.
@@ -108,9 +139,8 @@ def deliver(msg: EmailMessage, settings, to: Sequence[str] | None = None) -> Del
     try:
         password = _password(settings) if settings.smtp_user else ""
     except Exception as e:  # missing block, no Prefect API, ...: report, do not raise
-        return _failed(f"Lösenordet kunde inte hämtas från Prefect Secret-blocket "
-                       f"'{settings.smtp_password_block}' / could not load the SMTP password: "
-                       f"{type(e).__name__}: {e}", settings, "")
+        return _failed(f"Lösenordet kunde inte hämtas från {password_source(settings)} "
+                       f"/ could not load the SMTP password: {type(e).__name__}: {e}", settings, "")
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port,
                           timeout=settings.smtp_timeout_s) as smtp:

@@ -111,10 +111,32 @@ def record_landing(summary: RunSummary, result: LandResult) -> str:
             f"{len(result.rejected)} avvisade{relanded}")
 
 
+def for_production(settings: Settings, production: bool) -> Settings:
+    """The settings of a production night (a deployment run). A render mode left unset becomes
+    `always`: a night that should have rendered and could not (Quarto missing) fails, and says so.
+    An explicit FOLKHALSA_RENDER (environment or .env) wins."""
+    if production and "render" not in settings.model_fields_set:
+        return settings.model_copy(update={"render": "always"})
+    return settings
+
+
+def published_now(summary: RunSummary) -> bool:
+    """This night published a new warehouse (not: found nothing new and kept the last one)."""
+    return any(s.name == StageName.PUBLISH and s.status == "ok" for s in summary.stages)
+
+
 def input_findings(summary: RunSummary) -> list[Finding]:
     """Failed stages as critical findings. Input issues go to the alert as Issues (see alert_issues)."""
     out = []
     for s in summary.stages:
+        if s.status == "failed" and s.name == StageName.RENDER:
+            out.append(Finding(key=finding_key("pipeline", "stage_failed", s.name), check="steget render misslyckades",
+                               dataset=s.name, severity="critical", observed=s.detail[:2000], expected="ok",
+                               message="Rapporterna renderades inte (steget render misslyckades); lagret "
+                               "publicerades ändå, rapporterna är de senast renderade",
+                               message_en="The reports were not rendered (the render stage failed); the "
+                               "warehouse was published, the reports are the last rendered ones"))
+            continue
         if stage_fails_night(s.name, s.status):
             out.append(Finding(key=finding_key("pipeline", "stage_failed", s.name), check=f"steget {s.name} misslyckades",
                                dataset=s.name, severity="critical", observed=s.detail[:2000], expected="ok",

@@ -1,4 +1,4 @@
-"""Render the annual-report sections with Quarto (an external tool found on PATH).
+"""Render the annual-report sections with Quarto (an external tool: FOLKHALSA_QUARTO, else PATH).
 
 One `quarto render --to <format>` per format: Quarto refuses a comma-separated format list inside a
 project ("ERROR: Unknown format html,docx,typst", quarto-dev/quarto-cli#5947). Each year renders in
@@ -48,8 +48,21 @@ class RenderResult:
     seconds: dict[str, float] = field(default_factory=dict)   # "2023 html" -> wall time of that Quarto call
 
 
-def quarto_path() -> str | None:
+def quarto_path(configured: str | os.PathLike | None = None) -> str | None:
+    """The Quarto executable: `configured` (Settings.quarto, FOLKHALSA_QUARTO) when given, else
+    `quarto` on PATH. A configured path that is not an executable file counts as missing: it never
+    falls back to PATH, so a wrong setting is seen, not hidden."""
+    if configured:
+        p = Path(configured).expanduser()
+        return str(p) if p.is_file() and os.access(p, os.X_OK) else None
     return shutil.which("quarto")
+
+
+def missing_message(configured: str | os.PathLike | None = None) -> str:
+    if configured:
+        return (f"Quarto saknas / Quarto not found: FOLKHALSA_QUARTO={configured} är ingen körbar fil / "
+                "is not an executable file. Installera från https://quarto.org/docs/get-started/.")
+    return INSTALL_HINT
 
 
 def parse_formats(text: str | list[str] | tuple[str, ...]) -> list[str]:
@@ -65,20 +78,20 @@ def parse_formats(text: str | list[str] | tuple[str, ...]) -> list[str]:
 
 def render_reports(reports_dir: Path, out_dir: Path, warehouse: Path, years: list[int],
                    formats: list[str] | tuple[str, ...] = FORMATS, mode: str = "auto",
-                   sample: bool = False) -> RenderResult:
+                   sample: bool = False, quarto: str | os.PathLike | None = None) -> RenderResult:
     """`quarto render` the report for each year and format into out_dir/<year>/.
 
     mode: auto (skip with a clear message when Quarto is missing), always (missing Quarto is an
-    error) or never. A failing format raises RenderError with Quarto's own message; that year's
+    error) or never. `quarto`: the configured executable (Settings.quarto), else PATH. A failing format raises RenderError with Quarto's own message; that year's
     last good reports stay in place.
     """
     if mode == "never":
         return RenderResult(False, "Rendering avstängd (--render never) / rendering disabled.")
-    quarto = quarto_path()
+    configured, quarto = quarto, quarto_path(quarto)
     if quarto is None:
         if mode == "always":
-            raise QuartoMissing(INSTALL_HINT)
-        return RenderResult(False, INSTALL_HINT)
+            raise QuartoMissing(missing_message(configured))
+        return RenderResult(False, missing_message(configured))
     formats = parse_formats(formats)
     result = RenderResult(True)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,12 @@ class Settings(BaseSettings):
     input_dir: Path = PROJECT_ROOT / "data" / "sample"
     output_dir: Path = PROJECT_ROOT / "data" / "output"
     years: list[int] = Field(default_factory=lambda: [2022, 2023])
-    render: str = "auto"  # auto | always | never
+    # auto | always | never. Left unset, a production run (a deployment: `folkhalsa serve` or a
+    # worker) renders `always`, so a missing Quarto fails the night (pipeline.for_production).
+    render: str = "auto"
+    # The Quarto executable (FOLKHALSA_QUARTO); empty: `quarto` on PATH. Services get no login PATH:
+    # their units set this (docs/production.md).
+    quarto: str = ""
     render_formats: list[str] = Field(default_factory=lambda: ["html", "docx", "typst"])
 
     # Deadline for county returns: day and month in the year after the reporting year.
@@ -62,8 +67,15 @@ class Settings(BaseSettings):
     smtp_timeout_s: float = 10.0
     alert_from: str = "folkhalsa@localhost"
     alert_to: list[str] = Field(default_factory=list)
-    # In production the SMTP password comes from this Prefect Secret block, if named.
+    # In production the SMTP password comes from a file (FOLKHALSA_SMTP_PASSWORD_FILE, e.g. a systemd
+    # credential: its first line), else from this Prefect Secret block if named, else smtp_password.
+    # The file needs no Prefect, so an alert still goes out when Prefect's database is down.
+    smtp_password_file: Path | None = None
     smtp_password_block: str = ""
+    # The dead man's switch (`folkhalsa check-last-night`): a night must have published (or found
+    # nothing new) within this many hours, else the analysts are e-mailed.
+    check_window_hours: float = 26.0
+
     # Feedback e-mail to the county contact named in each rejected or warned return (opt-in).
     feedback_email: bool = False
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from folkhalsa.filemodes import PRIVATE_FILE, PUBLIC_DIR, PUBLIC_FILE, private_dir
 from folkhalsa.settings import Settings, dbt_vars
 
 
@@ -76,11 +77,18 @@ def run_dbt(settings: Settings, warehouse: Path, command: str = "build", *extra:
         return dbtRunner().invoke(dbt_args(settings, command, *extra, dataset=dataset, target_path=target_path))
 
 
+def candidate_path(settings: Settings) -> Path:
+    """Where the build goes: beside the restricted warehouse (owner-only folder), never in warehouse/,
+    since the build holds the respondent-level `restricted` schema until publish splits it off."""
+    return settings.restricted_warehouse.parent / ".candidate.duckdb"
+
+
 def build_candidate(settings: Settings, dataset: dict | None = None, candidate: Path | None = None) -> BuildResult:
-    """`dbt build` into a new candidate file next to the published warehouse."""
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    """`dbt build` into a new candidate file in the restricted folder (0700; the file is born 0600)."""
     # A stable name keeps dbt's partial parse valid between runs; the run lock rules out two builds.
-    candidate = candidate or settings.warehouse_dir / ".candidate.duckdb"
+    candidate = candidate or candidate_path(settings)
+    if candidate.parent == settings.restricted_warehouse.parent:
+        private_dir(candidate.parent)
     candidate.unlink(missing_ok=True)
     res = run_dbt(settings, candidate, dataset=dataset)
     result = BuildResult(candidate)
@@ -111,9 +119,10 @@ CHECKS_FILE = "published_checks.json"
 PUBLISHED_SCHEMAS = ("marts", "reference")
 
 
-def published_copy(candidate: Path) -> Path:
-    """A new DuckDB file next to `candidate` holding only the published schemas' tables."""
-    public = candidate.with_name(candidate.stem + ".public.duckdb")
+def published_copy(candidate: Path, dest_dir: Path | None = None) -> Path:
+    """A new DuckDB file in `dest_dir` (default: beside `candidate`) holding only the published
+    schemas' tables; readable by others (0644), as the published warehouse is."""
+    public = (dest_dir or candidate.parent) / (candidate.stem + ".public.duckdb")
     discard(public)
     with duckdb.connect(str(public)) as con:
         con.execute("attach ? as build (read_only)", [str(candidate)])
@@ -127,15 +136,16 @@ def published_copy(candidate: Path) -> Path:
         for schema, table in tables:
             con.execute(f'create table "{schema}"."{table}" as select * from build."{schema}"."{table}"')
         con.execute("detach build")
+    discard(Path(str(public) + ".wal"))
+    os.chmod(public, PUBLIC_FILE)
     return public
 
 
 def keep_restricted(candidate: Path, settings: Settings) -> Path:
     """Move the whole build to the restricted warehouse, owner-only (0700 folder, 0600 file)."""
     target = settings.restricted_warehouse
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(target.parent, 0o700)
-    os.chmod(candidate, 0o600)
+    private_dir(target.parent)
+    os.chmod(candidate, PRIVATE_FILE)
     os.replace(candidate, target)
     discard(candidate)  # a leftover .wal
     return target
@@ -146,14 +156,19 @@ def publish(candidate: Path, settings: Settings, checks: dict | None = None) -> 
     warehouses, and keep the whole candidate as the restricted warehouse. `checks`, the results that
     let it through, go beside it for the reports' data-quality appendix."""
     published = settings.published_warehouse
-    public = published_copy(candidate)
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.warehouse_dir, PUBLIC_DIR)
+    # Written in warehouse/, so the swap below is a rename within one directory.
+    public = published_copy(candidate, settings.warehouse_dir)
     if checks is not None:
         tmp = settings.warehouse_dir / f".{CHECKS_FILE}"
         tmp.write_text(json.dumps(checks, ensure_ascii=False, indent=2, default=str), "utf-8")
+        os.chmod(tmp, PUBLIC_FILE)
         os.replace(tmp, settings.warehouse_dir / CHECKS_FILE)
     if published.exists():
         history = settings.warehouse_dir / "history"
         history.mkdir(exist_ok=True)
+        os.chmod(history, PUBLIC_DIR)
         stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
         # A hard link keeps the old version without ever leaving `published` missing.
         os.link(published, history / f"folkhalsa-{stamp}.duckdb")
@@ -172,8 +187,10 @@ def discard(candidate: Path) -> None:
 
 
 def clean_stale_candidates(settings: Settings) -> list[Path]:
-    """Candidates left by a killed run are never published; remove them."""
-    stale = list(settings.warehouse_dir.glob(".candidate*.duckdb*")) if settings.warehouse_dir.exists() else []
+    """Candidates left by a killed run are never published; remove them (also from warehouse/,
+    where builds went before they moved beside the restricted warehouse)."""
+    stale = [p for d in (settings.warehouse_dir, candidate_path(settings).parent) if d.exists()
+             for p in d.glob(".candidate*.duckdb*")]
     for p in stale:
         p.unlink(missing_ok=True)
     return stale

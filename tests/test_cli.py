@@ -34,7 +34,7 @@ def test_help_lists_the_five_commands():
         assert cmd in out
 
 
-@pytest.mark.parametrize("cmd", ["run", "check-return", "sample-data", "render", "serve", "template"])
+@pytest.mark.parametrize("cmd", ["run", "check-return", "sample-data", "render", "serve", "template", "check-last-night"])
 def test_every_command_has_help(cmd):
     res = run(cmd, "--help")
     assert res.returncode == 0 and "Usage" in res.stdout

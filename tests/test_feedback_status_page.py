@@ -111,9 +111,12 @@ def test_status_page_in_headless_chromium(night, tmp_path):
         counties = re.findall(r'<th scope="row">([^<]+)</th>', table)
         assert len(counties) == 21, (year, counties)
     assert "Avvisad" in dom and "Saknas" in dom and "Godkänd med varningar" in dom
-    # The rejected version's feedback link resolves to the file.
-    link = re.search(r'href="([^"]*lansrapport_24_2022_v2\.återkoppling\.xlsx)"', dom).group(1)
-    assert (page.parent / link).resolve().exists()
+    # The page is readable by others, the workbook (county contacts) is not: the page links to no
+    # private file; it names the rejected version's workbook and the folder where analysts find it.
+    assert "href=" not in dom and ".xlsx\"" not in dom
+    folder = re.search(r'lansrapport_24_2022_v2\.återkoppling\.xlsx</span><br><span class="where">i utdatamappen, '
+                       r'<code>([^<]+)/</code>', dom).group(1)
+    assert (settings.output_dir / folder / "lansrapport_24_2022_v2.återkoppling.xlsx").exists()
     # Kept where a person can look at it after the run (data/output is git-ignored).
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, ARTIFACTS / "status.png")

@@ -14,13 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lower number = lower layer. A module may import its own layer or lower ones, never a higher one.
 LAYERS: list[tuple[int, tuple[str, ...]]] = [
     (0, ("folkhalsa", "folkhalsa.settings", "folkhalsa.issues", "folkhalsa.reference", "folkhalsa.io",
-         "folkhalsa.isolation")),
+         "folkhalsa.isolation", "folkhalsa.filemodes")),
     (1, ("folkhalsa.schemas", "folkhalsa.landing", "folkhalsa.privacy")),
     (2, ("folkhalsa.sources", "folkhalsa.quality", "folkhalsa.warehouse", "folkhalsa.render",
          "folkhalsa.template", "folkhalsa.runstate", "folkhalsa.summary", "folkhalsa.crashes",
-         "folkhalsa.smtp_secret", "folkhalsa.disclosure", "folkhalsa.stages", "folkhalsa.mailer")),
+         "folkhalsa.smtp_secret", "folkhalsa.disclosure", "folkhalsa.stages", "folkhalsa.mailer",
+         "folkhalsa.runrecord")),
     (3, ("folkhalsa.alerts", "folkhalsa.sample", "folkhalsa.pipeline", "folkhalsa.dbt_docs", "folkhalsa.feedback",
-         "folkhalsa.rules_doc")),
+         "folkhalsa.rules_doc", "folkhalsa.deadman")),
     (4, ("flows", "reports")),
     (5, ("folkhalsa.cli", "folkhalsa.__main__")),
 ]

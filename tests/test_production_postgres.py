@@ -131,8 +131,9 @@ class Stack:
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
-def _write_env_file(stack: Stack, years: str) -> None:
-    """The runbook's example `.env`, in the deployment's working directory."""
+def _write_env_file(stack: Stack, years: str, password_file: Path | None = None) -> None:
+    """The runbook's example `.env`, in the deployment's working directory. With `password_file`,
+    the SMTP password comes from that file (a systemd credential), not the Secret block."""
     stack.workdir.mkdir(parents=True, exist_ok=True)
     (stack.workdir / ".env").write_text("\n".join([
         f"FOLKHALSA_INPUT_DIR={stack.input}",
@@ -143,6 +144,7 @@ def _write_env_file(stack: Stack, years: str) -> None:
         f"FOLKHALSA_SMTP_PORT={stack.smtp_port}",
         f"FOLKHALSA_SMTP_USER={SMTP_USER}",
         "FOLKHALSA_SMTP_PASSWORD_BLOCK=folkhalsa-smtp-password",
+        *([f"FOLKHALSA_SMTP_PASSWORD_FILE={password_file}"] if password_file else []),
         'FOLKHALSA_ALERT_TO=["folkhalsa-drift@example.se"]',
     ]) + "\n", "utf-8")
 
@@ -304,3 +306,73 @@ def test_after_a_host_crash_the_dead_run_is_crashed_and_the_next_night_runs(stac
     assert "Crashed" in reporting[-1]
     print(f"\nzombie marked Crashed {(crashed_at - triggered).total_seconds():.0f} s after the restart's trigger; "
           f"next night completed {took:.0f} s after it was triggered; states {names}")
+
+
+def test_a_postgresql_outage_at_the_end_of_a_night_is_reported_and_says_it_published(stack, smtp):
+    """Issue 28: PostgreSQL stops right after [publish] for 60 s. With the SMTP password in a file,
+    the night's own alert is delivered during the outage and says the night published; Prefect may
+    then record the run as Crashed, and the next run's report of it says, from the run record on
+    disk, that it published and that Prefect's API did not answer."""
+    from folkhalsa import runrecord
+
+    pw = stack.tmp / "smtp-password"
+    pw.write_text(SMTP_PASSWORD + "\n")
+    pw.chmod(0o600)
+    _write_env_file(stack, "[2022,2023]", password_file=pw)
+    # New input, so the night builds and publishes; an unreadable return, so it has something to say.
+    write_sample_data(stack.input, years=(2023,), seed=2028)
+    (stack.input / "returns" / "2023" / "lansrapport_25_2023.xlsx").write_bytes(b"not a workbook")
+    before = len(smtp.messages)
+    run_id, _ = stack.trigger()
+    state = stack.output / "state"
+
+    def checking_or_published():
+        # As the operator did: PostgreSQL goes down at the end of the night, here while the GX
+        # checkpoint runs (just before [publish]), or at the latest once the publish is recorded.
+        run = stack.api.flow_run(run_id)
+        if run["state"]["type"] in FINAL:
+            raise StackError(f"the run finished before publishing was seen: {run['state']}")
+        if any(t["name"].startswith("gx-checkpoint") and t["state"]["type"] == "RUNNING"
+               for t in stack.api.task_runs(run_id)):
+            return "gx checkpoint running"
+        rec = runrecord.find(state, run_id)
+        return "published" if rec and rec.get("published_at") else None
+
+    when = wait_for(checking_or_published, "the night's checks or publish", timeout=600, every=0.2,
+                    logs=(stack.worker.log,))
+    stack.pg.stop(immediate=True)
+    down = time.monotonic()
+    sent_before_the_stop = len(smtp.messages) - before
+    try:
+        rec = wait_for(lambda: runrecord.find(state, run_id), "the run record", timeout=60, every=0.5)
+        mail = wait_for(lambda: [m for m in smtp.messages[before:] if m.message["X-Folkhalsa-Run"] == rec["run_id"]],
+                        "the night's alert during the outage", timeout=300, every=1, logs=(stack.worker.log,))
+        during = time.monotonic() - down
+        rec = wait_for(lambda: (lambda r: r if r.get("finished_at") else None)(runrecord.find(state, run_id)),
+                       "the run record's end", timeout=120, every=1, logs=(stack.worker.log,))
+    finally:
+        time.sleep(max(0.0, 60 - (time.monotonic() - down)))
+        stack.pg.start()
+    body = mail[0].message.get_body(("plain",)).get_content()
+    assert sent_before_the_stop == 0, "the alert went out before PostgreSQL stopped: the test proves nothing"
+    assert "this run published a new warehouse" in body
+    assert rec["alert"]["sent"] and rec["prefect_api"]["reachable"] is False, rec
+    final = stack.wait_final(run_id, timeout=ZOMBIE_AFTER_S + 300)
+    print(f"\nPostgreSQL stopped when: {when}; alert delivered {during:.0f} s into the outage; "
+          f"Prefect's final state of the run: "
+          f"{final['state']['type']} ({final['state'].get('message')}); run record: {rec['status']}, "
+          f"prefect_api {rec['prefect_api']}")
+    if final["state"]["type"] == "CRASHED":
+        # The next run reports it, with what the disk knows: it published, Prefect did not answer.
+        next_id, _ = stack.trigger()
+        assert stack.wait_final(next_id)["state"]["type"] == "COMPLETED", tail(stack.worker.log)
+        bodies = [m.message.get_body(("plain",)).get_content() for m in smtp.messages]
+        reporting = [b for b in bodies if run_id in b]
+        assert reporting, f"no e-mail names the crashed run {run_id}"
+        assert "PUBLISHED a new warehouse" in reporting[-1] and "did not answer" in reporting[-1]
+    # The dead man's switch, without Prefect: the night published, so it is fresh and sends nothing.
+    n = len(smtp.messages)
+    check = subprocess.run([str(BIN / "folkhalsa"), "check-last-night", "--output", str(stack.output)],
+                           env=_base_env(), cwd=stack.workdir, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert len(smtp.messages) == n

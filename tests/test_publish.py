@@ -41,9 +41,40 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("FOLKHALSA_")} | {"FOLKHALSA_SMTP_HOST": ""}
 
 
-def run_cli(inp: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, "--input", str(inp), "--output", str(out)], env=_env(), cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=DEADLINE_S)
+def run_cli(inp: Path, out: Path, cli: list[str] = CLI, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*cli, "--input", str(inp), "--output", str(out)], env={**_env(), **(env or {})},
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=DEADLINE_S)
+
+
+# A stand-in for Quarto, for the mode walk only (rendering itself is tested in test_reports.py): it
+# writes the report where Quarto would, with whatever mode the process umask gives.
+FAKE_QUARTO = """#!/bin/sh
+mkdir -p _output && printf '<html><body>Exempeldata</body></html>' > _output/arsrapport.html
+"""
+
+
+def fake_quarto(folder: Path) -> Path:
+    path = folder / "quarto"
+    path.write_text(FAKE_QUARTO)
+    path.chmod(0o755)
+    return path
+
+
+def modes_problems(out: Path) -> list[str]:
+    """Every path under the output that others can read but may not, or that should be
+    owner-only and is not (issue 28)."""
+    from folkhalsa.filemodes import allowed_public, readable_by_others
+
+    settings = Settings(_env_file=None, output_dir=out)
+    problems = [f"readable by others: {p} {oct(p.stat().st_mode & 0o777)}"
+                for p in readable_by_others(out) if not allowed_public(p, settings)]
+    for p in out.rglob("*"):
+        if p.is_symlink() or allowed_public(p, settings):
+            continue
+        want = 0o700 if p.is_dir() else 0o600
+        if p.stat().st_mode & 0o777 != want:
+            problems.append(f"not owner-only: {p} {oct(p.stat().st_mode & 0o777)}")
+    return problems
 
 
 def summary(out: Path) -> dict:
@@ -55,7 +86,8 @@ def stages(out: Path) -> dict[str, dict]:
 
 
 def candidates(out: Path) -> list[Path]:
-    return sorted((out / "warehouse").glob(".candidate*"))
+    """The build in progress: beside the restricted warehouse, never in warehouse/ (issue 28)."""
+    return sorted([*(out / "restricted").glob(".candidate*"), *(out / "warehouse").glob(".candidate*")])
 
 
 def history(out: Path) -> list[Path]:
@@ -83,12 +115,14 @@ def published(tmp_path_factory):
     write_sample_data(pool, years=(2022,))
     inp, out = tmp / "in", tmp / "out"
     shutil.copytree(pool, inp, ignore=shutil.ignore_patterns(RESUBMISSION))
-    res = run_cli(inp, out)
+    # This night also renders (html, with a stand-in Quarto), so the mode walk sees reports.
+    cli = [c for c in CLI if c not in ("--render", "never")] + ["--render", "always"]
+    res = run_cli(inp, out, cli, {"FOLKHALSA_QUARTO": str(fake_quarto(tmp)), "FOLKHALSA_RENDER_FORMATS": '["html"]'})
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     warehouse = out / "warehouse" / "folkhalsa.duckdb"
     assert summary(out)["published"] and warehouse.exists(), res.stdout[-3000:]
     return {"pool": pool, "inp": inp, "out": out, "warehouse": warehouse, "sha": sha256(warehouse),
-            "returns": len(discover_returns(inp / "returns"))}
+            "returns": len(discover_returns(inp / "returns")), "modes": modes_problems(out)}
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +148,9 @@ def killed(published):
         except ProcessLookupError:
             pass
         proc.wait(timeout=30)
-    return {"returncode": proc.returncode, "left": candidates(p["out"])}
+    left = candidates(p["out"])
+    return {"returncode": proc.returncode, "left": left, "modes": modes_problems(p["out"]),
+            "left_modes": {c.name: c.stat().st_mode & 0o777 for c in left}}
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +182,30 @@ def test_killed_run_leaves_the_published_warehouse_byte_identical(published, kil
     with duckdb.connect(str(published["warehouse"]), read_only=True) as con:
         n = con.execute("select count(*) from marts.fct_submission_version").fetchone()[0]
     assert n == published["returns"]
+
+
+@pytest.mark.slow
+def test_modes_after_a_night(published):
+    """Issue 28: after a night (landed survey answers, archive, quarantine, feedback, restricted
+    warehouse, state, logs), only the published warehouse, the reports and the status page are
+    readable by others; everything else is 0600/0700, the root 0711."""
+    out = published["out"]
+    assert published["modes"] == []
+    assert (out.stat().st_mode & 0o777) == 0o711
+    for public in ("warehouse/folkhalsa.duckdb", "status/index.html", "reports/2022/arsrapport.html"):
+        assert (out / public).stat().st_mode & 0o777 == 0o644, public
+    answers = list((out / "landing" / "skr_survey").rglob("*.parquet"))
+    assert answers and all(a.stat().st_mode & 0o777 == 0o600 for a in answers)
+    assert (out / "restricted" / "folkhalsa_restricted.duckdb").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.slow
+def test_modes_after_a_killed_build(published, killed):
+    """Issue 28: a build SIGKILLed mid-dbt leaves its candidate owner-only, outside warehouse/, and
+    nothing under the output readable by others but the public parts."""
+    assert killed["left"] and all(c.parent.name == "restricted" for c in killed["left"]), killed["left"]
+    assert set(killed["left_modes"].values()) == {0o600}, killed["left_modes"]
+    assert killed["modes"] == []
 
 
 @pytest.mark.slow

@@ -1,7 +1,10 @@
 """The per-county status page: data/output/status/index.html, one static page, no script.
 
 It shows marts.mart_submission_status from the published warehouse: per county and year the
-version received last, when, its status, its issue counts and a link to its feedback workbook.
+version received last, when, its status, its issue counts, and the name of its feedback workbook
+with the folder where the analysts find it. No link: the page is readable by others (it is one of
+the public parts of the output, folkhalsa.filemodes), while the workbook holds the county's contact
+details and stays owner-only.
 Accessible: lang="sv", a table with a caption and th scope, status in words (never colour only),
 text colours with at least 4.5:1 contrast on their background. No personal data: the mart has none.
 """
@@ -37,6 +40,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.date { white-space: nowrap; }
 a { color: #0b4fa3; }
 a:focus { outline: 3px solid #1a1a1a; outline-offset: 2px; }
+.where { color: #333333; font-size: .85rem; }
 .status { display: inline-block; font-weight: 700; padding: .1rem .4rem; border-radius: .2rem; }
 """
 
@@ -53,8 +57,8 @@ def load_rows(warehouse: Path) -> list[dict]:
         con.close()
 
 
-def feedback_link(row: dict, settings, page_dir: Path) -> str | None:
-    """Relative link from the page to the row's feedback workbook, if that file exists."""
+def feedback_location(row: dict, settings) -> str | None:
+    """The row's feedback workbook, relative to the output folder, if that file exists."""
     name = row.get("feedback_file")
     if not name or not row.get("batch_id"):
         return None
@@ -64,14 +68,14 @@ def feedback_link(row: dict, settings, page_dir: Path) -> str | None:
     path = feedback_path(settings, status, row["source_file"], row["batch_id"], row["county_code"])
     if not path.exists():
         return None
-    return Path(os.path.relpath(path, page_dir)).as_posix()
+    return Path(os.path.relpath(path, settings.output_dir)).as_posix()
 
 
 def _cell(v) -> str:
     return "–" if v is None else html.escape(str(v))
 
 
-def _row_html(r: dict, link: str | None) -> str:
+def _row_html(r: dict, location: str | None) -> str:
     fg, bg = STATUS_COLOURS.get(r["status"], ("#1a1a1a", "#ffffff"))
     status = f'<span class="status" style="color:{fg};background:{bg}">{STATUS_SV.get(r["status"], r["status"])}</span>'
     received = r["received_at"].date().isoformat() if r.get("received_at") else None
@@ -80,9 +84,12 @@ def _row_html(r: dict, link: str | None) -> str:
         version += f' (gällande: {r["current_version_number"]})'
     elif version and r["status"] in ("rejected", "pending_review") and not r.get("current_version_number"):
         version += " (ingen gällande)"
-    label = html.escape(f'Återkoppling för {r["county_name"]} {r["year"]} (xlsx)', quote=True)
-    fb = (f'<a href="{html.escape(link, quote=True)}" aria-label="{label}">Återkoppling (xlsx)</a>'
-          if link else "–")
+    if location:
+        folder, _, name = location.rpartition("/")
+        fb = (f'<span class="file">{html.escape(name)}</span><br><span class="where">i utdatamappen, '
+              f'<code>{html.escape(folder)}/</code> (analytikerna)</span>')
+    else:
+        fb = "–"
     cells = [
         f'<th scope="row">{_cell(r["county_name"])} ({_cell(r["county_code"])})</th>',
         f"<td>{status}</td>", f'<td class="date">{_cell(received)}</td>',
@@ -95,7 +102,7 @@ def _row_html(r: dict, link: str | None) -> str:
     return "<tr>" + "".join(cells) + "</tr>"
 
 
-def render(rows: list[dict], links: dict[tuple[str, int], str | None], *, generated: datetime,
+def render(rows: list[dict], locations: dict[tuple[str, int], str | None], *, generated: datetime,
            notice: str | None = None) -> str:
     years = sorted({r["year"] for r in rows})
     parts = ["<!DOCTYPE html>", '<html lang="sv">', "<head>", '<meta charset="utf-8">',
@@ -104,7 +111,8 @@ def render(rows: list[dict], links: dict[tuple[str, int], str | None], *, genera
              "<main>", "<h1>Länsrapporter – status per län</h1>",
              f'<p class="meta">Uppdaterad {generated.strftime("%Y-%m-%d %H:%M")} UTC. Varje rad visar den '
              "senast mottagna versionen av länets rapport. Återkopplingen är länets egen arbetsbok med "
-             "problemen markerade.</p>"]
+             "problemen markerade; den innehåller länets kontaktuppgifter och länkas därför inte här. "
+             "Analytikerna hittar den i utdatamappen under den angivna mappen och skickar den till länet.</p>"]
     if notice:
         parts.append(f'<p class="meta"><strong>{html.escape(notice)}</strong></p>')
     for year in years:
@@ -116,7 +124,7 @@ def render(rows: list[dict], links: dict[tuple[str, int], str | None], *, genera
                   "<thead><tr>" + "".join(f'<th scope="col">{h}</th>' for h in (
                       "Län", "Status", "Mottagen", "Inlämnings&shy;datum", "Version", "Fel", "Varningar",
                       "Normali&shy;seringar", "Återkoppling")) + "</tr></thead>", "<tbody>"]
-        parts += [_row_html(r, links.get((r["county_code"], year))) for r in yr]
+        parts += [_row_html(r, locations.get((r["county_code"], year))) for r in yr]
         parts += ["</tbody>", "</table>"]
     parts += ["</main>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
@@ -127,10 +135,14 @@ def write_status_page(settings, warehouse: Path | None = None, *, notice: str | 
     warehouse = warehouse or settings.published_warehouse
     page_dir = settings.status_dir
     rows = load_rows(warehouse)
-    links = {(r["county_code"], r["year"]): feedback_link(r, settings, page_dir) for r in rows}
+    locations = {(r["county_code"], r["year"]): feedback_location(r, settings) for r in rows}
     page_dir.mkdir(parents=True, exist_ok=True)
     out = page_dir / "index.html"
     tmp = out.with_name(".index.html.tmp")
-    tmp.write_text(render(rows, links, generated=datetime.now(timezone.utc), notice=notice), "utf-8")
+    tmp.write_text(render(rows, locations, generated=datetime.now(timezone.utc), notice=notice), "utf-8")
+    from folkhalsa.filemodes import PUBLIC_DIR, PUBLIC_FILE
+
+    os.chmod(tmp, PUBLIC_FILE)   # the page is for readers (folkhalsa.filemodes); it links to nothing private
+    os.chmod(page_dir, PUBLIC_DIR)
     tmp.replace(out)
     return out
