@@ -310,6 +310,7 @@ def _status_page(settings: Settings, summary: RunSummary, progress: Progress) ->
 def _build_and_check(settings, summary, progress, run_id, dataset):
     """dbt build into a candidate, check it, and publish it unless a check is critical.
     Returns the quality result, or None when the build or the checks could not run."""
+    from folkhalsa.disclosure import audit_detail, findings_before_publish
     from folkhalsa.warehouse import clean_stale_candidates, discard, publish
 
     clean_stale_candidates(settings)
@@ -330,6 +331,12 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
             summary.checks = quality.to_dict()
             summary.files["data docs"] = str(quality.data_docs)
             stage.detail = f"{quality.passed} godkända, {quality.failed} underkända"
+    if quality is not None:  # the disclosure audit of what would be published: a failure is critical
+        with progress.stage("disclosure audit") as stage:
+            audit, found = findings_before_publish(build.warehouse, settings)
+            quality.findings.extend(found)
+            summary.checks = quality.to_dict()
+            stage.status, stage.detail = ("failed" if found else stage.status), audit_detail(audit, found)
     with progress.stage("publish") as stage:
         if quality is None or quality.critical_failed:
             discard(build.warehouse)

@@ -58,6 +58,8 @@ def dbt_args(settings: Settings, command: str, *extra: str, dataset: dict | None
     dataset = dataset or {}
     vars_ = {"report_years": settings.years, "return_deadline_month": settings.return_deadline_month,
              "return_deadline_day": settings.return_deadline_day,
+             "survey_min_respondents": settings.survey_min_respondents,
+             "survey_min_interval_width": settings.survey_min_interval_width,
              "data_label": dataset.get("label", ""), "is_sample": dataset.get("synthetic", False),
              "data_version": dataset.get("data_version", "")}
     return [*command.split(), "--project-dir", str(settings.dbt_dir), "--profiles-dir", str(settings.dbt_dir),

@@ -1,7 +1,7 @@
 {#- Smallest group of respondents whose answers may be shown. -#}
-{%- set min_respondents = var('survey_min_respondents', 5) -%}
+{%- set min_respondents = var('survey_min_respondents') -%}
 {#- Narrowest interval, in respondents, that the published cells may leave for a suppressed one. -#}
-{%- set min_width = var('survey_min_interval_width', 2) -%}
+{%- set min_width = var('survey_min_interval_width') -%}
 -- Answer distribution per survey year × county (and the whole country, '00') × respondent type ×
 -- question × answer option, for single and multiple choice questions. Every option of the
 -- codebook has a row, zeros included.
