@@ -344,30 +344,38 @@ def _audit_system(year: int, rtype: str, blocks: list[pd.DataFrame], responded: 
                 for b in blocks for r in b[(b.county_code == "00") & b.n_answer.notna()].itertuples()}
     size_max: dict[tuple, float] = {}
     lp.probe(min(8, len(cells)))
+    def national_cap(q, g, a) -> float:
+        if g != "00" and (q, a) in national:
+            x, n = national[(q, a)]
+            return min(x, n - x)
+        return math.inf
+
     for (q, g, a) in cells:
         i = lp.names[("x", q, g, a)]
         seen = lp.witnessed(i)
-        if seen is not None and seen[1] - seen[0] >= w:
-            # Already proven at least w wide by solutions found for other cells (w is the most the
-            # rule asks); the reported bounds are then those witnesses, inside the true range.
+        # The most the rule can ask of this cell, before any solving: w, the group's largest size
+        # by its bounds, and what the national row leaves.
+        n_cap = sizes.get((q, g), lp.bounds[lp.names[("N", q, g)]][1] if ("N", q, g) in lp.names else None)
+        most = min(w, math.inf if n_cap is None else n_cap, national_cap(q, g, a))
+        if seen is not None and seen[1] - seen[0] >= most:
+            # Already proven wide enough by solutions found for other cells; the reported bounds
+            # are then those witnesses, inside the true range.
             lower, upper, exact = seen[0], seen[1], False
         else:
             lower, upper = solve(("x", q, g, a))
             exact = True
-        if (q, g) not in size_max:
+        if (q, g) not in size_max and exact:
             if (q, g) in sizes:
                 size_max[(q, g)] = sizes[(q, g)]
             else:
                 n_seen = lp.witnessed(lp.names[("N", q, g)])
                 size_max[(q, g)] = (n_seen[1] if n_seen is not None and n_seen[1] >= w
                                     else solve(("N", q, g))[1])
-        n_max = truth.get((year, rtype, q, g), size_max[(q, g)])
+        n_max = truth.get((year, rtype, q, g), size_max.get((q, g), n_cap if n_cap is not None else w))
         required = rule_required = min(w, n_max)
-        if g != "00" and (q, a) in national:
-            # What the shown national row itself says (e.g. nobody in the country chose a) is
-            # published on purpose; a county cell need not be more uncertain than that.
-            x, n = national[(q, a)]
-            required = min(required, x, n - x)
+        # What the shown national row itself says (e.g. nobody in the country chose a) is
+        # published on purpose; a county cell need not be more uncertain than that.
+        required = min(required, national_cap(q, g, a))
         found.append({"kind": "answer", "survey_year": year, "respondent_type": rtype, "question_code": q,
                       "county_code": g, "answer_code": int(a), "lower": lower, "upper": upper,
                       "width": upper - lower, "required": int(required), "exposed": upper - lower < required,
