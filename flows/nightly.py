@@ -238,7 +238,7 @@ def _finish(settings: Settings, summary: RunSummary, progress: Progress, t0: flo
 def _reuse_last_build(settings, summary, progress, last) -> tuple[list, Path | None]:
     from folkhalsa.quality import Finding
 
-    for name in ("dbt build", "gx checkpoint", "publish", "render"):
+    for name in ("dbt build", "gx checkpoint", "disclosure audit", "publish", "render"):
         with progress.stage(name) as stage:
             stage.status, stage.detail = "skipped", "inga nya indata / no new input"
     summary.checks = last.get("checks", {})

@@ -192,23 +192,15 @@ def _one_secondary_block(summary: pd.DataFrame) -> tuple:
     return int(year), rtype, question, county.county_code.iloc[0]
 
 
-@pytest.mark.slow
-def test_audit_disclosure_names_the_cell_when_a_complementary_suppression_is_removed(published, pipeline_run,
-                                                                                      tmp_path):
-    """A copy of the published warehouse where one secondary group is shown again (its true counts,
-    from the restricted answers): the primary group beside it can be recomputed from the national
-    row, and the command exits 1 naming it."""
-    settings, _ = pipeline_run
-    summary, _, answers, *_ = published
+def _weaken(copy, summary: pd.DataFrame, answers: pd.DataFrame) -> tuple:
+    """Show one secondary group again in `copy` (its true counts, from the restricted answers).
+    Returns (year, respondent type, question, the primary county it protected)."""
     year, rtype, question, county = _one_secondary_block(summary)
     primary = summary[(summary.survey_year == year) & (summary.respondent_type == rtype)
                       & (summary.question_code == question) & (summary.suppression_reason == "primary")]
-    primary_county = primary.county_code.iloc[0]
     mine = answers[(answers.survey_year == year) & (answers.respondent_type == rtype)
                    & (answers.question_code == question) & (answers.county_code == county)]
     n = mine.respondent_code.nunique()
-    copy = tmp_path / "weakened.duckdb"
-    shutil.copy2(settings.published_warehouse, copy)
     with duckdb.connect(str(copy)) as con:
         where = "survey_year = ? and respondent_type = ? and question_code = ? and county_code = ?"
         for a, k in mine.groupby("answer_code").respondent_code.nunique().items():
@@ -217,12 +209,45 @@ def test_audit_disclosure_names_the_cell_when_a_complementary_suppression_is_rem
         con.execute(f"""update marts.mart_survey_summary set n_respondents = ?, n_answer = coalesce(n_answer, 0),
                         share = round(coalesce(n_answer, 0) / ?, 4), is_suppressed = false,
                         suppression_reason = null where {where}""", [n, n, year, rtype, question, county])
+    return year, rtype, question, primary.county_code.iloc[0]
+
+
+@pytest.mark.slow
+def test_audit_disclosure_names_the_cell_when_a_complementary_suppression_is_removed(published, pipeline_run,
+                                                                                      tmp_path):
+    """A copy of the published warehouse where one secondary group is shown again: the primary
+    group beside it can be recomputed from the national row, and the command exits 1 naming it."""
+    settings, _ = pipeline_run
+    summary, _, answers, *_ = published
+    copy = tmp_path / "weakened.duckdb"
+    shutil.copy2(settings.published_warehouse, copy)
+    year, rtype, question, primary_county = _weaken(copy, summary, answers)
     res = _cli(copy)
     assert res.exit_code == 1, res.output
     assert "UNDERKÄND / FAILED" in res.output
     named = [line for line in res.output.splitlines()
              if f"{year} {rtype} län/county {primary_county} fråga/question {question}," in line]
     assert named, res.output
+    print("\n".join(res.output.splitlines()[:4]))
+
+
+@pytest.mark.slow
+def test_nightly_stage_passes_the_sample_and_blocks_a_weakened_build(published, pipeline_run, tmp_path):
+    """The night ran the stage before publishing; on a build (the whole candidate, as the flow has
+    it) with one complementary suppression removed, the stage gives one critical finding naming it."""
+    settings, summary = pipeline_run
+    stages = {s["name"]: s for s in summary["stages"]}
+    names = [s["name"] for s in summary["stages"]]
+    assert stages["disclosure audit"]["status"] == "ok", stages["disclosure audit"]
+    assert names.index("disclosure audit") < names.index("publish")
+    candidate = tmp_path / ".candidate.duckdb"
+    shutil.copy2(settings.restricted_warehouse, candidate)
+    result, found = disclosure.findings_before_publish(candidate, settings)
+    assert found == [] and result.ok
+    year, rtype, question, primary_county = _weaken(candidate, *published[:3:2])
+    result, found = disclosure.findings_before_publish(candidate, settings)
+    assert [f.severity for f in found] == ["critical"]
+    assert f"{year} {rtype} län/county {primary_county} fråga/question {question}," in found[0].observed
 
 
 def test_audit_disclosure_exit_2_on_an_unreadable_file(tmp_path):
