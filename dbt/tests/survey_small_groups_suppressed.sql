@@ -2,6 +2,6 @@
 -- suppressed row shows no value and no group size (null, flagged), never a number.
 select *
 from {{ ref('mart_survey_summary') }}
-where (n_respondents < {{ var('survey_min_respondents', 5) }} and not is_suppressed)
+where (n_respondents < {{ var('survey_min_respondents') }} and not is_suppressed)
    or (is_suppressed and (n_answer is not null or share is not null or n_respondents is not null))
    or (not is_suppressed and (n_answer is null or share is null))
