@@ -427,7 +427,7 @@ class AuditResult:
         lines.append(f"UNDERKÄND / FAILED: {len(self.exposed)} dolda tal är smalare än regeln / hidden counts "
                      "narrower than the rule:")
         for r in self.exposed.head(limit).itertuples():
-            where = (f"fråga/question {r.question_code}, svar/answer {r.answer_code}"
+            where = (f"fråga/question {r.question_code}, svar/answer {int(r.answer_code)}"
                      if r.kind == "answer" else "antal svarande / response count")
             lines.append(f"  {r.survey_year} {r.respondent_type} län/county {r.county_code} {where}: "
                          f"[{r.lower}, {r.upper}], bredd/width {r.width} < {r.required}")

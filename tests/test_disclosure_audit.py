@@ -178,38 +178,52 @@ def test_audit_disclosure_passes_on_the_published_sample_warehouse(pipeline_run)
     print(f"audit-disclosure on the published sample warehouse: exit 0 in {seconds:.1f} s")
 
 
-def _one_secondary_block(summary: pd.DataFrame) -> tuple:
-    """A question whose hidden county groups are exactly one primary and one secondary group."""
-    keys = ["survey_year", "respondent_type", "question_code"]
-    groups = summary[summary.county_code != "00"].drop_duplicates([*keys, "county_code"])
-    per = groups.groupby(keys).suppression_reason.agg(
-        primary=lambda r: (r == "primary").sum(), secondary=lambda r: (r == "secondary").sum())
-    hit = per[(per.primary == 1) & (per.secondary == 1)]
-    assert len(hit), "the sample has a question protected by exactly one complementary suppression"
-    year, rtype, question = hit.index[0]
-    county = groups[(groups.survey_year == year) & (groups.respondent_type == rtype)
-                    & (groups.question_code == question) & (groups.suppression_reason == "secondary")]
-    return int(year), rtype, question, county.county_code.iloc[0]
-
-
-def _weaken(copy, summary: pd.DataFrame, answers: pd.DataFrame) -> tuple:
-    """Show one secondary group again in `copy` (its true counts, from the restricted answers).
-    Returns (year, respondent type, question, the primary county it protected)."""
-    year, rtype, question, county = _one_secondary_block(summary)
-    primary = summary[(summary.survey_year == year) & (summary.respondent_type == rtype)
-                      & (summary.question_code == question) & (summary.suppression_reason == "primary")]
+def _shown_again(summary: pd.DataFrame, answers: pd.DataFrame, year, rtype, question, county) -> pd.DataFrame:
+    """The question's rows with one hidden county group shown (its true counts)."""
+    block = summary[(summary.survey_year == year) & (summary.respondent_type == rtype)
+                    & (summary.question_code == question)].copy()
     mine = answers[(answers.survey_year == year) & (answers.respondent_type == rtype)
                    & (answers.question_code == question) & (answers.county_code == county)]
-    n = mine.respondent_code.nunique()
+    k = mine.groupby("answer_code").respondent_code.nunique()
+    rows = block.county_code == county
+    block.loc[rows, "n_answer"] = block.loc[rows, "answer_code"].map(k).fillna(0)
+    block.loc[rows, "n_respondents"] = mine.respondent_code.nunique()
+    block.loc[rows, ["is_suppressed", "suppression_reason"]] = [False, None]
+    return block
+
+
+def _one_secondary_block(summary: pd.DataFrame, answers: pd.DataFrame, responded, population) -> tuple:
+    """A question protected by exactly one complementary (secondary) group, where showing that group
+    again exposes a hidden cell from the outside: (year, type, question, the secondary county)."""
+    keys = ["survey_year", "respondent_type", "question_code"]
+    groups = summary[summary.county_code != "00"].drop_duplicates([*keys, "county_code"])
+    secondary = groups[groups.suppression_reason == "secondary"]
+    single = secondary.groupby(keys).filter(lambda g: len(g) == 1)
+    for r in single.itertuples():
+        block = _shown_again(summary, answers, r.survey_year, r.respondent_type, r.question_code, r.county_code)
+        if disclosure.audit(block, responded, rule=RULE, population=population)["exposed"].any():
+            return int(r.survey_year), r.respondent_type, r.question_code, r.county_code
+    raise AssertionError("no question in the sample where one complementary suppression matters")
+
+
+def _weaken(copy, published) -> tuple:
+    """Show one secondary group again in the warehouse file `copy` (its true counts, from the
+    restricted answers). Returns (year, respondent type, question, the primary cells it protected)."""
+    summary, responded, answers, _, population, _ = published
+    year, rtype, question, county = _one_secondary_block(summary, answers, responded, population)
+    block = _shown_again(summary, answers, year, rtype, question, county)
+    exposed = disclosure.audit(block, responded, rule=RULE, population=population)
+    exposed = exposed[exposed.exposed]
+    rows = block[block.county_code == county]
     with duckdb.connect(str(copy)) as con:
-        where = "survey_year = ? and respondent_type = ? and question_code = ? and county_code = ?"
-        for a, k in mine.groupby("answer_code").respondent_code.nunique().items():
-            con.execute(f"update marts.mart_survey_summary set n_answer = ? where {where} and answer_code = ?",
-                        [int(k), year, rtype, question, county, int(a)])
-        con.execute(f"""update marts.mart_survey_summary set n_respondents = ?, n_answer = coalesce(n_answer, 0),
-                        share = round(coalesce(n_answer, 0) / ?, 4), is_suppressed = false,
-                        suppression_reason = null where {where}""", [n, n, year, rtype, question, county])
-    return year, rtype, question, primary.county_code.iloc[0]
+        for r in rows.itertuples():
+            con.execute("""update marts.mart_survey_summary set n_respondents = ?, n_answer = ?,
+                           share = round(? / ?, 4), is_suppressed = false, suppression_reason = null
+                           where survey_year = ? and respondent_type = ? and question_code = ?
+                           and county_code = ? and answer_code = ?""",
+                        [int(r.n_respondents), int(r.n_answer), int(r.n_answer), int(r.n_respondents),
+                         year, rtype, question, county, int(r.answer_code)])
+    return year, rtype, question, exposed
 
 
 @pytest.mark.slow
@@ -218,16 +232,16 @@ def test_audit_disclosure_names_the_cell_when_a_complementary_suppression_is_rem
     """A copy of the published warehouse where one secondary group is shown again: the primary
     group beside it can be recomputed from the national row, and the command exits 1 naming it."""
     settings, _ = pipeline_run
-    summary, _, answers, *_ = published
     copy = tmp_path / "weakened.duckdb"
     shutil.copy2(settings.published_warehouse, copy)
-    year, rtype, question, primary_county = _weaken(copy, summary, answers)
+    year, rtype, question, exposed = _weaken(copy, published)
     res = _cli(copy)
     assert res.exit_code == 1, res.output
     assert "UNDERKÄND / FAILED" in res.output
-    named = [line for line in res.output.splitlines()
-             if f"{year} {rtype} län/county {primary_county} fråga/question {question}," in line]
-    assert named, res.output
+    assert len(exposed) > 0
+    for r in exposed.head(5).itertuples():
+        cell = f"{year} {rtype} län/county {r.county_code} fråga/question {question}, svar/answer {int(r.answer_code)}:"
+        assert cell in res.output, res.output
     print("\n".join(res.output.splitlines()[:4]))
 
 
@@ -244,10 +258,11 @@ def test_nightly_stage_passes_the_sample_and_blocks_a_weakened_build(published, 
     shutil.copy2(settings.restricted_warehouse, candidate)
     result, found = disclosure.findings_before_publish(candidate, settings)
     assert found == [] and result.ok
-    year, rtype, question, primary_county = _weaken(candidate, *published[:3:2])
+    year, rtype, question, exposed = _weaken(candidate, published)
     result, found = disclosure.findings_before_publish(candidate, settings)
     assert [f.severity for f in found] == ["critical"]
-    assert f"{year} {rtype} län/county {primary_county} fråga/question {question}," in found[0].observed
+    first = exposed.iloc[0]
+    assert f"{year} {rtype} län/county {first.county_code} fråga/question {question}," in found[0].observed
 
 
 def test_audit_disclosure_exit_2_on_an_unreadable_file(tmp_path):
