@@ -215,7 +215,6 @@ def audit(summary: pd.DataFrame, responded: pd.DataFrame, true_sizes: pd.DataFra
 
 def _audit_type(year: int, rtype: str, summary: pd.DataFrame, responded: pd.DataFrame, pop: dict,
                 truth: dict, rule: Rule) -> list[dict]:
-    m, w = rule.min_respondents, rule.min_width
     resp_hidden = responded[responded.n_responded.isna()]
     # Hidden response counts couple every question of the year and type; otherwise each question
     # is its own linear programme.
@@ -223,7 +222,7 @@ def _audit_type(year: int, rtype: str, summary: pd.DataFrame, responded: pd.Data
     if resp_hidden.empty:
         systems = [[b] for b in blocks if b["is_suppressed"].any()]
     else:
-        systems = [[b for b in blocks]]
+        systems = [blocks]
     found: list[dict] = []
     done_resp = False
     for system in systems:
