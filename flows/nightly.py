@@ -338,6 +338,7 @@ def _status_page(settings: Settings, summary: RunSummary, progress: Progress) ->
 def _build_and_check(settings, summary, progress, run_id, dataset):
     """dbt build into a candidate, check it, and publish it unless a check is critical.
     Returns the quality result, or None when the build or the checks could not run."""
+    from folkhalsa.disclosure import audit_detail, findings_before_publish
     from folkhalsa.warehouse import clean_stale_candidates, discard, publish
 
     clean_stale_candidates(settings)
@@ -358,6 +359,12 @@ def _build_and_check(settings, summary, progress, run_id, dataset):
             summary.checks = quality.to_dict()
             summary.files["data docs"] = str(quality.data_docs)
             stage.detail = f"{quality.passed} godkända, {quality.failed} underkända"
+    if quality is not None:  # the disclosure audit of what would be published: a failure is critical
+        with progress.stage(StageName.DISCLOSURE_AUDIT) as stage:
+            audit, found = findings_before_publish(build.warehouse, settings)
+            quality.findings.extend(found)
+            summary.checks = quality.to_dict()
+            stage.status, stage.detail = ("failed" if found else stage.status), audit_detail(audit, found)
     with progress.stage(StageName.PUBLISH) as stage:
         decision = publish_decision(quality)
         if not decision.run:

@@ -95,7 +95,8 @@ def accept_return_cmd(
     output: OutputDir = None,
 ) -> None:
     """Accept a return held as pending_review (it emptied or more than halved a table): it becomes
-    current at the next run."""
+    current at the next run. Or accept a current return whose grant account does not reconcile
+    (granted ≠ used + repaid): it is no longer under review from the next run."""
     from folkhalsa.sources.returns import accept_return
 
     from folkhalsa.filemodes import private_umask
@@ -107,8 +108,33 @@ def accept_return_cmd(
     except LookupError as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1)
+    what = ("räkenskapen godtagen som den är / grant account accepted as it is"
+            if m.get("accepted_as") == "grant_reconciliation" else "gällande version / current version")
     typer.echo(f"Godkänd / accepted: {m['file']} ({m['sha256'][:16]}), län/county {m.get('county_code')} "
-               f"{m.get('year')}. Gäller från nästa körning / current from the next run.")
+               f"{m.get('year')}: {what}. Gäller från nästa körning / from the next run.")
+
+
+@app.command("audit-disclosure")
+def audit_disclosure_cmd(
+    warehouse: Annotated[Optional[Path], typer.Argument(
+        help="A published warehouse file. Default: the published warehouse under --output.")] = None,
+    output: OutputDir = None,
+) -> None:
+    """Attack a published warehouse from the outside (its marts and public reference data only) and
+    check that no hidden survey count is narrower than the disclosure rule (docs/disclosure.md).
+    Exit 0: passed; 1: hidden counts named that are too narrow; 2: the file cannot be read."""
+    from folkhalsa.disclosure import AuditInputError, audit_warehouse
+
+    settings = _output_settings(output)
+    path = warehouse or settings.published_warehouse
+    try:
+        result = audit_warehouse(path)
+    except AuditInputError as e:
+        typer.echo(f"FEL / ERROR: {e}", err=True)
+        raise typer.Exit(2)
+    for line in result.describe():
+        typer.echo(line, err=not result.ok)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @app.command("check-sources")

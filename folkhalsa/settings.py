@@ -37,8 +37,9 @@ class Settings(BaseSettings):
 
     # SKR survey: an export where more than this share of the answers fails the codebook is rejected whole.
     survey_max_failed_answer_share: float = 0.05
-    # SKR survey disclosure control: aggregates over fewer respondents than this are suppressed, and a
-    # suppressed count must stay at least this many respondents uncertain (mart_survey_summary, disclosure.py).
+    # SKR survey disclosure rule (mart_survey_summary, mart_survey_response_rate, folkhalsa
+    # audit-disclosure): no group of fewer respondents than this is shown, and every hidden count
+    # stays at least this many respondents wide for an intruder (docs/disclosure.md).
     survey_min_respondents: int = 5
     survey_min_interval_width: int = 2
 

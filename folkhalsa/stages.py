@@ -21,6 +21,7 @@ class StageName(StrEnum):
     FEEDBACK = "feedback"
     DBT_BUILD = "dbt build"
     GX_CHECKPOINT = "gx checkpoint"
+    DISCLOSURE_AUDIT = "disclosure audit"
     PUBLISH = "publish"
     RENDER = "render"
     STATUS_PAGE = "status page"
@@ -34,7 +35,8 @@ class StageName(StrEnum):
 # The sources land concurrently, in this order in the summary.
 LANDING = (StageName.LAND_RETURNS, StageName.LAND_SURVEY, StageName.LAND_INDICATORS, StageName.LAND_POPULATION)
 # Stages a run skips when nothing new landed and the code is unchanged (the last build is reused).
-REUSED_WHEN_UNCHANGED = (StageName.DBT_BUILD, StageName.GX_CHECKPOINT, StageName.PUBLISH, StageName.RENDER)
+REUSED_WHEN_UNCHANGED = (StageName.DBT_BUILD, StageName.GX_CHECKPOINT, StageName.DISCLOSURE_AUDIT,
+                         StageName.PUBLISH, StageName.RENDER)
 # A failure of one of these means nothing new was published: a critical finding in the alert.
 BUILD_STAGES = (StageName.DBT_BUILD, StageName.GX_CHECKPOINT)
 

@@ -259,7 +259,10 @@ def _limits_docs() -> list[str]:
             "    folkhalsa accept-return <hash eller filnamn / hash or file name>", "",
             "Ett län vars gällande rapport bryter en regel över länen (beviljat skiljer sig från beslutet) "
             "markeras **under granskning** i `mart_grant_reconciliation` och `mart_county_scorecard` och "
-            "räknas inte i de nationella summorna; allt annat publiceras. Varningar stoppar aldrig "
+            "räknas inte i de nationella summorna; allt annat publiceras. Detsamma gäller när räkenskapen "
+            "inte stämmer (beviljat ≠ förbrukat + återbetalt), tills en rättad version kommer eller någon "
+            "godtar versionen med `folkhalsa accept-return <hash>` / likewise when the account does not "
+            "reconcile, until a corrected version arrives or someone accepts it with that command. Varningar stoppar aldrig "
             "publiceringen. Every file version, rejected ones too, stays in `fct_submission_version`; a file "
             "whose content cannot be read gets county and year from its name.", ""]
     return out

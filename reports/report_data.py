@@ -25,7 +25,8 @@ MISSING = ".."          # uppgift saknas
 THOUSANDS = "\u00a0"    # non-breaking space, so 13 970 000 never wraps
 MINUS = "\u2212"
 LEGEND = (f"{SUPPRESSED} = skyddad uppgift: gruppen är för liten för att redovisas (färre än fem svarande "
-          f"eller motsvarande), och uppgiften kan inte räknas fram ur summorna. {MISSING} = uppgift saknas.")
+          f"eller motsvarande), och uppgiften kan inte räknas fram ur summorna, utom det riksraden själv "
+          f"visar (t.ex. att ingen i landet valde svaret). {MISSING} = uppgift saknas.")
 NO_DATA = "Uppgifterna finns inte i datalagret för {year} ({table})."
 
 # ------------------------------------------------------------------ warehouse

@@ -60,9 +60,10 @@ def test_grant_differs_marks_the_county_and_the_build_passes(sample_dir, tmp_pat
                                  "where county_code = '12' and year = 2022").fetchone()[0]
     finally:
         con.close()
-    assert review == [("12", "under granskning")]
+    # 13 (Halland) is under review in the sample itself: its 2022 account does not reconcile (issue 26).
+    assert review == [("12", "under granskning"), ("13", "under granskning")]
     assert card == "under granskning"
-    assert total[:2] == (20, 1) and total[2] == total[3] - decided_12  # 12 left out, the rest as decided
+    assert total[:2] == (19, 2) and total[2] == total[3] - decided_12 - 630_000  # 12 and 13 left out
 
     # The report marks the county in the financial table and in the scorecard, and says why the
     # total row leaves it out.
@@ -70,9 +71,49 @@ def test_grant_differs_marks_the_county_and_the_build_passes(sample_dir, tmp_pat
     markdown = [m.replace("\u00a0", " ") for m in report.markdown]  # names are kept whole with no-break spaces
     grant_block = next(m for m in markdown if "| Enligt beslut (kr)" in m)
     assert "| Skåne län (under granskning) " in grant_block
-    assert sum("under granskning" in line for line in grant_block.splitlines()) == 1
+    assert sum("under granskning" in line for line in grant_block.splitlines()) == 2
     assert ("Skåne län är under granskning: det beviljade beloppet i länsrapporten skiljer sig från "
-            "regeringens beslut. Summaraden räknar inte med länet") in "\n".join(markdown)
+            "regeringens beslut. Hallands län är under granskning: redovisningen stämmer inte och har "
+            "inte godtagits. Summaraden räknar inte med dessa län") in "\n".join(markdown)
     scorecard = next(m for m in markdown if "| Versioner (avvisade)" in m)
     assert [line.split("|")[1].strip() for line in scorecard.splitlines() if "under granskning" in line] \
-        == ["Skåne län"]
+        == ["Skåne län", "Hallands län"]
+
+
+def test_halland_2022_is_under_review_until_its_account_is_accepted(pipeline_run, tmp_path):
+    """Issue 26: Halland's 2022 return spent and repaid 5 000 kr more than it was granted. The
+    reconciliation says 'not reconciled', so the county is under review (left out of the national
+    total) until someone accepts that version with `folkhalsa accept-return`; then it is 'granskad',
+    with the difference recorded as accepted, and the total counts it again."""
+    from typer.testing import CliRunner
+
+    from folkhalsa.cli import app
+    from folkhalsa.sources.returns import current_version, unreconciled_current
+    from folkhalsa.warehouse import build_candidate
+
+    settings, _ = pipeline_run
+    query = ("select difference_sek, is_reconciled, is_under_review, review_reason, review_status, "
+             "is_difference_accepted from marts.mart_grant_reconciliation where county_code = '13' and year = 2022")
+    totals = "select counties_reported, counties_under_review from marts.mart_grant_total where year = 2022"
+    with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
+        before, total_before = con.execute(query).fetchone(), con.execute(totals).fetchone()
+    assert before == (-5000, False, True, "redovisningen stämmer inte", "under granskning", False)
+
+    out = tmp_path / "out"
+    shutil.copytree(settings.landing_dir, out / "landing")
+    mine = get_settings(input_dir=settings.input_dir, output_dir=out, render="never", smtp_host="")
+    halland = current_version(mine.landing_dir, "13", 2022)
+    assert [(m["file"], d) for m, d in unreconciled_current(mine.landing_dir)] == [(halland["file"], -5000)]
+    res = CliRunner().invoke(app, ["accept-return", halland["sha256"][:12], "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "grant account accepted as it is" in res.output and "13 2022" in res.output
+    assert unreconciled_current(mine.landing_dir) == []
+    # Nothing else is waiting: accepting again names what could be accepted.
+    again = CliRunner().invoke(app, ["accept-return", halland["sha256"][:12], "--output", str(out)])
+    assert again.exit_code == 1 and "grant accounts that do not reconcile: inga / none" in again.output
+
+    build = build_candidate(mine, {"label": "test", "synthetic": True})
+    with duckdb.connect(str(build.warehouse), read_only=True) as con:
+        after, total_after = con.execute(query).fetchone(), con.execute(totals).fetchone()
+    assert after == (-5000, False, False, None, "granskad", True)
+    assert total_after == (total_before[0] + 1, total_before[1] - 1)

@@ -618,7 +618,16 @@ def return_tables(parsed: ParsedReturn, status: str | None = None) -> dict[str, 
            for c in UPPGIFTER.columns},
         "_row": pl.Int64, "status": pl.Utf8, "error_count": pl.Int64, "warning_count": pl.Int64,
     }, orient="row")
+    # Review decisions on a landed version (folkhalsa accept-return): written by accept_return
+    # only, empty in every landed file, so that dbt's glob always finds the table.
+    frames["review"] = pl.DataFrame(schema=REVIEW_SCHEMA)
     return frames
+
+
+# A person's decision on a landed version: 'grant_reconciliation' accepts a current version whose
+# grant account does not reconcile (granted ≠ used + repaid), which is under review until then.
+REVIEW_SCHEMA = {"reviewed_batch_id": pl.Utf8, "subject": pl.Utf8, "decision": pl.Utf8,
+                 "decided_at": pl.Utf8}
 
 
 def _in_landed_layout(parsed: ParsedReturn) -> dict[str, list[dict]]:
@@ -848,26 +857,85 @@ def pending_reviews(landing_dir: Path) -> list[Issue]:
             for m in _manifests(landing_dir) if m.get("status") == "pending_review"]
 
 
+def _unreconciled(landing_dir: Path, m: dict) -> int | None:
+    """granted − used − repaid of a landed version's grant account, or None when it reconciles
+    (or has no account)."""
+    path = landing_dir / SOURCE / batch_id_for(m["sha256"]) / "finance.parquet"
+    try:
+        f = pl.read_parquet(path)
+    except OSError:
+        return None
+    diff = sum(int(r["granted_sek"] or 0) - int(r["used_sek"] or 0) - int(r["repaid_sek"] or 0)
+               for r in f.iter_rows(named=True))
+    return diff or None
+
+
+def _grant_accepted(landing_dir: Path) -> set[str]:
+    return {m["review_of"] for m in _manifests(landing_dir)
+            if m.get("review_subject") == "grant_reconciliation" and m.get("review_of")}
+
+
+def unreconciled_current(landing_dir: Path) -> list[tuple[dict, int]]:
+    """Current versions whose grant account does not reconcile and that nobody has accepted yet:
+    they are 'under granskning' (mart_grant_reconciliation) until `folkhalsa accept-return`."""
+    accepted = _grant_accepted(landing_dir)
+    keys = {(m.get("county_code"), m.get("year")) for m in _manifests(landing_dir) if m.get("status") == "accepted"}
+    out = []
+    for county, year in sorted(keys, key=str):
+        m = current_version(landing_dir, county, year)
+        if m is None or batch_id_for(m["sha256"]) in accepted:
+            continue
+        diff = _unreconciled(landing_dir, m)
+        if diff is not None:
+            out.append((m, diff))
+    return out
+
+
 def accept_return(landing_dir: Path, ref: str) -> dict:
-    """Make a version held for review current: its landed submission row and manifest say
-    'accepted', and a decision batch records who-what-when (and changes the data version, so the
-    next run rebuilds). `ref` is a hash (prefix of at least 8) or a file name."""
-    matches = [m for m in _manifests(landing_dir) if m.get("status") == "pending_review"
-               and (len(ref) >= 8 and m.get("sha256", "").startswith(ref) or m.get("file") == ref)]
-    if len(matches) != 1:
+    """Accept a landed version, by hash (prefix of at least 8) or file name:
+
+    * a version held for review (pending_review) becomes current: its landed submission row and
+      manifest say 'accepted';
+    * a current version whose grant account does not reconcile (under review in
+      mart_grant_reconciliation) is accepted as it is and is no longer under review.
+
+    Either way a decision batch records what and when (and changes the data version, so the next
+    run rebuilds). The returned manifest carries `accepted_as`: 'version' or 'grant_reconciliation'."""
+    def hit(m: dict) -> bool:
+        return len(ref) >= 8 and m.get("sha256", "").startswith(ref) or m.get("file") == ref
+
+    matches = [m for m in _manifests(landing_dir) if m.get("status") == "pending_review" and hit(m)]
+    grant = [m for m, _ in unreconciled_current(landing_dir) if hit(m)]
+    if len(matches) + len(grant) != 1:
         waiting = ", ".join(f"{m['file']} ({m['sha256'][:16]})" for m in _manifests(landing_dir)
                             if m.get("status") == "pending_review") or "inga / none"
-        raise LookupError(f"{len(matches)} versioner väntar som matchar / versions pending that match {ref!r}; "
-                          f"väntar / pending: {waiting}")
+        ledger = ", ".join(f"{m['file']} ({m['sha256'][:16]}, differens {d} kr)"
+                           for m, d in unreconciled_current(landing_dir)) or "inga / none"
+        raise LookupError(f"{len(matches) + len(grant)} versioner väntar som matchar / versions pending that "
+                          f"match {ref!r}; väntar / pending: {waiting}; räkenskap som inte stämmer / "
+                          f"grant accounts that do not reconcile: {ledger}")
+    decided = utc_now().isoformat()
+    if grant:
+        m = grant[0]
+        bid = batch_id_for(m["sha256"])
+        tables = LANDING.all_empty_tables()
+        empty = tables["review"]
+        record = {c: None for c in empty.columns}
+        record.update(reviewed_batch_id=bid, subject="grant_reconciliation", decision="accepted",
+                      decided_at=decided, _batch_id=f"grant-review-{bid}")
+        tables["review"] = pl.DataFrame([record], schema=empty.schema, orient="row")
+        write_batch(landing_dir, SOURCE, f"grant-review-{bid}", tables,
+                    {"placeholder": True, "review_of": bid, "review_subject": "grant_reconciliation",
+                     "file": m["file"], "decision": "accepted", "decided_at": decided})
+        return {**m, "accepted_as": "grant_reconciliation"}
     m = matches[0]
     bid = batch_id_for(m["sha256"])
     folder = landing_dir / SOURCE / bid
     sub = pl.read_parquet(folder / "submission.parquet").with_columns(pl.lit("accepted").alias("status"))
     sub.write_parquet(folder / "submission.parquet")
-    decided = utc_now().isoformat()
     m.update(status="accepted", accepted_after_review_at=decided)
     (folder / "_manifest.json").write_text(json.dumps(m, ensure_ascii=False, indent=2, default=str), "utf-8")
     write_batch(landing_dir, SOURCE, f"review-{bid}", LANDING.all_empty_tables(),
                 {"placeholder": True, "review_of": bid, "file": m["file"], "decision": "accepted",
                  "decided_at": decided})
-    return m
+    return {**m, "accepted_as": "version"}

@@ -1,8 +1,16 @@
+{#- Smallest number of respondents shown (the flow passes it from folkhalsa.settings). -#}
+{%- set min_respondents = var('survey_min_respondents') -%}
 -- Response rate per survey year, county and respondent type, and for the whole country
 -- (county_code '00'). The population is every kommun (290) and every region (21, one per län)
 -- from the reference seeds. Responded = counted responses, partial ones included; those who did
 -- not respond are not respondents and never count as "no" in any answer share.
--- Not suppressed: it reports who took part, not what anyone answered.
+--
+-- Disclosure control (docs/disclosure.md): no count of 1 to {{ min_respondents }} - 1 responses is
+-- printed for a län (primary suppression; the row shows its population only), except in a län with
+-- a single kommun or region: whether that one member answered is visible anyway, since it has rows
+-- in mart_survey_summary or none. Response counts are group sizes, which the intruder model treats
+-- as public, so no complementary suppression: `folkhalsa audit-disclosure` reports how narrowly the
+-- hidden ones can be derived, and the protection of the answers never relies on them.
 with current_exports as (
     select survey_year, batch_id from {{ ref('stg_skr__exports') }} where is_current
 ),
@@ -62,6 +70,18 @@ national as (
         sum(n_partial) as n_partial
     from by_county
     group by all
+),
+
+hidden as (
+    select survey_year, respondent_type, county_code, 'primary' as suppression_reason
+    from by_county
+    where n_responded between 1 and {{ min_respondents }} - 1 and population > 1
+),
+
+combined as (
+    select a.*, h.suppression_reason
+    from (select * from by_county union all select * from national) as a
+    left join hidden as h using (survey_year, respondent_type, county_code)
 )
 
 select
@@ -70,9 +90,12 @@ select
     cast(county_code as varchar) as county_code,
     cast(respondent_type as varchar) as respondent_type,
     cast(population as integer) as population,
-    cast(n_responded as integer) as n_responded,
-    cast(n_responded - n_partial as integer) as n_complete,
-    cast(n_partial as integer) as n_partial,
-    cast(population - n_responded as integer) as n_not_responded,
-    cast(round(n_responded / population, 4) as double) as response_rate
-from (select * from by_county union all select * from national)
+    cast(case when suppression_reason is null then n_responded end as integer) as n_responded,
+    cast(case when suppression_reason is null then n_responded - n_partial end as integer) as n_complete,
+    cast(case when suppression_reason is null then n_partial end as integer) as n_partial,
+    cast(case when suppression_reason is null then population - n_responded end as integer) as n_not_responded,
+    cast(case when suppression_reason is null then round(n_responded / population, 4) end as double)
+        as response_rate,
+    suppression_reason is not null as is_suppressed,
+    cast(suppression_reason as varchar) as suppression_reason
+from combined
