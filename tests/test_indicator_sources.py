@@ -25,6 +25,7 @@ from folkhalsa.settings import PROJECT_ROOT
 from folkhalsa.sources.check import MISSING_CATEGORY, MISSING_TABLE, check_online, exit_code
 from folkhalsa.sources.indicators import (fetch_snapshots, is_unverified, kolada_area_ids, land_indicators,
                                           load_catalogue, pxweb_selection, unverified_sources)
+from folkhalsa.io.pxweb import query_body
 from folkhalsa.sources.pxweb_tables import TableMismatch
 from tests.http_fixture_server import FixtureServer, Sleeps
 from tests.indicator_api_fixtures import KOLADA_ROOT, PX_ROOT, serve_folkhalsodata, serve_kolada
@@ -50,9 +51,8 @@ def test_every_row_has_evidence_or_says_unverified(catalogue):
     verified = [r["code"] for r in rows if not r["evidence"].startswith("unverified")]
     assert all(r["verified_on"] for r in rows if r["code"] in verified)
     unverified = sorted(r["code"] for r in rows if r["evidence"].startswith("unverified"))
-    assert unverified == sorted(["H5", "1.1", "3.3", "3.4", "4.4", "5.1", "5.2", "5.4", "6.3", "6.4", "8.1", "8.2",
-                                 "8.3"])
-    assert len(verified) == 22
+    assert unverified == sorted(["H5", "1.1", "3.3", "3.4", "4.4", "5.1", "5.4", "8.1", "8.2"])
+    assert len(verified) == 26
     warned = unverified_sources(catalogue)
     assert sorted(w.value for w in warned) == unverified
     assert all(w.severity == "warning" and "not verified" in w.message() for w in warned)
@@ -144,6 +144,42 @@ def test_register_table_pins_age_and_reads_sex_from_value_texts(catalogue):
     del gone["variables"][1]
     with pytest.raises(TableMismatch, match="there is no variable 'Ålder'; the table has 'Region', 'Kön', 'År'"):
         pxweb_selection(gone, h2, None)
+
+
+# SCB's metadata body (PxWeb v1 GET) for a table whose Kön has no total: variable objects as SCB publishes
+# them ("code", "text", "values", "valueTexts", "elimination", "time"). Kon 1/2 män/kvinnor without 1+2 as
+# in BefolkningNy and UF0506B/Utbildning; the AKU body in a public SCB client's test fixture
+# (surveyForAMAndAM0401AndAM0401IAndNAKUSysselAnkAr) shows "elimination": true on Kon and Alder.
+SCB_NO_SEX_TOTAL_META = {"title": "Folkmängden efter region, civilstånd, ålder och kön. År 1968 - 2023",
+                         "variables": [
+    {"code": "Region", "text": "region", "values": ["00", "01"], "valueTexts": ["Riket", "Stockholms län"]},
+    {"code": "Civilstand", "text": "civilstånd", "values": ["OG", "G", "ÄNKL", "SK"],
+     "valueTexts": ["ogifta", "gifta", "änkor/änklingar", "skilda"], "elimination": True},
+    {"code": "Alder", "text": "ålder", "values": ["tot", "25"], "valueTexts": ["totalt ålder", "25 år"],
+     "elimination": True},
+    {"code": "Kon", "text": "kön", "values": ["1", "2"], "valueTexts": ["män", "kvinnor"], "elimination": True},
+    {"code": "ContentsCode", "text": "tabellinnehåll", "values": ["BE0101N1"], "valueTexts": ["Folkmängd"]},
+    {"code": "Tid", "text": "år", "values": ["2022", "2023"], "valueTexts": ["2022", "2023"], "time": True}]}
+
+
+def test_an_eliminable_variable_without_a_total_is_left_out_of_the_query(catalogue):
+    """PxWeb elimination: Kon has no total but is eliminable, so a row that does not want sex leaves it out
+    and PxWeb answers with the total; the same table is still refused where elimination is not allowed."""
+    row = {**_row(catalogue, "4.1"), "breakdowns": "county", "table_path": "BE/BE0101/BE0101A/BefolkningNy"}
+    sel = pxweb_selection(SCB_NO_SEX_TOTAL_META, row, [2023])
+    assert sel == {"Region": ["00", "01"], "Alder": ["tot"], "ContentsCode": ["BE0101N1"], "Tid": ["2023"]}
+    assert query_body(sel) == {"query": [
+        {"code": "Region", "selection": {"filter": "item", "values": ["00", "01"]}},
+        {"code": "Alder", "selection": {"filter": "item", "values": ["tot"]}},
+        {"code": "ContentsCode", "selection": {"filter": "item", "values": ["BE0101N1"]}},
+        {"code": "Tid", "selection": {"filter": "item", "values": ["2023"]}}],
+        "response": {"format": "json-stat2"}}
+    # Wanted by sex: both codes are asked for, read from valueTexts.
+    assert pxweb_selection(SCB_NO_SEX_TOTAL_META, {**row, "breakdowns": "sex|county"}, [2023])["Kon"] == ["1", "2"]
+    strict = json.loads(json.dumps(SCB_NO_SEX_TOTAL_META))
+    del strict["variables"][3]["elimination"]
+    with pytest.raises(TableMismatch, match="there is no total for sex"):
+        pxweb_selection(strict, row, [2023])
 
 
 # --------------------------------------------------------------------------- against the fixture server
