@@ -28,7 +28,7 @@ from folkhalsa.sources.indicators import (fetch_snapshots, is_unverified, kolada
 from folkhalsa.io.pxweb import query_body
 from folkhalsa.sources.pxweb_tables import TableMismatch
 from tests.http_fixture_server import FixtureServer, Sleeps
-from tests.indicator_api_fixtures import KOLADA_ROOT, PX_ROOT, serve_folkhalsodata, serve_kolada
+from tests.indicator_api_fixtures import KOLADA_ROOT, PX_ROOT, SCB_ROOT, serve_folkhalsodata, serve_kolada, serve_scb
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 SOCIAL = "A_Folkhalsodata/B_HLV/eSocialarel/aSocialarel/hlv1socxreg.px"
@@ -61,7 +61,7 @@ def test_every_row_has_evidence_or_says_unverified(catalogue):
 def test_kolada_ids_are_the_verified_ones_and_type_k_has_no_county_value(catalogue):
     kpis = dict(catalogue.filter(pl.col("source") == "kolada").select("code", "kpi_id").iter_rows())
     assert kpis == {"1.2": "N11800", "1.3": "N11050", "2.1": "N15030", "2.2": "N15428", "2.3": "N17461",
-                    "3.1": "N03926", "3.2": "N02797", "4.4": "N00989", "7.1": "N05401"}
+                    "3.1": "N03926", "3.2": "N02797", "4.4": "N00989", "5.2": "N07907", "7.1": "N05401"}
     r = _row(catalogue, "4.4")
     assert (r["kpi_type"], r["county_value"]) == ("K", "none") and is_unverified(r)
 
@@ -217,13 +217,15 @@ def test_one_table_several_indicators_split_by_max_values(catalogue, tmp_path):
 
 def _runner_env(srv) -> dict:
     return {"FOLKHALSA_PXWEB_BASE_URL": srv.url + PX_ROOT, "FOLKHALSA_KOLADA_BASE_URL": srv.url + KOLADA_ROOT,
+            "FOLKHALSA_SCB_BASE_URL": srv.url + SCB_ROOT,
             "FOLKHALSA_HTTP_TIMEOUT_S": "5"}
 
 
 def test_check_sources_offline_on_the_sample():
     res = CliRunner().invoke(app, ["check-sources", "--offline", "--input", str(SAMPLE)])
     assert res.exit_code == 0, res.output
-    assert "34 av / of 35 rader hittade" in res.output and "13 overifierade / unverified" in res.output
+    assert "35 av / of 36 rader hittade" in res.output and "9 overifierade / unverified" in res.output
+    assert "OK  H1@utbildning (scb START/BE/BE0701/LivslUtbLan) found, senaste period / last period 2019-2023" in res.output
     assert "OK  H4 (folkhalsodata A_Folkhalsodata/B_HLV/dPsykhals/hlv1psyxreg.px) found" in res.output
 
 
@@ -244,6 +246,7 @@ def test_check_sources_online_renamed_table_exits_1_naming_indicator_and_table(c
     with FixtureServer() as srv:
         serve_folkhalsodata(srv, SAMPLE)
         serve_kolada(srv, SAMPLE)
+        serve_scb(srv, SAMPLE)
         for k, v in _runner_env(srv).items():
             monkeypatch.setenv(k, v)
         ok = CliRunner().invoke(app, ["check-sources", "--online"])
@@ -255,11 +258,12 @@ def test_check_sources_online_renamed_table_exits_1_naming_indicator_and_table(c
     with FixtureServer() as srv:  # FoHM renames hlv1psyxreg.px: the old path answers 404
         serve_folkhalsodata(srv, SAMPLE, skip_tables=("hlv1psyxreg.px",))
         serve_kolada(srv, SAMPLE)
+        serve_scb(srv, SAMPLE)
         for k, v in _runner_env(srv).items():
             monkeypatch.setenv(k, v)
         res = CliRunner().invoke(app, ["check-sources", "--online"])
         checks = check_online(catalogue, pxweb_base_url=srv.url + PX_ROOT, kolada_base_url=srv.url + KOLADA_ROOT,
-                              timeout=5.0, max_retries=0)
+                              timeout=5.0, max_retries=0, scb_base_url=srv.url + SCB_ROOT)
     assert res.exit_code == 1 and exit_code(checks) == 1
     line = next(x for x in res.output.splitlines() if x.startswith("FEL H4"))
     assert "missing table" in line and "A_Folkhalsodata/B_HLV/dPsykhals/hlv1psyxreg.px" in line

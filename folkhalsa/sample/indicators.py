@@ -33,6 +33,7 @@ LAST_YEAR = 2023
 FIRST_YEAR = 2012
 PXWEB_BASE = Settings.model_fields["pxweb_base_url"].default
 KOLADA_BASE = Settings.model_fields["kolada_base_url"].default
+SCB_BASE = Settings.model_fields["scb_base_url"].default
 KOLADA_PER_PAGE = 100
 
 # How deprived a county is in this synthetic world (-1 best off .. 1 worst off); drives county differences.
@@ -366,7 +367,7 @@ def write_sample_indicators(out_dir: Path, *, seed: int = 42, scale: int = 1,
         if source == "scb":
             data = _scb_by_education(cat, SPECS[key], rng, county_names, first_year)
             sel = {d: list(data["dimension"][d]["category"]["index"]) for d in data["id"]}
-            env = envelope(source, code, f"{cat['base_url']}/{cat['table_path']}", query_body(sel), RETRIEVED_AT,
+            env = envelope(source, code, f"{SCB_BASE}/{cat['table_path']}", query_body(sel), RETRIEVED_AT,
                            response=data, notice=SAMPLE_NOTICE, series=cat["series"])
             paths.append(write_snapshot(out_dir / source / f"{key}.json", env))
             continue

@@ -111,7 +111,8 @@ def check_kolada_row(kc: KoladaClient, cat: dict) -> SourceCheck:
 
 
 def check_online(catalogue: pl.DataFrame, *, pxweb_base_url: str, kolada_base_url: str, timeout: float = 30.0,
-                 max_retries: int = 2, sleep: Callable[[float], None] = time.sleep) -> list[SourceCheck]:
+                 max_retries: int = 2, sleep: Callable[[float], None] = time.sleep,
+                 scb_base_url: str = "https://api.scb.se/OV0104/v1/doris/sv/ssd") -> list[SourceCheck]:
     checks = []
     retry = dict(timeout=timeout, max_retries=max_retries, backoff_s=1.0, sleep=sleep)
     with PxWebClient(pxweb_base_url, **retry) as px, KoladaClient(kolada_base_url, **retry) as kc:
@@ -119,7 +120,7 @@ def check_online(catalogue: pl.DataFrame, *, pxweb_base_url: str, kolada_base_ur
             if cat["source"] == "folkhalsodata":
                 checks.append(check_pxweb_row(px, cat))
             elif cat["source"] == "scb":  # a series row on SCB's PxWeb: its own base URL
-                with PxWebClient(cat["base_url"], **retry) as scb:
+                with PxWebClient(scb_base_url, **retry) as scb:
                     checks.append(check_pxweb_row(scb, cat))
             elif cat["source"] == "kolada":
                 checks.append(check_kolada_row(kc, cat))

@@ -118,8 +118,7 @@ def load_catalogue(dbt_dir: Path) -> pl.DataFrame:
     main = _load_main_catalogue(dbt_dir)
     series_path = Path(dbt_dir) / "seeds" / SERIES_FILE
     if not series_path.is_file():
-        return main.with_columns(pl.lit("").alias("series"), pl.lit(None, pl.Utf8).alias("base_url"),
-                                 pl.lit(None, pl.Utf8).alias("description_sv"))
+        return main.with_columns(pl.lit("").alias("series"), pl.lit(None, pl.Utf8).alias("description_sv"))
     ser = pl.read_csv(series_path, infer_schema=False)
     problems = []
     unknown = sorted(set(ser["code"]) - set(main["code"]))
@@ -138,8 +137,7 @@ def load_catalogue(dbt_dir: Path) -> pl.DataFrame:
     inherited = main.select("code", "target_area", "name_sv", "name_en", "unit", "polarity", "decided", "decimals",
                             "change_threshold", "kpi_id", "kpi_type", "county_value")
     ser = ser.with_columns(pl.col("min_respondents").cast(pl.Int64)).join(inherited, on="code", how="left")
-    main = main.with_columns(pl.lit("").alias("series"), pl.lit(None, pl.Utf8).alias("base_url"),
-                             pl.lit(None, pl.Utf8).alias("description_sv"))
+    main = main.with_columns(pl.lit("").alias("series"), pl.lit(None, pl.Utf8).alias("description_sv"))
     return pl.concat([main, ser.select(main.columns)], how="vertical_relaxed")
 
 
@@ -806,6 +804,7 @@ def fetch_snapshots(
     years: Sequence[int] | None = None, timeout: float = 30.0, counties: Sequence[str] = (),
     municipalities: Sequence[str] = (), max_retries: int = 4, backoff_s: float = 1.0,
     sleep: Callable[[float], None] = time.sleep, now: Callable[[], datetime] = utc_now,
+    scb_base_url: str = "https://api.scb.se/OV0104/v1/doris/sv/ssd",
 ) -> FetchResult:
     """Fetch every catalogue indicator online and save each response as a snapshot under out_dir/<source>/.
 
@@ -824,7 +823,7 @@ def fetch_snapshots(
                 extra = {"series": cat["series"]} if cat.get("series") else {}
                 if source in ("folkhalsodata", "scb"):
                     # A series row from another PxWeb database (SCB) names its own base URL.
-                    own = PxWebClient(cat["base_url"], **retry) if source == "scb" else None
+                    own = PxWebClient(scb_base_url, **retry) if source == "scb" else None
                     client = own or px
                     try:
                         meta = client.metadata(cat["table_path"])

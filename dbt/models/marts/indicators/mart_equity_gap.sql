@@ -361,13 +361,16 @@ select
     cast(case
         when f.sii is not null then 'utbildningsgrupper (förgymnasial, gymnasial, eftergymnasial; kön totalt): '
             || f.sii_rii_method || '; SII = lutningen, RII = kvoten anpassat värde vid ridit 1 / vid ridit 0; '
-            || 'SE deltametoden från gruppernas KI'
+            || 'SE deltametoden från gruppernas KI' || coalesce('; utbildningsserien: ' || ser.description_sv, '')
         when f.value_low_education is not null then 'utbildningsgrupper: skillnad eftergymnasial - förgymnasial'
         else 'kön: skillnad kvinnor - män'
     end as varchar) as method
 from final as f
 left join by_education as e
     on e.indicator_code = f.indicator_code and e.region_code = f.region_code and e.period = f.period
+-- An education series from another table (indicator_series.csv) says what it measures.
+left join {{ ref('indicator_series') }} as ser
+    on ser.code = f.indicator_code and ser.breakdowns like '%education%'
 union all by name
 select
     a.indicator_code,
