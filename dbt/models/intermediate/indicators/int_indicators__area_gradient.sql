@@ -8,6 +8,7 @@
 -- Standard errors: heteroscedasticity-robust (HC1 sandwich) from the residuals of the areas, since area
 -- values carry no sampling CIs (register and Kolada data); the RII interval is built on the log scale by the
 -- delta method and only when both fitted ends are clearly above zero, so it cannot explode.
+-- Estimates are rounded to 6 decimals.
 {%- set z = 1.96 %}
 
 with area_values as (
@@ -138,16 +139,16 @@ select
     cast(population_year as integer) as population_year,
     cast(n_areas as integer) as n_areas,
     cast(population as bigint) as population,
-    cast(v0 as double) as fitted_least_educated,
-    cast(v1 as double) as fitted_most_educated,
-    cast(sii as double) as sii,
-    cast(sii_se as double) as sii_se,
-    cast(sii - {{ z }} * sii_se as double) as sii_ci_low,
-    cast(sii + {{ z }} * sii_se as double) as sii_ci_high,
-    cast(rii as double) as rii,
-    cast(case when rii_ci_note is null then sqrt(var_ln_rii) end as double) as ln_rii_se,
-    cast(case when rii_ci_note is null then rii * exp(-{{ z }} * sqrt(var_ln_rii)) end as double) as rii_ci_low,
-    cast(case when rii_ci_note is null then rii * exp({{ z }} * sqrt(var_ln_rii)) end as double) as rii_ci_high,
+    cast(round(v0, 6) as double) as fitted_least_educated,
+    cast(round(v1, 6) as double) as fitted_most_educated,
+    cast(round(sii, 6) as double) as sii,
+    cast(round(sii_se, 6) as double) as sii_se,
+    cast(round(sii - {{ z }} * sii_se, 6) as double) as sii_ci_low,
+    cast(round(sii + {{ z }} * sii_se, 6) as double) as sii_ci_high,
+    cast(round(rii, 6) as double) as rii,
+    cast(round(case when rii_ci_note is null then sqrt(var_ln_rii) end, 6) as double) as ln_rii_se,
+    cast(round(case when rii_ci_note is null then rii * exp(-{{ z }} * sqrt(var_ln_rii)) end, 6) as double) as rii_ci_low,
+    cast(round(case when rii_ci_note is null then rii * exp({{ z }} * sqrt(var_ln_rii)) end, 6) as double) as rii_ci_high,
     cast(rii_ci_note as varchar) as rii_ci_note,
     cast('area_education' as varchar) as inequality_dimension,
     cast(
