@@ -305,9 +305,8 @@ def _kolada_pages(cat: dict, spec: Spec, rng: random.Random, counties: list[str]
     bd = breakdowns(cat)
     kolada_ids = ["0000"] + [f"00{c}" for c in counties]
     areas = ["00", *counties]
-    if cat["kpi_type"] == "K":  # kommun values only; the scale-1 sample keeps ten kommuner
+    if cat["kpi_type"] == "K":  # kommun values only: all 290 kommuner (the area gradient ranks them)
         kolada_ids, areas = [], []
-        munis = munis if scale >= 10 else dict(list(munis.items())[:10])
     if (scale >= 10 and "municipality" in bd) or cat["kpi_type"] == "K":
         kolada_ids += list(munis)
         areas += list(munis)
