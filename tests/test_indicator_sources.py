@@ -291,6 +291,7 @@ def test_online_run_lands_every_decided_indicator(tmp_path, catalogue):
     with FixtureServer() as srv:
         serve_folkhalsodata(srv, SAMPLE, max_values=300)
         serve_kolada(srv, SAMPLE, per_page=40)
+        serve_scb(srv, SAMPLE)
         env = {**os.environ, **_runner_env(srv), "FOLKHALSA_ONLINE": "true", "FOLKHALSA_SMTP_HOST": ""}
         proc = subprocess.run([sys.executable, "-m", "folkhalsa", "run", "--input", str(SAMPLE), "--output",
                                str(tmp_path / "out"), "--render", "never"], env=env, capture_output=True, text=True,
@@ -309,7 +310,11 @@ def test_online_run_lands_every_decided_indicator(tmp_path, catalogue):
                          "marts.fct_indicator_value where indicator_code in ('H2', 'H4') group by 1").fetchall())
     assert sexes == {"H2": "KMT", "H4": "KMT"}  # 1+2/1/2 and 00/01/02, both read from valueTexts
     summary = json.loads((tmp_path / "out" / "run_summary.json").read_text("utf-8"))
-    assert len([i for i in summary["issues"] if i["rule"] == "unverified_source"]) == 13
+    assert len([i for i in summary["issues"] if i["rule"] == "unverified_source"]) == 9
+    assert not [r for r in summary.get("rejected", []) if "H1@utbildning" in json.dumps(r, ensure_ascii=False)]
+    edu = con.sql("select count(*) from marts.fct_indicator_value where indicator_code = 'H1' "
+                  "and education = 'eftergymnasial' and source = 'scb'").fetchone()[0]
+    assert edu > 0  # H1 by education fetched from SCB's LivslUtbLan (served from its sample snapshot)
 
 
 def test_a_response_without_the_category_variable_is_rejected(catalogue, tmp_path):
