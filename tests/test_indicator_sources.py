@@ -312,8 +312,8 @@ def test_online_run_lands_every_decided_indicator(tmp_path, catalogue):
     summary = json.loads((tmp_path / "out" / "run_summary.json").read_text("utf-8"))
     assert len([i for i in summary["issues"] if i["rule"] == "unverified_source"]) == 9
     assert not [r for r in summary.get("rejected", []) if "H1@utbildning" in json.dumps(r, ensure_ascii=False)]
-    edu = con.sql("select count(*) from marts.fct_indicator_value where indicator_code = 'H1' "
-                  "and education = 'eftergymnasial' and source = 'scb'").fetchone()[0]
+    edu = con.execute("select count(*) from marts.fct_indicator_value where indicator_code = 'H1' "
+                      "and education = 'eftergymnasial' and source = 'scb'").fetchone()[0]
     assert edu > 0  # H1 by education fetched from SCB's LivslUtbLan (served from its sample snapshot)
 
 
