@@ -150,7 +150,8 @@ def check_sources_cmd(
     catalogue = load_catalogue(settings.dbt_dir)
     if online:
         checks = check_online(catalogue, pxweb_base_url=settings.pxweb_base_url,
-                              kolada_base_url=settings.kolada_base_url, timeout=settings.http_timeout_s)
+                              kolada_base_url=settings.kolada_base_url, timeout=settings.http_timeout_s,
+                              scb_base_url=settings.scb_base_url)
     else:
         checks = check_offline(catalogue, input / "indicators")
     for c in checks:

@@ -74,7 +74,8 @@ def land_indicators_from(settings: Settings) -> LandResult:
         counties, munis = load_areas(settings.dbt_dir)
         fetched = fetch_snapshots(catalogue, pxweb_base_url=settings.pxweb_base_url,
                                   kolada_base_url=settings.kolada_base_url, out_dir=snapshots, years=None,
-                                  timeout=settings.http_timeout_s, counties=counties, municipalities=munis)
+                                  timeout=settings.http_timeout_s, counties=counties, municipalities=munis,
+                                  scb_base_url=settings.scb_base_url)
         failed = fetch_issues(fetched)
     result = land_indicators(snapshots, settings.landing_dir, settings.archive_dir, catalogue,
                              settings.quarantine_dir)

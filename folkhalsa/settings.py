@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     online: bool = False
     pxweb_base_url: str = "https://fohm-app.folkhalsomyndigheten.se/Folkhalsodata/api/v1/sv"
     kolada_base_url: str = "https://api.kolada.se/v3"
+    # SCB's PxWeb v1 (series rows with source 'scb' in dbt/seeds/indicator_series.csv, e.g. LivslUtbLan).
+    scb_base_url: str = "https://api.scb.se/OV0104/v1/doris/sv/ssd"
     http_timeout_s: float = 30.0
 
     # Alert e-mail. The password is a SecretStr so it never prints.

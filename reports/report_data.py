@@ -75,6 +75,20 @@ class Report:
         return NO_DATA.format(year=self.year, table=f"marts.{table}")
 
 
+_CURRENT: dict[str, Warehouse] = {}  # the warehouse open_report opened, for rpt()
+
+
+def rpt(name: str, **equals) -> pd.DataFrame:
+    """The report mart marts.<name> (an rpt_* model), filtered by column == value for each keyword."""
+    if not re.fullmatch(r"rpt_[a-z0-9_]+", name) or not all(re.fullmatch(r"[a-z0-9_]+", c) for c in equals):
+        raise ValueError(f"not a report mart or column: {name} {list(equals)}")
+    wh = _CURRENT["wh"]
+    if not wh.has(name):
+        return pd.DataFrame()
+    where = " and ".join(f'"{c}" = ?' for c in equals) or "true"
+    return wh.query(f'select * from marts."{name}" where {where}', list(equals.values()))
+
+
 def open_report(warehouse: str | Path, year: int | str, sample: bool | str = False) -> Report:
     """Read the data version from the published warehouse; sample data if the mart or the caller says so."""
     path = Path(warehouse).expanduser()
@@ -82,6 +96,7 @@ def open_report(warehouse: str | Path, year: int | str, sample: bool | str = Fal
         raise FileNotFoundError(f"Inget publicerat datalager / no published warehouse: {path}. "
                                 "Kör / run `folkhalsa run` först.")
     wh = Warehouse(path)
+    _CURRENT["wh"] = wh
     version, label, is_sample = "", "", False
     if wh.has("mart_data_version"):
         row = wh.query("select data_version, data_label, is_sample from marts.mart_data_version").iloc[0]

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.http_fixture_server import FixtureServer, PxTable, PxVariable, Reply
 
 PX_ROOT = "/api/v1/sv"
+SCB_ROOT = "/OV0104/v1/doris/sv/ssd"
 KOLADA_ROOT = "/v3"
 DECOYS = {"Sociala relationer": [("90", "Saknar emotionellt stöd"), ("91", "Lågt socialt deltagande")],
           "Psykisk hälsa": [("35", "Nedsatt psykiskt välbefinnande"), ("58", "Svår ängslan, oro eller ångest")],
@@ -39,16 +40,18 @@ def _snapshots(sample_dir: Path, source: str) -> list[dict]:
 class SnapshotTable:
     """One PxWeb table built from the snapshots of every indicator that uses it."""
 
-    def __init__(self, envelopes: list[dict], max_values: int, reverse_sex: bool = False):
+    def __init__(self, envelopes: list[dict], max_values: int, reverse_sex: bool = False,
+                 keep_contents: bool = False):
         first = envelopes[0]["response"]
-        self.ids = [d for d in first["id"] if d != "ContentsCode"]
+        self.keep = keep_contents  # SCB tables offer ContentsCode as a variable; FoHM's are eliminated
+        self.ids = [d for d in first["id"] if d != "ContentsCode" or keep_contents]
         self.cells: dict[tuple, tuple] = {}
         codes: dict[str, dict[str, str]] = defaultdict(dict)
         for env in envelopes:
             ds = env["response"]
             dims = [ds["dimension"][d]["category"] for d in ds["id"]]
             for d, cat in zip(ds["id"], dims):
-                if d != "ContentsCode":
+                if d != "ContentsCode" or self.keep:
                     for c, i in sorted(cat["index"].items(), key=lambda kv: kv[1]):
                         codes[d].setdefault(c, cat["label"][c])
             self._index(ds)
@@ -72,7 +75,7 @@ class SnapshotTable:
         for order in orders:
             combos = [c + (x,) for c in combos for x in order]
         for i, combo in enumerate(combos):
-            key = tuple(x for d, x in zip(ids, combo) if d != "ContentsCode")
+            key = tuple(x for d, x in zip(ids, combo) if d != "ContentsCode" or self.keep)
             self.cells[key] = (ds["value"][i], status.get(str(i)))
 
     def _key(self, cell: dict[str, str]) -> tuple:
@@ -97,6 +100,19 @@ def serve_folkhalsodata(srv: FixtureServer, sample_dir: Path, max_values: int = 
             continue
         tables[path] = SnapshotTable(envs, max_values, reverse_sex=path.endswith("FortidReg.px"))
         tables[path].px.mount(srv, f"{PX_ROOT}/{path}")
+    return tables
+
+
+def serve_scb(srv: FixtureServer, sample_dir: Path, max_values: int = 150000) -> dict[str, SnapshotTable]:
+    """SCB's PxWeb v1 for the series rows with source 'scb' (LivslUtbLan), from their sample snapshots."""
+    by_table: dict[str, list[dict]] = defaultdict(list)
+    for env in _snapshots(sample_dir, "scb"):
+        by_table[env["url"].split("/ssd/", 1)[-1]].append(env)
+    srv.route("GET", f"{SCB_ROOT}/?config", Reply.json({"maxValues": max_values, "maxCells": max_values}))
+    tables = {}
+    for path, envs in by_table.items():
+        tables[path] = SnapshotTable(envs, max_values, keep_contents=True)
+        tables[path].px.mount(srv, f"{SCB_ROOT}/{path}")
     return tables
 
 

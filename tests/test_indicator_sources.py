@@ -25,9 +25,10 @@ from folkhalsa.settings import PROJECT_ROOT
 from folkhalsa.sources.check import MISSING_CATEGORY, MISSING_TABLE, check_online, exit_code
 from folkhalsa.sources.indicators import (fetch_snapshots, is_unverified, kolada_area_ids, land_indicators,
                                           load_catalogue, pxweb_selection, unverified_sources)
+from folkhalsa.io.pxweb import query_body
 from folkhalsa.sources.pxweb_tables import TableMismatch
 from tests.http_fixture_server import FixtureServer, Sleeps
-from tests.indicator_api_fixtures import KOLADA_ROOT, PX_ROOT, serve_folkhalsodata, serve_kolada
+from tests.indicator_api_fixtures import KOLADA_ROOT, PX_ROOT, SCB_ROOT, serve_folkhalsodata, serve_kolada, serve_scb
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 SOCIAL = "A_Folkhalsodata/B_HLV/eSocialarel/aSocialarel/hlv1socxreg.px"
@@ -50,9 +51,8 @@ def test_every_row_has_evidence_or_says_unverified(catalogue):
     verified = [r["code"] for r in rows if not r["evidence"].startswith("unverified")]
     assert all(r["verified_on"] for r in rows if r["code"] in verified)
     unverified = sorted(r["code"] for r in rows if r["evidence"].startswith("unverified"))
-    assert unverified == sorted(["H5", "1.1", "3.3", "3.4", "4.4", "5.1", "5.2", "5.4", "6.3", "6.4", "8.1", "8.2",
-                                 "8.3"])
-    assert len(verified) == 22
+    assert unverified == sorted(["H5", "1.1", "3.3", "3.4", "4.4", "5.1", "5.4", "8.1", "8.2"])
+    assert len(verified) == 26
     warned = unverified_sources(catalogue)
     assert sorted(w.value for w in warned) == unverified
     assert all(w.severity == "warning" and "not verified" in w.message() for w in warned)
@@ -61,7 +61,7 @@ def test_every_row_has_evidence_or_says_unverified(catalogue):
 def test_kolada_ids_are_the_verified_ones_and_type_k_has_no_county_value(catalogue):
     kpis = dict(catalogue.filter(pl.col("source") == "kolada").select("code", "kpi_id").iter_rows())
     assert kpis == {"1.2": "N11800", "1.3": "N11050", "2.1": "N15030", "2.2": "N15428", "2.3": "N17461",
-                    "3.1": "N03926", "3.2": "N02797", "4.4": "N00989", "7.1": "N05401"}
+                    "3.1": "N03926", "3.2": "N02797", "4.4": "N00989", "5.2": "N07907", "7.1": "N05401"}
     r = _row(catalogue, "4.4")
     assert (r["kpi_type"], r["county_value"]) == ("K", "none") and is_unverified(r)
 
@@ -146,6 +146,42 @@ def test_register_table_pins_age_and_reads_sex_from_value_texts(catalogue):
         pxweb_selection(gone, h2, None)
 
 
+# SCB's metadata body (PxWeb v1 GET) for a table whose Kön has no total: variable objects as SCB publishes
+# them ("code", "text", "values", "valueTexts", "elimination", "time"). Kon 1/2 män/kvinnor without 1+2 as
+# in BefolkningNy and UF0506B/Utbildning; the AKU body in a public SCB client's test fixture
+# (surveyForAMAndAM0401AndAM0401IAndNAKUSysselAnkAr) shows "elimination": true on Kon and Alder.
+SCB_NO_SEX_TOTAL_META = {"title": "Folkmängden efter region, civilstånd, ålder och kön. År 1968 - 2023",
+                         "variables": [
+    {"code": "Region", "text": "region", "values": ["00", "01"], "valueTexts": ["Riket", "Stockholms län"]},
+    {"code": "Civilstand", "text": "civilstånd", "values": ["OG", "G", "ÄNKL", "SK"],
+     "valueTexts": ["ogifta", "gifta", "änkor/änklingar", "skilda"], "elimination": True},
+    {"code": "Alder", "text": "ålder", "values": ["tot", "25"], "valueTexts": ["totalt ålder", "25 år"],
+     "elimination": True},
+    {"code": "Kon", "text": "kön", "values": ["1", "2"], "valueTexts": ["män", "kvinnor"], "elimination": True},
+    {"code": "ContentsCode", "text": "tabellinnehåll", "values": ["BE0101N1"], "valueTexts": ["Folkmängd"]},
+    {"code": "Tid", "text": "år", "values": ["2022", "2023"], "valueTexts": ["2022", "2023"], "time": True}]}
+
+
+def test_an_eliminable_variable_without_a_total_is_left_out_of_the_query(catalogue):
+    """PxWeb elimination: Kon has no total but is eliminable, so a row that does not want sex leaves it out
+    and PxWeb answers with the total; the same table is still refused where elimination is not allowed."""
+    row = {**_row(catalogue, "4.1"), "breakdowns": "county", "table_path": "BE/BE0101/BE0101A/BefolkningNy"}
+    sel = pxweb_selection(SCB_NO_SEX_TOTAL_META, row, [2023])
+    assert sel == {"Region": ["00", "01"], "Alder": ["tot"], "ContentsCode": ["BE0101N1"], "Tid": ["2023"]}
+    assert query_body(sel) == {"query": [
+        {"code": "Region", "selection": {"filter": "item", "values": ["00", "01"]}},
+        {"code": "Alder", "selection": {"filter": "item", "values": ["tot"]}},
+        {"code": "ContentsCode", "selection": {"filter": "item", "values": ["BE0101N1"]}},
+        {"code": "Tid", "selection": {"filter": "item", "values": ["2023"]}}],
+        "response": {"format": "json-stat2"}}
+    # Wanted by sex: both codes are asked for, read from valueTexts.
+    assert pxweb_selection(SCB_NO_SEX_TOTAL_META, {**row, "breakdowns": "sex|county"}, [2023])["Kon"] == ["1", "2"]
+    strict = json.loads(json.dumps(SCB_NO_SEX_TOTAL_META))
+    del strict["variables"][3]["elimination"]
+    with pytest.raises(TableMismatch, match="there is no total for sex"):
+        pxweb_selection(strict, row, [2023])
+
+
 # --------------------------------------------------------------------------- against the fixture server
 
 def _fetch(srv, catalogue, out: Path, codes=None, counties=("01", "03", "20"), munis=()):
@@ -181,13 +217,15 @@ def test_one_table_several_indicators_split_by_max_values(catalogue, tmp_path):
 
 def _runner_env(srv) -> dict:
     return {"FOLKHALSA_PXWEB_BASE_URL": srv.url + PX_ROOT, "FOLKHALSA_KOLADA_BASE_URL": srv.url + KOLADA_ROOT,
+            "FOLKHALSA_SCB_BASE_URL": srv.url + SCB_ROOT,
             "FOLKHALSA_HTTP_TIMEOUT_S": "5"}
 
 
 def test_check_sources_offline_on_the_sample():
     res = CliRunner().invoke(app, ["check-sources", "--offline", "--input", str(SAMPLE)])
     assert res.exit_code == 0, res.output
-    assert "34 av / of 35 rader hittade" in res.output and "13 overifierade / unverified" in res.output
+    assert "35 av / of 36 rader hittade" in res.output and "9 overifierade / unverified" in res.output
+    assert "OK  H1@utbildning (scb START/BE/BE0701/LivslUtbLan) found, senaste period / last period 2019-2023" in res.output
     assert "OK  H4 (folkhalsodata A_Folkhalsodata/B_HLV/dPsykhals/hlv1psyxreg.px) found" in res.output
 
 
@@ -208,6 +246,7 @@ def test_check_sources_online_renamed_table_exits_1_naming_indicator_and_table(c
     with FixtureServer() as srv:
         serve_folkhalsodata(srv, SAMPLE)
         serve_kolada(srv, SAMPLE)
+        serve_scb(srv, SAMPLE)
         for k, v in _runner_env(srv).items():
             monkeypatch.setenv(k, v)
         ok = CliRunner().invoke(app, ["check-sources", "--online"])
@@ -219,11 +258,12 @@ def test_check_sources_online_renamed_table_exits_1_naming_indicator_and_table(c
     with FixtureServer() as srv:  # FoHM renames hlv1psyxreg.px: the old path answers 404
         serve_folkhalsodata(srv, SAMPLE, skip_tables=("hlv1psyxreg.px",))
         serve_kolada(srv, SAMPLE)
+        serve_scb(srv, SAMPLE)
         for k, v in _runner_env(srv).items():
             monkeypatch.setenv(k, v)
         res = CliRunner().invoke(app, ["check-sources", "--online"])
         checks = check_online(catalogue, pxweb_base_url=srv.url + PX_ROOT, kolada_base_url=srv.url + KOLADA_ROOT,
-                              timeout=5.0, max_retries=0)
+                              timeout=5.0, max_retries=0, scb_base_url=srv.url + SCB_ROOT)
     assert res.exit_code == 1 and exit_code(checks) == 1
     line = next(x for x in res.output.splitlines() if x.startswith("FEL H4"))
     assert "missing table" in line and "A_Folkhalsodata/B_HLV/dPsykhals/hlv1psyxreg.px" in line
@@ -252,6 +292,7 @@ def test_online_run_lands_every_decided_indicator(tmp_path, catalogue):
     with FixtureServer() as srv:
         serve_folkhalsodata(srv, SAMPLE, max_values=300)
         serve_kolada(srv, SAMPLE, per_page=40)
+        serve_scb(srv, SAMPLE)
         env = {**os.environ, **_runner_env(srv), "FOLKHALSA_ONLINE": "true", "FOLKHALSA_SMTP_HOST": ""}
         proc = subprocess.run([sys.executable, "-m", "folkhalsa", "run", "--input", str(SAMPLE), "--output",
                                str(tmp_path / "out"), "--render", "never"], env=env, capture_output=True, text=True,
@@ -270,7 +311,11 @@ def test_online_run_lands_every_decided_indicator(tmp_path, catalogue):
                          "marts.fct_indicator_value where indicator_code in ('H2', 'H4') group by 1").fetchall())
     assert sexes == {"H2": "KMT", "H4": "KMT"}  # 1+2/1/2 and 00/01/02, both read from valueTexts
     summary = json.loads((tmp_path / "out" / "run_summary.json").read_text("utf-8"))
-    assert len([i for i in summary["issues"] if i["rule"] == "unverified_source"]) == 13
+    assert len([i for i in summary["issues"] if i["rule"] == "unverified_source"]) == 9
+    assert not [r for r in summary.get("rejected", []) if "H1@utbildning" in json.dumps(r, ensure_ascii=False)]
+    edu = con.execute("select count(*) from marts.fct_indicator_value where indicator_code = 'H1' "
+                      "and education = 'eftergymnasial' and source = 'scb'").fetchone()[0]
+    assert edu > 0  # H1 by education fetched from SCB's LivslUtbLan (served from its sample snapshot)
 
 
 def test_a_response_without_the_category_variable_is_rejected(catalogue, tmp_path):

@@ -45,7 +45,12 @@ def landed(sample, catalogue, tmp_path_factory):
 
 def test_catalogue_covers_every_indicator_once(catalogue):
     ref = pl.read_csv(DBT_DIR / "seeds" / "ref_indicators.csv", infer_schema=False)
-    assert catalogue.height == 35 and sorted(catalogue["code"]) == sorted(ref["code"])
+    main = catalogue.filter(pl.col("series") == "")
+    assert main.height == 35 and sorted(main["code"]) == sorted(ref["code"])
+    # Series rows (indicator_series.csv): another table's breakdown of an indicator, landed under its code.
+    series = catalogue.filter(pl.col("series") != "")
+    assert series.select("code", "series", "source").rows() == [("H1", "utbildning", "scb")]
+    assert series["unit"].to_list() == ["years"]  # inherited from the indicator
     h5 = catalogue.filter(pl.col("code") == "H5").row(0, named=True)
     assert h5["source"] == "file" and not h5["table_path"] and h5["decided"] is False
     for r in catalogue.iter_rows(named=True):
@@ -76,7 +81,7 @@ def test_sample_is_deterministic_small_and_labelled(sample, tmp_path):
     again = write_sample_indicators(tmp_path)
     files = sorted(p.relative_to(tmp_path).as_posix() for p in again)
     assert files == sorted(p.relative_to(sample).as_posix() for p in sample.rglob("*.json"))
-    assert len(files) == 35
+    assert len(files) == 36  # 35 indicators and the series H1@utbildning
     for rel in files:
         assert (tmp_path / rel).read_bytes() == (sample / rel).read_bytes(), rel
     assert sum(p.stat().st_size for p in sample.rglob("*")) < 3_000_000
@@ -101,7 +106,7 @@ def test_sample_kolada_pages_chain_with_next_url(sample):
 def test_scale_adds_municipalities(tmp_path):
     dbt = tmp_path / "dbt"
     shutil.copytree(DBT_DIR / "seeds", dbt / "seeds")
-    for name in ("ref_indicators.csv", "indicator_catalogue.csv"):  # two indicators keep the test quick
+    for name in ("ref_indicators.csv", "indicator_catalogue.csv", "indicator_series.csv"):  # two indicators: quick
         lines = (dbt / "seeds" / name).read_text("utf-8").splitlines()
         kept = [ln for ln in lines[1:] if ln.startswith(("3.1,", "4.1,"))]
         (dbt / "seeds" / name).write_text("\n".join([lines[0], *kept]) + "\n", "utf-8")
@@ -117,7 +122,7 @@ def test_scale_adds_municipalities(tmp_path):
 
 def test_all_indicators_land_for_2022_and_2023(landed, catalogue):
     result, df, _ = landed
-    assert result.rejected == [] and len(result.landed) == 35 and result.rows["indicator_values"] == df.height
+    assert result.rejected == [] and len(result.landed) == 36 and result.rows["indicator_values"] == df.height
     assert df.columns == list(INDICATOR_SCHEMA) + list(PROVENANCE_COLUMNS)
     assert {c: df.schema[c] for c in INDICATOR_SCHEMA} == INDICATOR_SCHEMA
     for cat in catalogue.iter_rows(named=True):
@@ -128,9 +133,14 @@ def test_all_indicators_land_for_2022_and_2023(landed, catalogue):
                 assert rows["municipality_code"].null_count() == 0 and rows.height > 0, (code, year)
                 continue
             assert set(rows["region_code"]) == {"00", *COUNTIES}, (code, year)
+            if cat["series"]:  # H1 by education (LivslUtbLan): the three groups for T, K and M, no total
+                rows = rows.filter(pl.col("source") == cat["source"])
+                assert set(rows["education"]) == {"förgymnasial", "gymnasial", "eftergymnasial"}, (code, year)
+                assert set(rows["sex"]) == {"T", "K", "M"}, (code, year)
+                continue
+            rows = rows.filter(pl.col("education") == "total")
             sexes = {"K", "M"} if code == "H1" else {"T", "K", "M"}  # MedlivsYreg publishes no total
             assert set(rows["sex"]) == (sexes if "sex" in bd else {"T"}), (code, year)
-            assert set(rows["education"]) == {"total"}, (code, year)  # no real regional table has education
             if code not in ("H5", "H1"):
                 national = rows.filter(pl.col("region_code") == "00", pl.col("sex") == "T",
                                        pl.col("education") == "total")
@@ -189,7 +199,7 @@ def test_provenance_and_relanding_is_skipped(landed, sample, catalogue):
     row = df.filter(pl.col("indicator_code") == "2.2").row(0, named=True)
     assert row["_source_file"] == "kolada/2.2.json" and len(row["_sha256"]) == 64 and row["_row"] >= 1
     assert row["retrieved_at"] == datetime(2024, 3, 1, 6, 0, tzinfo=timezone.utc)
-    assert len(list((out / "archive").rglob("*.json"))) == 35
+    assert len(list((out / "archive").rglob("*.json"))) == 36
     again = land_indicators(sample, out / "landing", out / "archive", catalogue)
     assert again.landed == [] and sorted(again.skipped) == sorted(result.landed)
 
@@ -324,11 +334,12 @@ def test_fetch_snapshots_online_then_land_offline(catalogue, tmp_path):
         srv.prefix("GET", "/v3/data/kpi/N15428/municipality/", _kolada)
         result = fetch_snapshots(
             subset, pxweb_base_url=srv.url + "/api/v1/sv", kolada_base_url=srv.url + "/v3", out_dir=tmp_path / "snap",
+            scb_base_url=srv.url + "/ssd",
             years=[2022, 2023], timeout=2.0, counties=["01", "03"], municipalities=["0114"], max_retries=1,
             backoff_s=0.0, sleep=lambda s: None, now=lambda: datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc))
         posts = [r.json() for r in srv.requests if r.method == "POST"]
     # H1's table is not on the server: reported, and the others are still saved.
-    assert [e["indicator_code"] for e in result.errors] == ["H1"] and "404" in result.errors[0]["error"]
+    assert [e["indicator_code"] for e in result.errors] == ["H1", "H1@utbildning"] and "404" in result.errors[0]["error"]
     assert sorted(p.relative_to(tmp_path / "snap").as_posix() for p in result.paths) == [
         "file/H5__20240506T070809Z.json", "folkhalsodata/6.1__20240506T070809Z.json",
         "kolada/2.2__20240506T070809Z.json"]

@@ -55,9 +55,10 @@ def test_fetch_land_and_harmonise(http_server, tmp_path, catalogue_row):
                                      now=lambda: datetime(2024, 6, 1, tzinfo=timezone.utc))
     px.close()
     posts = [r.json() for r in http_server.requests if r.method == "POST"]
-    assert len(posts) > 1, "40 ages × 8 levels × 2 sexes × 3 regions = 1920 cells > maxValues 1000: chunked"
+    assert len(posts) > 1, "40 ages × 8 levels × 2 sexes × 4 regions = 2560 cells > maxValues 1000: chunked"
     chosen = {q["code"]: q["selection"]["values"] for q in posts[0]["query"]}
-    assert chosen["Region"] == ["00", "01", "25"] and chosen["Tid"] == ["2023"]
+    # Riket, län and kommuner (the area gradient ranks kommuner): the four-digit 0114 is asked for too.
+    assert chosen["Region"] == ["00", "01", "0114", "25"] and chosen["Tid"] == ["2023"]
     assert chosen["ContentsCode"] == ["UF0506A1"]
     result = population.land_population(tmp_path / "snap", tmp_path / "landing", tmp_path / "archive")
     assert result.rejected == [] and len(result.landed) == 1
@@ -68,7 +69,7 @@ def test_fetch_land_and_harmonise(http_server, tmp_path, catalogue_row):
     # Women, eftergymnasial (5, 6, 7): 40 × (51 + 61 + 71 + 300).
     assert got[("01", "K", "eftergymnasial")] == 40 * (51 + 61 + 71 + 300)
     assert df["ages"].unique().to_list() == ["25-64"] and set(df["year"]) == {2023}
-    assert len(df) == 3 * 2 * 3  # regions × sexes × groups; 'US' (not known) is left out
+    assert len(df) == 4 * 2 * 3  # regions × sexes × groups; 'US' (not known) is left out
     assert json.loads(path.read_text("utf-8"))["source"] == "scb"
 
 

@@ -31,9 +31,10 @@ def write_sample_data(out: Path, *, seed: int = 42, scale: int = 1, years=(2022,
     files = write_sample_returns(out / "returns", years=years, seed=seed, scale=scale)
     files += write_sample_survey(out / "survey", seed=seed, scale=scale)
     files += write_sample_indicators(out / "indicators", seed=seed, scale=scale)
-    from folkhalsa.reference import SEEDS_DIR, counties
+    from folkhalsa.reference import SEEDS_DIR, counties, municipalities
     from folkhalsa.sources.population import SAMPLE_YEARS, write_sample_population
-    files += write_sample_population(out / "population", SEEDS_DIR.parent, ["00", *counties()], SAMPLE_YEARS, seed)
+    files += write_sample_population(out / "population", SEEDS_DIR.parent, ["00", *counties()], SAMPLE_YEARS, seed,
+                                     municipalities=list(municipalities()))
     info = {"synthetic": True, "label": SAMPLE_NOTICE, "seed": seed, "scale": scale, "years": list(years)}
     (out / "dataset.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", "utf-8")
     (out / "README.md").write_text(README, "utf-8")

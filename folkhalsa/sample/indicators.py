@@ -31,6 +31,7 @@ LAST_YEAR = 2023
 FIRST_YEAR = 2012
 PXWEB_BASE = Settings.model_fields["pxweb_base_url"].default
 KOLADA_BASE = Settings.model_fields["kolada_base_url"].default
+SCB_BASE = Settings.model_fields["scb_base_url"].default
 KOLADA_PER_PAGE = 100
 
 # How deprived a county is in this synthetic world (-1 best off .. 1 worst off); drives county differences.
@@ -104,6 +105,14 @@ SPECS = {
     "8.2": Spec(97.0, 0.1, 1.0, dep=0.3, shocks={2021: -0.5, 2022: -0.5, 2023: -0.5}),
     "8.3": Spec(7.8, 0.1, 1.5, 1.8, -6.0, 0.6),
 }
+# Series rows (indicator_series.csv): H1 by education is remaining life expectancy at 30 (SCB LivslUtbLan).
+SPECS["H1@utbildning"] = Spec(52.6, 0.12, 0.6, 3.6, 5.2, 0.7, shocks={2020: -0.4})
+# SCB LivslUtbLan as public code reads it (texts only; the codes were not seen, so the sample uses the texts).
+SCB_EDUCATION = [("samtliga utbildningsnivåer", "total"), ("förgymnasial utbildning", "förgymnasial"),
+                 ("gymnasial utbildning", "gymnasial"), ("eftergymnasial utbildning", "eftergymnasial"),
+                 ("uppgift om utbildningsnivå saknas", None)]
+SCB_SEX = [("samtliga män och kvinnor", "T"), ("män", "M"), ("kvinnor", "K")]
+
 ELECTIONS = {1991: 84.3, 1994: 84.4, 1998: 78.6, 2002: 77.9, 2006: 79.4, 2010: 81.6, 2014: 82.8, 2018: 84.1, 2022: 81.8}
 
 
@@ -234,6 +243,42 @@ def _folkhalsodata(cat: dict, spec: Spec, rng: random.Random, county_names: dict
                                            "language": "sv"}})
 
 
+def _scb_by_education(cat: dict, spec: Spec, rng: random.Random, county_names: dict[str, str],
+                      first_year: int) -> dict:
+    """SCB's LivslUtbLan answer for the series row's selection: Region × UtbildningsNiva × Kon × Alder
+    (pinned) × ContentsCode (pinned) × Tid (five-year windows). SCB marks no total for education
+    'uppgift saknas' outside riket: those cells are '..'."""
+    areas = ["00", *county_names]
+    names = {"00": "Riket", **county_names}
+    ind = _Indicator(cat, spec, rng, areas)
+    periods = [p for p in _periods(cat, first_year) if int(p[:4]) >= 2012]  # windows from 2012-2016
+    fixed = parse_fixed_selections(cat["fixed_selections"])
+    dims = [Dimension("Region", areas, [names[a] for a in areas], "region"),
+            Dimension("UtbildningsNiva", [t for t, _ in SCB_EDUCATION], [t for t, _ in SCB_EDUCATION],
+                      "utbildningsnivå"),
+            Dimension("Kon", [t for t, _ in SCB_SEX], [t for t, _ in SCB_SEX], "kön"),
+            Dimension("Alder", [fixed["Alder"]], [fixed["Alder"]], "ålder"),
+            Dimension("ContentsCode", [fixed["ContentsCode"]], [fixed["ContentsCode"]], "tabellinnehåll",
+                      {"unit": {fixed["ContentsCode"]: {"base": "år", "decimals": 2}}}),
+            Dimension("Tid", periods, periods, "årsintervall")]
+    values: list[float | None] = []
+    status: dict[int, str] = {}
+    for area in areas:
+        for _, edu in SCB_EDUCATION:
+            for _, sex in SCB_SEX:
+                for period in periods:
+                    if edu is None:
+                        if area != "00":
+                            status[len(values)] = ".."
+                        values.append(None if area != "00" else round(ind.value(area, sex, "gymnasial", period) - 1.5, 2))
+                    else:
+                        values.append(round(ind.value(area, sex, edu, period), 2))
+    title = ("Femårig livslängdstabell efter län, utbildningsnivå, kön och ålder "
+             "(Exempeldata – inte officiell statistik)")
+    return build_dataset(dims, values, status, label=title, source="SCB (exempeldata)", updated=UPDATED,
+                         note=[SAMPLE_NOTICE], role={"time": ["Tid"], "geo": ["Region"], "metric": ["ContentsCode"]})
+
+
 def _inject_gaps(values: list, n_measures: int, cells_per_measure: int, areas: list[str], rng: random.Random,
                  survey: bool) -> dict[int, str]:
     """Blank a few county cells the way PxWeb does: '..' missing, 'x' suppressed, '*' unreliable.
@@ -258,9 +303,8 @@ def _kolada_pages(cat: dict, spec: Spec, rng: random.Random, counties: list[str]
     bd = breakdowns(cat)
     kolada_ids = ["0000"] + [f"00{c}" for c in counties]
     areas = ["00", *counties]
-    if cat["kpi_type"] == "K":  # kommun values only; the scale-1 sample keeps ten kommuner
+    if cat["kpi_type"] == "K":  # kommun values only: all 290 kommuner (the area gradient ranks them)
         kolada_ids, areas = [], []
-        munis = munis if scale >= 10 else dict(list(munis.items())[:10])
     if (scale >= 10 and "municipality" in bd) or cat["kpi_type"] == "K":
         kolada_ids += list(munis)
         areas += list(munis)
@@ -315,7 +359,15 @@ def write_sample_indicators(out_dir: Path, *, seed: int = 42, scale: int = 1,
     paths = []
     for cat in catalogue.iter_rows(named=True):
         code, source = cat["code"], cat["source"]
-        rng = random.Random(f"{seed}:{code}")  # one stream per indicator: editing one leaves the rest alone
+        key = f"{code}@{cat['series']}" if cat.get("series") else code
+        rng = random.Random(f"{seed}:{key}")  # one stream per indicator: editing one leaves the rest alone
+        if source == "scb":
+            data = _scb_by_education(cat, SPECS[key], rng, county_names, first_year)
+            sel = {d: list(data["dimension"][d]["category"]["index"]) for d in data["id"]}
+            env = envelope(source, code, f"{SCB_BASE}/{cat['table_path']}", query_body(sel), RETRIEVED_AT,
+                           response=data, notice=SAMPLE_NOTICE, series=cat["series"])
+            paths.append(write_snapshot(out_dir / source / f"{key}.json", env))
+            continue
         if source == "folkhalsodata":
             data = _folkhalsodata(cat, SPECS[code], rng, county_names, munis, scale, first_year)
             sel = {d: list(data["dimension"][d]["category"]["index"]) for d in data["id"] if d != "ContentsCode"}

@@ -17,7 +17,7 @@ from typing import Callable
 import polars as pl
 
 from folkhalsa.io.http import ApiError
-from folkhalsa.sources.indicators import _end, harmonise_snapshot, is_unverified, pxweb_selection
+from folkhalsa.sources.indicators import _end, catalogue_key, harmonise_snapshot, is_unverified, pxweb_selection
 from folkhalsa.io.kolada import KoladaClient
 from folkhalsa.io.pxweb import PxWebClient
 from folkhalsa.sources.pxweb_tables import TableMismatch, is_measure_variable, is_variable
@@ -60,7 +60,7 @@ def _classify(e: TableMismatch, cat: dict) -> str:
 
 def _base(cat: dict) -> SourceCheck:
     where = cat.get("table_path") or cat.get("kpi_id") or "-"
-    return SourceCheck(cat["code"], bool(cat.get("decided")), cat["source"], where, ERROR,
+    return SourceCheck(catalogue_key(cat), bool(cat.get("decided")), cat["source"], where, ERROR,
                        verified=not is_unverified(cat))
 
 
@@ -111,13 +111,17 @@ def check_kolada_row(kc: KoladaClient, cat: dict) -> SourceCheck:
 
 
 def check_online(catalogue: pl.DataFrame, *, pxweb_base_url: str, kolada_base_url: str, timeout: float = 30.0,
-                 max_retries: int = 2, sleep: Callable[[float], None] = time.sleep) -> list[SourceCheck]:
+                 max_retries: int = 2, sleep: Callable[[float], None] = time.sleep,
+                 scb_base_url: str = "https://api.scb.se/OV0104/v1/doris/sv/ssd") -> list[SourceCheck]:
     checks = []
     retry = dict(timeout=timeout, max_retries=max_retries, backoff_s=1.0, sleep=sleep)
     with PxWebClient(pxweb_base_url, **retry) as px, KoladaClient(kolada_base_url, **retry) as kc:
         for cat in catalogue.iter_rows(named=True):
             if cat["source"] == "folkhalsodata":
                 checks.append(check_pxweb_row(px, cat))
+            elif cat["source"] == "scb":  # a series row on SCB's PxWeb: its own base URL
+                with PxWebClient(scb_base_url, **retry) as scb:
+                    checks.append(check_pxweb_row(scb, cat))
             elif cat["source"] == "kolada":
                 checks.append(check_kolada_row(kc, cat))
             else:
@@ -133,12 +137,12 @@ def _not_checked(cat: dict) -> SourceCheck:
 
 def check_offline(catalogue: pl.DataFrame, snapshot_dir: Path) -> list[SourceCheck]:
     """Read each row's newest snapshot under snapshot_dir/<source>/<code>[__stamp].json as landing does."""
-    cats = {r["code"]: r for r in catalogue.iter_rows(named=True)}
+    cats = {catalogue_key(r): r for r in catalogue.iter_rows(named=True)}
     checks = []
-    for cat in cats.values():
+    for key, cat in cats.items():
         out = _base(cat)
-        files = sorted(Path(snapshot_dir).glob(f"{cat['source']}/{cat['code']}.json")) + sorted(
-            Path(snapshot_dir).glob(f"{cat['source']}/{cat['code']}__*.json"))
+        files = sorted(Path(snapshot_dir).glob(f"{cat['source']}/{key}.json")) + sorted(
+            Path(snapshot_dir).glob(f"{cat['source']}/{key}__*.json"))
         if not files:
             out.status, out.message = NO_SNAPSHOT, f"ingen ögonblicksbild i / no snapshot in {snapshot_dir}"
             checks.append(out)

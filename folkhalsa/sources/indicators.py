@@ -29,7 +29,7 @@ from folkhalsa.sources.pxweb_tables import (TableMismatch, is_measure_variable, 
 
 LANDING_SOURCE = "indicators"
 TABLE = "indicator_values"
-SOURCES = ("folkhalsodata", "kolada", "file")
+SOURCES = ("folkhalsodata", "kolada", "file", "scb")  # scb: series rows only (indicator_series.csv)
 BREAKDOWNS = ("sex", "education", "age", "county", "municipality")
 PERIOD_TYPES = ("annual", "rolling4", "rolling5")
 PERIOD_SPAN = {"annual": 0, "rolling4": 3, "rolling5": 4}  # end year minus start year
@@ -103,8 +103,45 @@ def _issue(rule: str, file: str = "", **kw) -> Issue:
 
 # --------------------------------------------------------------------------- catalogue
 
+SERIES_FILE = "indicator_series.csv"
+
+
+def catalogue_key(row: dict) -> str:
+    """'H1' for an indicator's own row, 'H1@utbildning' for a series row (a breakdown from another table)."""
+    return f"{row['code']}@{row['series']}" if row.get("series") else row["code"]
+
+
 def load_catalogue(dbt_dir: Path) -> pl.DataFrame:
-    """ref_indicators.csv joined with indicator_catalogue.csv; raises ValueError if they disagree."""
+    """The 35 indicators (ref_indicators.csv joined with indicator_catalogue.csv) and their series rows
+    (indicator_series.csv: an education breakdown from another table, landed under the indicator's code
+    without its total); raises ValueError if they disagree. Column `series` is '' for the 35 rows."""
+    main = _load_main_catalogue(dbt_dir)
+    series_path = Path(dbt_dir) / "seeds" / SERIES_FILE
+    if not series_path.is_file():
+        return main.with_columns(pl.lit("").alias("series"), pl.lit(None, pl.Utf8).alias("description_sv"))
+    ser = pl.read_csv(series_path, infer_schema=False)
+    problems = []
+    unknown = sorted(set(ser["code"]) - set(main["code"]))
+    if unknown:
+        problems.append(f"series rows for unknown indicators {unknown}")
+    if ser.select("code", "series").is_duplicated().any() or ser["series"].is_null().any():
+        problems.append("every series row needs a series name, unique per indicator")
+    for r in ser.iter_rows(named=True):
+        r = {**r, "decimals": "", "kpi_id": "", "kpi_type": "", "county_value": "source"}
+        problems += [f"series {r['code']}@{r['series']}: {p}" for p in _catalogue_row_problems(r)]
+        if "education" not in breakdowns(r):
+            problems.append(f"series {r['code']}@{r['series']}: breakdowns must include education")
+    if problems:
+        raise ValueError(f"{SERIES_FILE}: " + "; ".join(problems))
+    # A series row inherits the indicator's name, unit, polarity, decimals and threshold.
+    inherited = main.select("code", "target_area", "name_sv", "name_en", "unit", "polarity", "decided", "decimals",
+                            "change_threshold", "kpi_id", "kpi_type", "county_value")
+    ser = ser.with_columns(pl.col("min_respondents").cast(pl.Int64)).join(inherited, on="code", how="left")
+    main = main.with_columns(pl.lit("").alias("series"), pl.lit(None, pl.Utf8).alias("description_sv"))
+    return pl.concat([main, ser.select(main.columns)], how="vertical_relaxed")
+
+
+def _load_main_catalogue(dbt_dir: Path) -> pl.DataFrame:
     seeds = Path(dbt_dir) / "seeds"
     ref = pl.read_csv(seeds / "ref_indicators.csv", infer_schema=False)
     cat = pl.read_csv(seeds / "indicator_catalogue.csv", infer_schema=False)
@@ -174,8 +211,9 @@ def is_unverified(cat_row: dict) -> bool:
 
 def unverified_sources(catalogue: pl.DataFrame) -> list[Issue]:
     """One warning per catalogue row without evidence: a run must not use such sources silently."""
-    return [_issue("unverified_source", "dbt/seeds/indicator_catalogue.csv", column="evidence", value=r["code"],
-                   detail=f"{r['code']}: {r['evidence']}", detail_en=f"{r['code']}: {r['evidence']}")
+    return [_issue("unverified_source", f"dbt/seeds/{SERIES_FILE if r.get('series') else 'indicator_catalogue.csv'}",
+                   column="evidence", value=catalogue_key(r),
+                   detail=f"{catalogue_key(r)}: {r['evidence']}", detail_en=f"{catalogue_key(r)}: {r['evidence']}")
             for r in catalogue.iter_rows(named=True) if r.get("source") and is_unverified(r)]
 
 
@@ -514,9 +552,10 @@ def harmonise_snapshot(envelope: dict, catalogue: dict[str, dict]) -> tuple[pl.D
     if missing:
         raise _err("envelope", f"kuvertet saknar {missing}", f"the envelope lacks {missing}")
     code, source = str(envelope["indicator_code"]), envelope["source"]
-    cat = catalogue.get(code)
+    key = f"{code}@{envelope['series']}" if envelope.get("series") else code
+    cat = catalogue.get(key)
     if cat is None:
-        raise _err("unknown_indicator", f"indikatorn '{code}' finns inte i katalogen", f"indicator '{code}' is not in the catalogue")
+        raise _err("unknown_indicator", f"indikatorn '{key}' finns inte i katalogen", f"indicator '{key}' is not in the catalogue")
     if source != cat["source"]:
         raise _err("source_mismatch", f"ögonblicksbilden för {code} kommer från '{source}' men katalogen anger '{cat['source']}'",
                    f"the snapshot for {code} comes from '{source}' but the catalogue says '{cat['source']}'")
@@ -529,6 +568,9 @@ def harmonise_snapshot(envelope: dict, catalogue: dict[str, dict]) -> tuple[pl.D
         if not isinstance(envelope.get("response"), dict):
             raise _err("envelope", "kuvertet saknar 'response'", "the envelope lacks 'response'")
         df, warnings = harmonise_jsonstat(envelope["response"], cat)
+    if cat.get("series"):
+        # A series row is a breakdown only: the indicator's own row publishes its total.
+        df = df.filter(pl.col("education") != "total")
     df, more = _finalise(df, cat, source, retrieved_at)
     return df, warnings + more
 
@@ -547,7 +589,7 @@ def empty_tables() -> dict[str, pl.DataFrame]:
 LANDING = LandingSource(LANDING_SOURCE, CATALOGUE, _empty_tables, parser_files=(
     "folkhalsa/sources/indicators.py", "folkhalsa/sources/pxweb_tables.py", "folkhalsa/io/jsonstat.py",
     "folkhalsa/io/kolada.py",
-    "dbt/seeds/indicator_catalogue.csv", "dbt/seeds/ref_indicators.csv"))
+    "dbt/seeds/indicator_catalogue.csv", "dbt/seeds/ref_indicators.csv", "dbt/seeds/indicator_series.csv"))
 
 
 def discover_snapshots(snapshot_dir: Path) -> list[Path]:
@@ -568,14 +610,15 @@ def parse_snapshot(path: Path, name: str, catalogue: dict[str, dict]) -> Parsed:
     except ValueError as e:  # JSON-stat and Kolada parse errors
         raise InputError(_issue("invalid_snapshot", name, detail=str(e))) from None
     return Parsed(tables={TABLE: df.rename({"row": "_row"})}, issues=warnings, received_at=retrieved_at, manifest={
-        "indicator_code": envelope["indicator_code"], "origin": envelope["source"], "url": envelope.get("url"),
+        "indicator_code": envelope["indicator_code"], "series": envelope.get("series") or "",
+        "origin": envelope["source"], "url": envelope.get("url"),
         "retrieved_at": envelope["retrieved_at"]})
 
 
 def land_indicators(snapshot_dir: Path, landing_dir: Path, archive_dir: Path, catalogue: pl.DataFrame,
                     quarantine_dir: Path | None = None) -> LandResult:
     """Land every snapshot under snapshot_dir as one batch each (source 'indicators', table 'indicator_values')."""
-    cat = {r["code"]: r for r in catalogue.iter_rows(named=True)}
+    cat = {catalogue_key(r): r for r in catalogue.iter_rows(named=True)}
     snapshot_dir = Path(snapshot_dir)
     paths = [(p, p.relative_to(snapshot_dir).as_posix()) for p in discover_snapshots(snapshot_dir)]
     result = land_files(LANDING, paths, lambda path, name: parse_snapshot(path, name, cat),
@@ -695,7 +738,7 @@ def _select_by_role(table: str, var: dict, values: list[str], texts: list[str], 
         return [v for v, t in zip(values, texts) if metric_kind(v, t, cat.get("measure"))] or (
             values if len(values) == 1 else [])
     if role == "sex":
-        return _sex_values(table, code, values, texts, "sex" in wanted)
+        return _sex_values(table, code, values, texts, "sex" in wanted, bool(var.get("elimination")))
     if role == "education" and "education" in wanted:
         return values
     # A variable we do not break down by: its total, or let PxWeb eliminate it.
@@ -710,8 +753,12 @@ def _select_by_role(table: str, var: dict, values: list[str], texts: list[str], 
                    "cannot choose a value (set fixed_selections in the catalogue)", values, texts)
 
 
-def _sex_values(table: str, code: str, values: list[str], texts: list[str], by_sex: bool) -> list[str]:
-    """Sex codes from the table's own valueTexts (00/01/02 or 1+2/1/2, men and women in either order)."""
+def _sex_values(table: str, code: str, values: list[str], texts: list[str], by_sex: bool,
+                eliminable: bool = False) -> list[str] | None:
+    """Sex codes from the table's own valueTexts (00/01/02 or 1+2/1/2, men and women in either order).
+
+    Without a sex breakdown: the table's total; where the table has none (SCB's 1/2 tables) but marks the
+    variable eliminable, None: the variable is left out of the query and PxWeb answers with its total."""
     mapped = {v: sex_code("", t) for v, t in zip(values, texts)}
     unknown = [v for v, s in mapped.items() if s is None]
     if unknown or len(set(mapped.values())) != len(mapped):
@@ -720,6 +767,8 @@ def _sex_values(table: str, code: str, values: list[str], texts: list[str], by_s
     if by_sex:
         return values
     total = [v for v, s in mapped.items() if s == "T"]
+    if not total and eliminable:
+        return None
     if not total:
         raise mismatch(table, code, "totalt för kön saknas", "there is no total for sex", values, texts)
     return total
@@ -756,6 +805,7 @@ def fetch_snapshots(
     years: Sequence[int] | None = None, timeout: float = 30.0, counties: Sequence[str] = (),
     municipalities: Sequence[str] = (), max_retries: int = 4, backoff_s: float = 1.0,
     sleep: Callable[[float], None] = time.sleep, now: Callable[[], datetime] = utc_now,
+    scb_base_url: str = "https://api.scb.se/OV0104/v1/doris/sv/ssd",
 ) -> FetchResult:
     """Fetch every catalogue indicator online and save each response as a snapshot under out_dir/<source>/.
 
@@ -771,11 +821,19 @@ def fetch_snapshots(
             code, source = cat["code"], cat["source"]
             try:
                 retrieved = now()
-                if source == "folkhalsodata":
-                    meta = px.metadata(cat["table_path"])
-                    sel = pxweb_selection(meta, cat, years)
-                    env = envelope(source, code, px.table_url(cat["table_path"]), query_body(sel), retrieved,
-                                   response=px.query(cat["table_path"], sel))
+                extra = {"series": cat["series"]} if cat.get("series") else {}
+                if source in ("folkhalsodata", "scb"):
+                    # A series row from another PxWeb database (SCB) names its own base URL.
+                    own = PxWebClient(scb_base_url, **retry) if source == "scb" else None
+                    client = own or px
+                    try:
+                        meta = client.metadata(cat["table_path"])
+                        sel = pxweb_selection(meta, cat, years)
+                        env = envelope(source, code, client.table_url(cat["table_path"]), query_body(sel), retrieved,
+                                       response=client.query(cat["table_path"], sel), **extra)
+                    finally:
+                        if own is not None:
+                            own.close()
                 elif source == "kolada":
                     ids = kolada_area_ids(cat, counties, municipalities)
                     pages = kc.values(cat["kpi_id"], ids, years)
@@ -788,7 +846,7 @@ def fetch_snapshots(
                     data = placeholder_dataset(code, ["00", *counties], [str(y) for y in years], PLACEHOLDER_NOTE)
                     env = envelope(source, code, None, None, retrieved, response=data)
                 stamp = retrieved.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-                result.paths.append(write_snapshot(out_dir / source / f"{code}__{stamp}.json", env))
+                result.paths.append(write_snapshot(out_dir / source / f"{catalogue_key(cat)}__{stamp}.json", env))
             except Exception as e:  # noqa: BLE001 - reported per indicator, the rest still runs
-                result.errors.append({"indicator_code": code, "error": f"{code}: {e}"})
+                result.errors.append({"indicator_code": catalogue_key(cat), "error": f"{catalogue_key(cat)}: {e}"})
     return result

@@ -66,14 +66,15 @@ def load_catalogue(dbt_dir: Path) -> list[dict]:
 # --------------------------------------------------------------------------- fetch
 
 def selection(meta: dict, cat: dict, years: Sequence[int] | None = None) -> dict[str, list[str]]:
-    """Län and riket, both sexes, the catalogue's ages, every education level, the population count."""
+    """Riket, län and kommuner (four-digit codes: the area gradient ranks kommuner too), both sexes, the
+    catalogue's ages, every education level, the population count."""
     by_code = {v["code"]: [str(x) for x in v.get("values", [])] for v in meta["variables"]}
     need = ["Region", "Kon", "Alder", "UtbildningsNiva", "ContentsCode", "Tid"]
     missing = [c for c in need if c not in by_code]
     if missing:
         raise PopulationError(f"SCB-tabellen saknar variablerna {missing} / the SCB table lacks {missing}")
     ages = [a for a in by_code["Alder"] if a.isdigit() and cat["age_from"] <= int(a) <= cat["age_to"]]
-    sel = {"Region": [r for r in by_code["Region"] if len(r) == 2],
+    sel = {"Region": [r for r in by_code["Region"] if len(r) in (2, 4)],
            "Kon": [k for k in by_code["Kon"] if k in SEX],
            "Alder": ages,
            "UtbildningsNiva": by_code["UtbildningsNiva"],
@@ -188,6 +189,8 @@ def land_population(snapshot_dir: Path, landing_dir: Path, archive_dir: Path,
 
 # Years in the sample snapshot (the real table has every year); other years use the nearest one.
 SAMPLE_YEARS = (2012, 2015, 2018, 2021, 2023)
+# The kommun snapshot of the sample holds one year only (290 kommuner × 40 ages × 8 levels × 2 sexes).
+SAMPLE_MUNICIPALITY_YEARS = (2023,)
 
 def sample_snapshot(cat: dict, regions: Sequence[str], years: Sequence[int], *, seed: int = 42,
                     retrieved_at: str = "2024-06-01T06:00:00Z") -> dict:
@@ -207,7 +210,7 @@ def sample_snapshot(cat: dict, regions: Sequence[str], years: Sequence[int], *, 
     for r in regions:
         high = rng.uniform(0.38, 0.62)  # eftergymnasial share differs most between län
         low = rng.uniform(0.07, 0.16)
-        size = 2000 if r == "00" else rng.randint(30, 400)
+        size = 2000 if r == "00" else rng.randint(30, 400) if len(r) == 2 else rng.randint(8, 120)
         for _sex in ("1", "2"):
             for a in ages:
                 older = (int(a) - cat["age_from"]) / max(1, cat["age_to"] - cat["age_from"])
@@ -226,12 +229,18 @@ def sample_snapshot(cat: dict, regions: Sequence[str], years: Sequence[int], *, 
 
 
 def write_sample_population(out: Path, dbt_dir: Path, regions: Sequence[str], years: Sequence[int],
-                            seed: int = 42) -> list[Path]:
+                            seed: int = 42, municipalities: Sequence[str] = (),
+                            municipality_years: Sequence[int] = SAMPLE_MUNICIPALITY_YEARS) -> list[Path]:
+    """Riket and län in one snapshot; the kommuner (if given) in a second one, as a split query answers."""
     paths = []
     for cat in load_catalogue(dbt_dir):
-        env = sample_snapshot(cat, regions, years, seed=seed)
-        p = Path(out) / "scb" / f"{cat['code']}__sample.json"
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(json.dumps(env, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
-        paths.append(p)
+        parts = [("sample", regions, years)]
+        if municipalities:
+            parts.append(("sample_kommun", municipalities, municipality_years))
+        for suffix, areas, yrs in parts:
+            env = sample_snapshot(cat, areas, yrs, seed=seed if suffix == "sample" else seed + 1)
+            p = Path(out) / "scb" / f"{cat['code']}__{suffix}.json"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(json.dumps(env, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
+            paths.append(p)
     return paths

@@ -11,6 +11,7 @@ with ranks as (
 population as (
     select region_code, year, education, sum(population) as population
     from {{ ref('stg_population__education') }}
+    where length(region_code) = 2  -- riket and län; kommuner serve the area gradient only
     group by region_code, year, education
 ),
 

@@ -1,5 +1,7 @@
 -- Per indicator × region × period (region level): the sex gap, the education gap, SII and RII over the
 -- three ordered education groups, and whether each gap widens. Method in _indicators__models.yml.
+-- Union: the gradient across areas (inequality_dimension 'area_education', region '00', one row per area
+-- level) from int_indicators__area_gradient. Every row says its inequality_dimension and method.
 -- A standard error is read back from a 95 % CI as (ci_high - ci_low) / (2 × 1.96).
 
 {%- set z = 1.96 %}
@@ -348,4 +350,50 @@ final as (
     from compared
 )
 
-select * from final
+select
+    f.*,
+    cast(case when f.sii is not null or f.value_low_education is not null then 'education' else 'sex' end
+        as varchar) as inequality_dimension,
+    cast(null as varchar) as area_level,
+    cast(null as integer) as n_areas,
+    cast(round(e.sii_se, 4) as double) as sii_se,
+    cast(round(e.ln_rii_se, 6) as double) as ln_rii_se,
+    cast(case
+        when f.sii is not null then 'utbildningsgrupper (förgymnasial, gymnasial, eftergymnasial; kön totalt): '
+            || f.sii_rii_method || '; SII = lutningen, RII = kvoten anpassat värde vid ridit 1 / vid ridit 0; '
+            || 'SE deltametoden från gruppernas KI' || coalesce('; utbildningsserien: ' || ser.description_sv, '')
+        when f.value_low_education is not null then 'utbildningsgrupper: skillnad eftergymnasial - förgymnasial'
+        else 'kön: skillnad kvinnor - män'
+    end as varchar) as method
+from final as f
+left join by_education as e
+    on e.indicator_code = f.indicator_code and e.region_code = f.region_code and e.period = f.period
+-- An education series from another table (indicator_series.csv) says what it measures.
+left join {{ ref('indicator_series') }} as ser
+    on ser.code = f.indicator_code and ser.breakdowns like '%education%'
+union all by name
+select
+    a.indicator_code,
+    '00' as region_code,
+    a.period,
+    a.period_end_year,
+    coalesce(i.period_type, case when a.period like '%-%' then 'rolling4' else 'annual' end) as period_type,
+    cast(round(a.sii, 4) as double) as sii,
+    cast(round(a.sii_ci_low, 4) as double) as sii_ci_low,
+    cast(round(a.sii_ci_high, 4) as double) as sii_ci_high,
+    cast(round(a.rii, 4) as double) as rii,
+    cast(round(a.rii_ci_low, 4) as double) as rii_ci_low,
+    cast(round(a.rii_ci_high, 4) as double) as rii_ci_high,
+    a.rii_ci_note,
+    'befolkningsandelar' as inequality_weighting,
+    'befolkningsviktad regression (ridit) över områden' as sii_rii_method,
+    a.population_year,
+    a.inequality_dimension,
+    a.area_level,
+    a.n_areas,
+    cast(round(a.sii_se, 4) as double) as sii_se,
+    cast(round(a.ln_rii_se, 6) as double) as ln_rii_se,
+    a.method
+from {{ ref('int_indicators__area_gradient') }} as a
+left join indicator as i on i.indicator_code = a.indicator_code
+where a.sex = 'T'
