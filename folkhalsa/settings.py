@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # Deadline for county returns: day and month in the year after the reporting year.
     return_deadline_month: int = 3
     return_deadline_day: int = 1
+    # Verdicts on indicators: false discovery rate of the one Benjamini–Hochberg family per year (issue 26;
+    # dbt var verdict_fdr). A verdict calls a difference real when its q-value is at most this.
+    verdict_fdr: float = 0.05
     # Earlier published warehouses kept beside the current one.
     keep_published: int = 3
 

@@ -57,7 +57,7 @@ def dbt_args(settings: Settings, command: str, *extra: str, dataset: dict | None
     """Arguments for one dbt invocation; `command` may be two words, e.g. "docs generate"."""
     dataset = dataset or {}
     vars_ = {"report_years": settings.years, "return_deadline_month": settings.return_deadline_month,
-             "return_deadline_day": settings.return_deadline_day,
+             "return_deadline_day": settings.return_deadline_day, "verdict_fdr": settings.verdict_fdr,
              "data_label": dataset.get("label", ""), "is_sample": dataset.get("synthetic", False),
              "data_version": dataset.get("data_version", "")}
     return [*command.split(), "--project-dir", str(settings.dbt_dir), "--profiles-dir", str(settings.dbt_dir),

@@ -13,9 +13,9 @@ counts as (
         sex,
         count(*) as county_count,
         count(latest_value) as counties_with_value,
-        count(*) filter (where comparison_to_national = 'bättre') as counties_better,
-        count(*) filter (where comparison_to_national = 'likvärdig') as counties_similar,
-        count(*) filter (where comparison_to_national = 'sämre') as counties_worse,
+        count(*) filter (where comparison_to_national like 'bättre%') as counties_better,
+        count(*) filter (where comparison_to_national like 'likvärdig%') as counties_similar,
+        count(*) filter (where comparison_to_national like 'sämre%') as counties_worse,
         count(*) filter (where comparison_to_national is null) as counties_not_compared
     from counties
     group by report_year, indicator_code, sex
