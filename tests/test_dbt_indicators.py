@@ -2,7 +2,7 @@
 
 The landing holds two batches with the exact landed schema of folkhalsa.sources.indicators:
 - H3 (rolling four-year means with 95 % CI, higher is better) for riket and län 01, by sex and education;
-- H1 (annual register data without CI, higher is better, change_threshold 1.0) for riket and län 01;
+- H1 (annual register data without CI, higher is better, min_important_change 1.0) for riket and län 01;
 - a later batch that corrects one H1 value (the later retrieval must win);
 - one H3 value with too few respondents for the catalogue's rule (min_respondents 50).
 The project's report years are 2022 and 2023; each gets its own assessment.
@@ -109,8 +109,9 @@ def warehouse(tmp_path_factory) -> Path:
     shutil.copytree(DBT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb", "dbt_packages"))
     seed = project / "seeds" / "indicator_catalogue.csv"
     text = seed.read_text("utf-8")
-    assert "\nH1,folkhalsodata," in text and ",sex|county,rolling5,1,,1.0," in text
-    seed.write_text(text.replace(",sex|county,rolling5,1,,1.0,", ",sex|county,annual,1,,1.0,", 1), "utf-8")
+    # ... and its minimal important change (the verdicts' threshold, issue 26) is 1.0 here, as below.
+    assert "\nH1,folkhalsodata," in text and ",sex|county,rolling5,1,,1.0,0.5," in text
+    seed.write_text(text.replace(",sex|county,rolling5,1,,1.0,0.5,", ",sex|county,annual,1,,1.0,1.0,", 1), "utf-8")
     env = {**os.environ, "FOLKHALSA_LANDING": str(landing), "FOLKHALSA_DEV_WAREHOUSE": str(db),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).parent / "dbt"
@@ -155,8 +156,16 @@ def test_assessment_of_rolling_means_uses_non_overlapping_periods(warehouse):
     assert a["trend_base_period"] == "2015-2018" and a["trend_change"] == 5.0
     se = 2 / Z
     assert a["trend_p_value"] == pytest.approx(math.erfc(5 / math.sqrt(2 * se ** 2) / math.sqrt(2)), abs=1e-6)
-    assert a["trend_q_value"] <= 0.05
+    assert a["trend_q_value"] <= 0.05 and a["test_family"] == "år 2023"
     assert a["trend_verdict"] == "förbättras" and a["is_right_direction"] is True
+    # The q-value is the one of the year's single family, which holds the gap tests too (issue 26).
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        kinds = dict(con.execute("select test_kind, count(*) from intermediate.int_verdict__tests "
+                                 "where family_year = 2023 and p_value is not null group by all").fetchall())
+        q = con.execute("select q_value from intermediate.int_verdict__tests where test_kind = 'utveckling' "
+                        "and report_year = 2023 and indicator_code = 'H3' and region_code = '01' "
+                        "and sex = 'T'").fetchone()[0]
+    assert {"utveckling", "län mot riket"} <= set(kinds) and q == pytest.approx(a["trend_q_value"])
     assert a["change_since_first"] == 5.0 and a["change_last_five"] == 5.0
 
 
@@ -172,8 +181,9 @@ def test_assessment_of_annual_register_data_uses_linear_trend(warehouse):
     assert a["trend_change"] == pytest.approx(4 * slope) and a["trend_periods"] == 5
     # Register data without CI: a threshold rule (fitted change 6 >= 1), never called a test.
     assert a["trend_verdict"] == "förbättras (över tröskeln)" and a["trend_p_value"] is None
-    # No CI: 87.0 - 82.5 = 4.5 reaches the threshold 1.0.
-    assert a["comparison_to_national"] == "bättre" and a["comparison_method"] == "tröskel (KI saknas)"
+    # No CI: 87.0 - 82.5 = 4.5 reaches the threshold 1.0, worded as a threshold, not a test.
+    assert a["comparison_to_national"] == "bättre (över tröskeln)" and a["comparison_method"] == "tröskel (KI saknas)"
+    assert a["comparison_p_value"] is None and a["test_family"] is None
     assert a["change_since_first"] == 6.0
 
 
@@ -186,7 +196,7 @@ def test_assessment_for_an_earlier_report_year_ignores_later_periods(warehouse):
     assert a["trend_periods"] == 4 and a["trend_change"] == 4.2
     assert a["trend_verdict"] == "förbättras (över tröskeln)"
     # 85.0 - 82.4 = 2.6 reaches the threshold: bättre; change since 2019: 85 - 81 = 4.
-    assert a["comparison_to_national"] == "bättre" and a["change_since_first"] == 4.0
+    assert a["comparison_to_national"] == "bättre (över tröskeln)" and a["change_since_first"] == 4.0
     # H3's periods all end by 2022, so both report years see the same latest period.
     with duckdb.connect(str(warehouse), read_only=True) as con:
         years = con.execute("select report_year, latest_period from marts.mart_indicator_assessment "
