@@ -1,6 +1,7 @@
 """Count the published verdicts per report year, family and kind, to compare two builds (issue 26).
 
     .venv/bin/python scripts/verdict_counts.py WAREHOUSE [--csv OUT]
+    .venv/bin/python scripts/verdict_counts.py AFTER --before BEFORE [--years 2022,2023]   # side by side
 
 Reads the marts only (read-only). Works on a warehouse from before issue 26 (no q-values, no
 test_family) and after it: the kind says which rule gave the verdict (test with BH, unadjusted
@@ -77,8 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("warehouse", type=Path)
     p.add_argument("--csv", type=Path)
+    p.add_argument("--before", type=Path, help="a warehouse to compare with (counted the same way)")
+    p.add_argument("--years", default="", help="only these years, e.g. 2022,2023")
     args = p.parse_args(argv)
     df = counts(args.warehouse)
+    if args.before:
+        before = counts(args.before).rename(columns={"n": "before"})
+        df = before.merge(df.rename(columns={"n": "after"}), how="outer",
+                          on=["year", "kind", "rule", "verdict"]).fillna({"before": 0, "after": 0})
+        df[["before", "after"]] = df[["before", "after"]].astype(int)
+        df = df.sort_values(["year", "kind", "rule", "verdict"]).reset_index(drop=True)
+    if args.years:
+        df = df[df["year"].isin([int(y) for y in args.years.split(",")])]
     if args.csv:
         df.to_csv(args.csv, index=False)
     with pd.option_context("display.max_rows", None, "display.width", 200):
