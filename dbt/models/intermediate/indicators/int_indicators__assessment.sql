@@ -14,7 +14,7 @@ with report_years as (
 -- change_threshold below is the catalogue's minimal important change (min_important_change, with its
 -- rationale there), not its change_threshold, which the data-quality check uses for implausible jumps.
 indicator as (
-    select indicator_code, polarity, period_type, min_important_change as change_threshold
+    select indicator_code, polarity, period_type, decimals, min_important_change as change_threshold
     from {{ ref('dim_indicator') }}
 ),
 
@@ -34,6 +34,7 @@ series as (
         -- The catalogue says how periods run; a period like '2019-2022' is a rolling mean if it does not.
         coalesce(i.period_type, case when f.period like '%-%' then 'rolling4' else 'annual' end) as period_type,
         i.polarity,
+        i.decimals,
         i.change_threshold
     from {{ ref('fct_indicator_value') }} as f
     left join indicator as i on i.indicator_code = f.indicator_code
@@ -218,11 +219,11 @@ sides as (
     select
         t.*,
         ns.population_share,
-        {{ ci_se('t.value', 't.ci_low', 't.ci_high') }} as se_value,
-        {{ ci_se('t.base_value', 't.base_ci_low', 't.base_ci_high') }} as se_base,
-        {{ ci_se('t.national_value', 't.national_ci_low', 't.national_ci_high') }} as se_national,
-        {{ ci_decimals('t.ci_low', 't.ci_high') }} as ci_decimals,
-        {{ ci_is_asymmetric('t.value', 't.ci_low', 't.ci_high') }} as ci_is_asymmetric
+        {{ ci_se('t.value', 't.ci_low', 't.ci_high', 't.decimals') }} as se_value,
+        {{ ci_se('t.base_value', 't.base_ci_low', 't.base_ci_high', 't.decimals') }} as se_base,
+        {{ ci_se('t.national_value', 't.national_ci_low', 't.national_ci_high', 't.decimals') }} as se_national,
+        {{ ci_decimals('t.ci_low', 't.ci_high', 't.decimals') }} as ci_decimals,
+        {{ ci_is_asymmetric('t.value', 't.ci_low', 't.ci_high', 't.decimals') }} as ci_is_asymmetric
     from trend_setup as t
     left join nearest_share as ns
         on ns.report_year = t.report_year and ns.indicator_code = t.indicator_code

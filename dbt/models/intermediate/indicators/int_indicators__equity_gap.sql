@@ -20,10 +20,11 @@ region_values as (
         sex,
         education,
         value,
-        {{ ci_se('value', 'ci_low', 'ci_high') }} as se,
-        {{ ci_decimals('ci_low', 'ci_high') }} as ci_decimals,
-        {{ ci_is_asymmetric('value', 'ci_low', 'ci_high') }} as ci_is_asymmetric
-    from {{ ref('fct_indicator_value') }}
+        {{ ci_se('value', 'ci_low', 'ci_high', 'decimals') }} as se,
+        {{ ci_decimals('ci_low', 'ci_high', 'decimals') }} as ci_decimals,
+        {{ ci_is_asymmetric('value', 'ci_low', 'ci_high', 'decimals') }} as ci_is_asymmetric
+    from {{ ref('fct_indicator_value') }} as f
+    left join (select indicator_code, decimals from {{ ref('dim_indicator') }}) as d using (indicator_code)
     where municipality_code is null
 ),
 
