@@ -6,6 +6,8 @@
 -- Periods ending after the report year are left out. The method is stated in _indicators__models.yml.
 
 {%- set z = 1.96 %}
+{#- 'BH 5 %': the adjustment named with the FDR it uses (var verdict_fdr). -#}
+{%- set bh = 'BH ' ~ ('%g' | format(var('verdict_fdr') * 100)) ~ ' %' %}
 
 with report_years as (
     select unnest({{ var('report_years') }}) as report_year
@@ -288,7 +290,7 @@ tested as (
         case
             when v.region_code = '00' then 'riket'
             when v.value is null or v.national_value is null then 'värde saknas'
-            when v.national_pair_has_ci then 'z-test (KI), BH 5 %'
+            when v.national_pair_has_ci then 'z-test (KI), {{ bh }}'
             when v.change_threshold is not null then 'tröskel (KI saknas)'
             else 'underlag saknas'
         end as comparison_method,
@@ -320,7 +322,7 @@ judged as (
         case
             when trend_rule = 'test' then
                 case when test_kind = 'linjär trend' then 'senaste mot äldsta av de fem senaste perioderna'
-                    else test_kind end || ', z-test (KI), BH 5 %'
+                    else test_kind end || ', z-test (KI), {{ bh }}'
             when trend_rule = 'tröskel' then
                 case when test_kind = 'linjär trend' then 'linjär trend (OLS)' else test_kind end
                 || ', förändring över tröskeln (KI saknas)'
