@@ -241,3 +241,47 @@ def test_equity_gap_against_hand_computation(warehouse):
     assert (g["education_gap_trend"], g["sii_trend"], g["sex_gap_trend"]) == ("vidgas", "vidgas", "minskar")
     assert g["inequality_weighting"] == "lika vikter (befolkningsandelar saknas)"
     assert g["sii_rii_method"] == "lika vikter (befolkningsandelar saknas)" and g["population_year"] is None
+
+
+def _bh(p: list[float]) -> list[float]:
+    """Benjamini–Hochberg q-values, written independently of the SQL: step-up from the largest p."""
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    q, running = [0.0] * len(p), 1.0
+    for rank in range(len(p), 0, -1):
+        i = order[rank - 1]
+        running = min(running, p[i] * len(p) / rank)
+        q[i] = running
+    return q
+
+
+def test_one_benjamini_hochberg_family_per_year_across_the_marts(warehouse):
+    # Every p-value the two marts publish, with the year of its family (issue 26): the assessment's by
+    # report year, the gaps' by the year their period ends. BH per year, in Python, gives the marts' q.
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("""
+            select report_year, trend_p_value, trend_q_value from marts.mart_indicator_assessment
+            where trend_p_value is not null
+            union all
+            select report_year, comparison_p_value, comparison_q_value from marts.mart_indicator_assessment
+            where comparison_p_value is not null
+            union all
+            select period_end_year, unnest([sex_gap_p_value, education_gap_p_value, sex_gap_trend_p_value,
+                                            education_gap_trend_p_value, sii_trend_p_value]),
+                   unnest([sex_gap_q_value, education_gap_q_value, sex_gap_trend_q_value,
+                           education_gap_trend_q_value, sii_trend_q_value])
+            from marts.mart_equity_gap""").fetchall()
+        sizes = dict(con.execute("select family_year, max(family_size) from intermediate.int_verdict__tests "
+                                 "group by all").fetchall())
+    families: dict[int, list[tuple[float, float]]] = {}
+    for year, p, q in rows:
+        if p is not None:
+            families.setdefault(year, []).append((p, q))
+    assert families and any(len(f) > 1 for f in families.values())
+    for year, tests in families.items():
+        assert sizes[year] == len(tests)
+        expected = _bh([p for p, _ in tests])
+        assert [q for _, q in tests] == pytest.approx(expected, abs=2e-8), year
+    # The gap tests of 2019-2022 share the family of 2022 with that report year's assessments.
+    g = _one(warehouse, "select test_family, sex_gap_q_value from marts.mart_equity_gap "
+                        "where indicator_code = 'H3' and region_code = '01' and period = '2019-2022'")
+    assert g["test_family"] == "år 2022" and g["sex_gap_q_value"] is not None
