@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     # Deadline for county returns: day and month in the year after the reporting year.
     return_deadline_month: int = 3
     return_deadline_day: int = 1
+    # Verdicts on indicators: false discovery rate of the one Benjamini–Hochberg family per year (issue 26;
+    # dbt var verdict_fdr). A verdict calls a difference real when its q-value is at most this.
+    verdict_fdr: float = 0.05
+    # Area gradient (SII/RII across län or kommuner ranked by their population's education, dbt var
+    # area_gradient_min_areas): fewer areas with a value give no estimate.
+    area_gradient_min_areas: int = 10
     # Earlier published warehouses kept beside the current one.
     keep_published: int = 3
 
@@ -151,7 +157,8 @@ class Settings(BaseSettings):
 # The rules above have their home here. Modules that need a rule's value without a Settings object
 # (a default argument, a module constant) read it with rule_default; dbt gets them as vars (dbt_vars).
 RULES = ("survey_max_failed_answer_share", "max_age_days", "survey_min_respondents",
-         "survey_min_interval_width", "return_deadline_month", "return_deadline_day", "years")
+         "survey_min_interval_width", "return_deadline_month", "return_deadline_day", "years",
+         "verdict_fdr", "area_gradient_min_areas")
 
 
 def rule_default(name: str):
@@ -165,7 +172,8 @@ def dbt_vars(settings: Settings) -> dict:
     return {"report_years": settings.years, "return_deadline_month": settings.return_deadline_month,
             "return_deadline_day": settings.return_deadline_day,
             "survey_min_respondents": settings.survey_min_respondents,
-            "survey_min_interval_width": settings.survey_min_interval_width}
+            "survey_min_interval_width": settings.survey_min_interval_width,
+            "verdict_fdr": settings.verdict_fdr, "area_gradient_min_areas": settings.area_gradient_min_areas}
 
 
 def get_settings(**overrides) -> Settings:

@@ -104,7 +104,23 @@ def open_report(warehouse: str | Path, year: int | str, sample: bool | str = Fal
     phrases = ()
     if wh.has("dim_county"):
         phrases = tuple(wh.query("select county_name from marts.dim_county")["county_name"].dropna())
+    global _OPENED
+    _OPENED = wh
     return Report(wh, int(year), version, label, is_sample or as_bool(sample), phrases)
+
+
+_OPENED: Warehouse | None = None   # the warehouse open_report opened last: what rpt() reads
+
+
+def rpt(name: str, **equals) -> pd.DataFrame:
+    """A report mart, `marts.<name>`, filtered by column == value (e.g. rpt("rpt_x", report_year=2023))."""
+    if _OPENED is None:
+        raise RuntimeError("open_report() först / call open_report() first")
+    for ident in (name, *equals):
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", ident):
+            raise ValueError(f"not a table or column name: {ident!r}")
+    where = " and ".join(f'"{c}" = ?' for c in equals)
+    return _OPENED.query(f'select * from marts."{name}"' + (f" where {where}" if where else ""), list(equals.values()))
 
 
 def as_bool(value) -> bool:

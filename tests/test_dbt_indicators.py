@@ -2,7 +2,7 @@
 
 The landing holds two batches with the exact landed schema of folkhalsa.sources.indicators:
 - H3 (rolling four-year means with 95 % CI, higher is better) for riket and län 01, by sex and education;
-- H1 (annual register data without CI, higher is better, change_threshold 1.0) for riket and län 01;
+- H1 (annual register data without CI, higher is better, min_important_change 1.0) for riket and län 01;
 - a later batch that corrects one H1 value (the later retrieval must win);
 - one H3 value with too few respondents for the catalogue's rule (min_respondents 50).
 The project's report years are 2022 and 2023; each gets its own assessment.
@@ -111,8 +111,9 @@ def warehouse(tmp_path_factory) -> Path:
     shutil.copytree(DBT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb", "dbt_packages"))
     seed = project / "seeds" / "indicator_catalogue.csv"
     text = seed.read_text("utf-8")
-    assert "\nH1,folkhalsodata," in text and ",sex|county,rolling5,1,,1.0," in text
-    seed.write_text(text.replace(",sex|county,rolling5,1,,1.0,", ",sex|county,annual,1,,1.0,", 1), "utf-8")
+    # ... and its minimal important change (the verdicts' threshold, issue 26) is 1.0 here, as below.
+    assert "\nH1,folkhalsodata," in text and ",sex|county,rolling5,1,,1.0,0.5," in text
+    seed.write_text(text.replace(",sex|county,rolling5,1,,1.0,0.5,", ",sex|county,annual,1,,1.0,1.0,", 1), "utf-8")
     env = {**os.environ, "FOLKHALSA_LANDING": str(landing), "FOLKHALSA_DEV_WAREHOUSE": str(db),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).parent / "dbt"
@@ -157,8 +158,16 @@ def test_assessment_of_rolling_means_uses_non_overlapping_periods(warehouse):
     assert a["trend_base_period"] == "2015-2018" and a["trend_change"] == 5.0
     se = 2 / Z
     assert a["trend_p_value"] == pytest.approx(math.erfc(5 / math.sqrt(2 * se ** 2) / math.sqrt(2)), abs=1e-6)
-    assert a["trend_q_value"] <= 0.05
+    assert a["trend_q_value"] <= 0.05 and a["test_family"] == "år 2023"
     assert a["trend_verdict"] == "förbättras" and a["is_right_direction"] is True
+    # The q-value is the one of the year's single family, which holds the gap tests too (issue 26).
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        kinds = dict(con.execute("select test_kind, count(*) from intermediate.int_verdict__tests "
+                                 "where family_year = 2023 and p_value is not null group by all").fetchall())
+        q = con.execute("select q_value from intermediate.int_verdict__tests where test_kind = 'utveckling' "
+                        "and report_year = 2023 and indicator_code = 'H3' and region_code = '01' "
+                        "and sex = 'T'").fetchone()[0]
+    assert {"utveckling", "län mot riket"} <= set(kinds) and q == pytest.approx(a["trend_q_value"])
     assert a["change_since_first"] == 5.0 and a["change_last_five"] == 5.0
 
 
@@ -174,8 +183,9 @@ def test_assessment_of_annual_register_data_uses_linear_trend(warehouse):
     assert a["trend_change"] == pytest.approx(4 * slope) and a["trend_periods"] == 5
     # Register data without CI: a threshold rule (fitted change 6 >= 1), never called a test.
     assert a["trend_verdict"] == "förbättras (över tröskeln)" and a["trend_p_value"] is None
-    # No CI: 87.0 - 82.5 = 4.5 reaches the threshold 1.0.
-    assert a["comparison_to_national"] == "bättre" and a["comparison_method"] == "tröskel (KI saknas)"
+    # No CI: 87.0 - 82.5 = 4.5 reaches the threshold 1.0, worded as a threshold, not a test.
+    assert a["comparison_to_national"] == "bättre (över tröskeln)" and a["comparison_method"] == "tröskel (KI saknas)"
+    assert a["comparison_p_value"] is None and a["test_family"] is None
     assert a["change_since_first"] == 6.0
 
 
@@ -188,7 +198,7 @@ def test_assessment_for_an_earlier_report_year_ignores_later_periods(warehouse):
     assert a["trend_periods"] == 4 and a["trend_change"] == 4.2
     assert a["trend_verdict"] == "förbättras (över tröskeln)"
     # 85.0 - 82.4 = 2.6 reaches the threshold: bättre; change since 2019: 85 - 81 = 4.
-    assert a["comparison_to_national"] == "bättre" and a["change_since_first"] == 4.0
+    assert a["comparison_to_national"] == "bättre (över tröskeln)" and a["change_since_first"] == 4.0
     # H3's periods all end by 2022, so both report years see the same latest period.
     with duckdb.connect(str(warehouse), read_only=True) as con:
         years = con.execute("select report_year, latest_period from marts.mart_indicator_assessment "
@@ -233,3 +243,47 @@ def test_equity_gap_against_hand_computation(warehouse):
     assert (g["education_gap_trend"], g["sii_trend"], g["sex_gap_trend"]) == ("vidgas", "vidgas", "minskar")
     assert g["inequality_weighting"] == "lika vikter (befolkningsandelar saknas)"
     assert g["sii_rii_method"] == "lika vikter (befolkningsandelar saknas)" and g["population_year"] is None
+
+
+def _bh(p: list[float]) -> list[float]:
+    """Benjamini–Hochberg q-values, written independently of the SQL: step-up from the largest p."""
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    q, running = [0.0] * len(p), 1.0
+    for rank in range(len(p), 0, -1):
+        i = order[rank - 1]
+        running = min(running, p[i] * len(p) / rank)
+        q[i] = running
+    return q
+
+
+def test_one_benjamini_hochberg_family_per_year_across_the_marts(warehouse):
+    # Every p-value the two marts publish, with the year of its family (issue 26): the assessment's by
+    # report year, the gaps' by the year their period ends. BH per year, in Python, gives the marts' q.
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("""
+            select report_year, trend_p_value, trend_q_value from marts.mart_indicator_assessment
+            where trend_p_value is not null
+            union all
+            select report_year, comparison_p_value, comparison_q_value from marts.mart_indicator_assessment
+            where comparison_p_value is not null
+            union all
+            select period_end_year, unnest([sex_gap_p_value, education_gap_p_value, sex_gap_trend_p_value,
+                                            education_gap_trend_p_value, sii_trend_p_value]),
+                   unnest([sex_gap_q_value, education_gap_q_value, sex_gap_trend_q_value,
+                           education_gap_trend_q_value, sii_trend_q_value])
+            from marts.mart_equity_gap""").fetchall()
+        sizes = dict(con.execute("select family_year, max(family_size) from intermediate.int_verdict__tests "
+                                 "group by all").fetchall())
+    families: dict[int, list[tuple[float, float]]] = {}
+    for year, p, q in rows:
+        if p is not None:
+            families.setdefault(year, []).append((p, q))
+    assert families and any(len(f) > 1 for f in families.values())
+    for year, tests in families.items():
+        assert sizes[year] == len(tests)
+        expected = _bh([p for p, _ in tests])
+        assert [q for _, q in tests] == pytest.approx(expected, abs=2e-8), year
+    # The gap tests of 2019-2022 share the family of 2022 with that report year's assessments.
+    g = _one(warehouse, "select test_family, sex_gap_q_value from marts.mart_equity_gap "
+                        "where indicator_code = 'H3' and region_code = '01' and period = '2019-2022'")
+    assert g["test_family"] == "år 2022" and g["sex_gap_q_value"] is not None

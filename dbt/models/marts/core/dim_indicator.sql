@@ -17,6 +17,11 @@ select
     cast(c.decimals as integer) as decimals,
     cast(c.min_respondents as integer) as min_respondents,
     cast(c.change_threshold as double) as change_threshold,
+    -- Minimal important changes for the verdicts on series without CIs (issue 26), each with its reason.
+    cast(c.min_important_change as double) as min_important_change,
+    cast(c.min_important_change_rationale as varchar) as min_important_change_rationale,
+    cast(c.gap_min_important_change as double) as gap_min_important_change,
+    cast(c.gap_min_important_change_rationale as varchar) as gap_min_important_change_rationale,
     cast(c.kpi_type as varchar) as kpi_type,
     -- Where a county figure comes from: the source, or none (a type K Kolada KPI has kommun values only).
     cast(coalesce(c.county_value, 'source') as varchar) as county_value,

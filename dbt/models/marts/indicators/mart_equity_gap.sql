@@ -1,376 +1,141 @@
--- Per indicator × region × period (region level): the sex gap, the education gap, SII and RII over the
--- three ordered education groups, and whether each gap widens. Method in _indicators__models.yml.
+-- Per indicator × region × period (region level): the sex gap, the education gap, SII and RII
+-- (computed in int_indicators__equity_gap), and the verdicts on them (issue 26): whether a gap is real
+-- and whether it widens, each from its test's q-value in the year's one family of tests
+-- (int_verdict__tests), or, for series without CIs, from the threshold for gaps. Method in
+-- _indicators__models.yml; the words are the codes of the seed verdict_labels.
 -- Union: the gradient across areas (inequality_dimension 'area_education', region '00', one row per area
--- level) from int_indicators__area_gradient. Every row says its inequality_dimension and method.
--- A standard error is read back from a 95 % CI as (ci_high - ci_low) / (2 × 1.96).
+-- level) from int_indicators__area_gradient (issue 25). Every row says its inequality_dimension and method.
 
-{%- set z = 1.96 %}
-
-with indicator as (
-    select indicator_code, period_type, change_threshold
-    from {{ ref('dim_indicator') }}
+with gaps as (
+    select * from {{ ref('int_indicators__equity_gap') }}
 ),
 
-region_values as (
+tests as (
+    select * from {{ ref('int_verdict__tests') }}
+    where source_model = 'mart_equity_gap'
+),
+
+joined as (
     select
-        indicator_code,
-        region_code,
-        period,
-        period_end_year,
-        sex,
-        education,
-        value,
-        (ci_high - ci_low) / (2 * {{ z }}) as se
-    from {{ ref('fct_indicator_value') }}
-    where municipality_code is null
-),
-
--- Periods with a sex or an education breakdown.
-keys as (
-    select distinct indicator_code, region_code, period, period_end_year
-    from region_values
-    where sex in ('K', 'M') or education <> 'total'
-),
-
-by_sex as (
-    select
-        indicator_code,
-        region_code,
-        period,
-        max(value) filter (where sex = 'T') as value_total,
-        max(value) filter (where sex = 'K') as value_women,
-        max(se) filter (where sex = 'K') as se_women,
-        max(value) filter (where sex = 'M') as value_men,
-        max(se) filter (where sex = 'M') as se_men
-    from region_values
-    where education = 'total'
-    group by indicator_code, region_code, period
-),
-
--- The three education groups side by side (1 = förgymnasial, the most disadvantaged, to 3), for sex T.
--- Everything below is scalar arithmetic on these columns, so results do not depend on row order.
-education_wide as (
-    select
-        v.indicator_code,
-        v.region_code,
-        v.period,
-        max(v.period_end_year) as period_end_year,
-        {%- for j in [1, 2, 3] %}
-        max(v.value) filter (where g.education_rank = {{ j }}) as y{{ j }},
-        max(v.se) filter (where g.education_rank = {{ j }}) as se{{ j }},
-        {%- endfor %}
-        count(v.value) as n_groups
-    from region_values as v
-    inner join (
-        select * from (values ('förgymnasial', 1), ('gymnasial', 2), ('eftergymnasial', 3)) as r (education, education_rank)
-    ) as g on g.education = v.education
-    where v.sex = 'T'
-    group by v.indicator_code, v.region_code, v.period
-),
-
--- Population shares of the region in the year nearest the period's last year (the later on a tie).
-nearest_population_year as (
-    select e.indicator_code, e.region_code, e.period, s.year as population_year
-    from education_wide as e
-    inner join (select distinct region_code, year from {{ ref('int_indicators__education_groups') }}) as s
-        on s.region_code = e.region_code
-    qualify row_number() over (
-        partition by e.indicator_code, e.region_code, e.period
-        order by abs(s.year - e.period_end_year), s.year desc
-    ) = 1
-),
-
--- Population shares p_j of the three groups; equal shares only when the region has none.
-group_shares as (
-    select
-        e.indicator_code,
-        e.region_code,
-        e.period,
-        any_value(y.population_year) as population_year,
-        case when any_value(y.population_year) is null then 'lika vikter (befolkningsandelar saknas)'
-            else 'befolkningsandelar' end as weighting,
-        {%- for j in [1, 2, 3] %}
-        coalesce(max(g.population_share) filter (where g.education_rank = {{ j }}), 1.0 / 3) as p{{ j }}
+        g.*,
+        ser.description_sv as series_description,
+        {%- for gap, kind in [('sex_gap', 'skillnad kvinnor–män'), ('education_gap', 'skillnad efter utbildning'),
+                              ('sex_gap_trend', 'trend, skillnad kvinnor–män'),
+                              ('education_gap_trend', 'trend, skillnad efter utbildning'), ('sii_trend', 'trend, SII')] %}
+        t_{{ gap }}.p_value as {{ gap }}_p_value,
+        t_{{ gap }}.q_value as {{ gap }}_q_value,
+        t_{{ gap }}.is_real as {{ gap }}_is_real,
+        t_{{ gap }}.test_family as {{ gap }}_test_family
         {%- if not loop.last %},{% endif %}
         {%- endfor %}
-    from education_wide as e
-    left join nearest_population_year as y
-        on y.indicator_code = e.indicator_code and y.region_code = e.region_code and y.period = e.period
-    left join {{ ref('int_indicators__education_groups') }} as g
-        on g.region_code = e.region_code and g.year = y.population_year
-    group by e.indicator_code, e.region_code, e.period
+    from gaps as g
+    {%- for gap, kind in [('sex_gap', 'skillnad kvinnor–män'), ('education_gap', 'skillnad efter utbildning'),
+                          ('sex_gap_trend', 'trend, skillnad kvinnor–män'),
+                          ('education_gap_trend', 'trend, skillnad efter utbildning'), ('sii_trend', 'trend, SII')] %}
+    left join tests as t_{{ gap }}
+        on t_{{ gap }}.indicator_code = g.indicator_code and t_{{ gap }}.region_code = g.region_code
+        and t_{{ gap }}.period = g.period and t_{{ gap }}.test_kind = '{{ kind }}'
+    {%- endfor %}
+    -- An education series from another table (indicator_series.csv) says what it measures.
+    left join {{ ref('indicator_series') }} as ser
+        on ser.code = g.indicator_code and ser.breakdowns like '%education%'
 ),
 
--- Shares normalised to weights w_j, and ridit scores r_j: the midpoint of each group's range in the
--- cumulative share.
-shares as (
-    select
-        indicator_code,
-        region_code,
-        period,
-        population_year,
-        weighting,
-        p1 / (p1 + p2 + p3) as w1,
-        p2 / (p1 + p2 + p3) as w2,
-        p3 / (p1 + p2 + p3) as w3,
-        (p1 / 2) / (p1 + p2 + p3) as r1,
-        (p1 + p2 / 2) / (p1 + p2 + p3) as r2,
-        (p1 + p2 + p3 / 2) / (p1 + p2 + p3) as r3
-    from group_shares
-),
-
-centred as (
-    select
-        e.*,
-        s.* exclude (indicator_code, region_code, period),
-        s.w1 * s.r1 + s.w2 * s.r2 + s.w3 * s.r3 as r_mean,
-        e.y1 * s.w1 + e.y2 * s.w2 + e.y3 * s.w3 as y_mean
-    from education_wide as e
-    inner join shares as s
-        on s.indicator_code = e.indicator_code and s.region_code = e.region_code and s.period = e.period
-    where e.n_groups = 3
-),
-
--- Weighted least squares of value on ridit: SII = sum c_j y_j with c_j = w_j (r_j - r_mean) / Sxx.
-slope as (
-    select
-        *,
-        {%- for j in [1, 2, 3] %}
-        w{{ j }} * (r{{ j }} - r_mean)
-            / (w1 * (r1 - r_mean) ^ 2 + w2 * (r2 - r_mean) ^ 2 + w3 * (r3 - r_mean) ^ 2) as c{{ j }}
-        {%- if not loop.last %},{% endif %}
-        {%- endfor %}
-    from centred
-),
-
--- Fitted values at rank 0 and 1: v0 = sum d_j y_j with d_j = w_j - r_mean c_j, v1 = sum e_j y_j with
--- e_j = w_j + (1 - r_mean) c_j. Sampling variance by the delta method (groups independent, shares fixed).
-education_fit as (
-    select
-        indicator_code,
-        region_code,
-        period,
-        weighting,
-        population_year,
-        c1 * y1 + c2 * y2 + c3 * y3 as sii,
-        {%- for j in [1, 2, 3] %}
-        w{{ j }} - r_mean * c{{ j }} as d{{ j }},
-        w{{ j }} + (1 - r_mean) * c{{ j }} as e{{ j }},
-        {%- endfor %}
-        c1 ^ 2 * se1 ^ 2 + c2 ^ 2 * se2 ^ 2 + c3 ^ 2 * se3 ^ 2 as var_sii,
-        y1, y2, y3, se1, se2, se3
-    from slope
-),
-
-education_measures as (
-    select
-        *,
-        d1 * y1 + d2 * y2 + d3 * y3 as v0,
-        e1 * y1 + e2 * y2 + e3 * y3 as v1,
-        -- Standard errors of the fitted ends: the delta method for ln RII needs both clearly above 0.
-        sqrt(d1 ^ 2 * se1 ^ 2 + d2 ^ 2 * se2 ^ 2 + d3 ^ 2 * se3 ^ 2) as v0_se,
-        sqrt(e1 ^ 2 * se1 ^ 2 + e2 ^ 2 * se2 ^ 2 + e3 ^ 2 * se3 ^ 2) as v1_se
-    from education_fit
-),
-
-education_ratio as (
-    select
-        *,
-        -- A ratio means nothing once the fitted line crosses zero at either end.
-        case when round(v0, 6) > 0 and round(v1, 6) > 0 then v1 / v0 end as rii,
-        case when round(v0, 6) > 0 and round(v1, 6) > 0 then
-            {%- for j in [1, 2, 3] %}
-            (e{{ j }} / v1 - d{{ j }} / v0) ^ 2 * se{{ j }} ^ 2 {% if not loop.last %}+{% endif %}
-            {%- endfor %}
-        end as var_ln_rii,
-        case
-            when not (round(v0, 6) > 0 and round(v1, 6) > 0) then null
-            when v0_se is null or v1_se is null then 'KI saknas i underlaget'
-            when v0 - {{ z }} * v0_se <= 0 or v1 - {{ z }} * v1_se <= 0 then
-                'inget KI: en ände av regressionslinjen är inte säkert över noll, så deltametoden gäller inte'
-        end as rii_ci_note
-    from education_measures
-),
-
-by_education as (
-    select
-        w.indicator_code,
-        w.region_code,
-        w.period,
-        w.y1 as value_low,
-        w.y2 as value_mid,
-        w.y3 as value_high,
-        w.se1 as se_low,
-        w.se3 as se_high,
-        r.sii,
-        sqrt(r.var_sii) as sii_se,
-        r.rii,
-        case when r.rii_ci_note is null then sqrt(r.var_ln_rii) end as ln_rii_se,
-        r.rii_ci_note,
-        r.weighting,
-        r.population_year
-    from education_wide as w
-    left join education_ratio as r
-        on r.indicator_code = w.indicator_code and r.region_code = w.region_code and r.period = w.period
-),
-
-measures as (
-    select
-        k.indicator_code,
-        k.region_code,
-        k.period,
-        k.period_end_year,
-        coalesce(i.period_type, case when k.period like '%-%' then 'rolling4' else 'annual' end) as period_type,
-        i.change_threshold,
-        s.value_total,
-        s.value_women,
-        s.value_men,
-        s.value_women - s.value_men as sex_gap,
-        sqrt(s.se_women ^ 2 + s.se_men ^ 2) as sex_gap_se,
-        s.value_women / nullif(s.value_men, 0) as sex_ratio,
-        e.value_low,
-        e.value_mid,
-        e.value_high,
-        e.value_high - e.value_low as education_gap,
-        sqrt(e.se_high ^ 2 + e.se_low ^ 2) as education_gap_se,
-        e.value_high / nullif(e.value_low, 0) as education_ratio,
-        e.sii,
-        e.sii_se,
-        e.rii,
-        e.ln_rii_se,
-        e.rii_ci_note,
-        e.weighting,
-        e.population_year
-    from keys as k
-    left join indicator as i on i.indicator_code = k.indicator_code
-    left join by_sex as s
-        on s.indicator_code = k.indicator_code and s.region_code = k.region_code and s.period = k.period
-    left join by_education as e
-        on e.indicator_code = k.indicator_code and e.region_code = k.region_code and e.period = k.period
-),
-
--- The period each row is compared with: for rolling four-year means the one ending four years earlier
--- (the nearest that does not overlap); for annual data the earliest of the four years before.
-base as (
-    select
-        cur.indicator_code,
-        cur.region_code,
-        cur.period,
-        min(prev.period_end_year) as base_end_year
-    from measures as cur
-    inner join measures as prev
-        on prev.indicator_code = cur.indicator_code and prev.region_code = cur.region_code
-        and prev.period_end_year between cur.period_end_year - case when cur.period_type = 'rolling5' then 5 else 4 end
-        and cur.period_end_year - case when cur.period_type = 'rolling4' then 4
-            when cur.period_type = 'rolling5' then 5 else 1 end
-    group by cur.indicator_code, cur.region_code, cur.period
-),
-
-compared as (
-    select
-        m.*,
-        p.period as base_period,
-        p.sex_gap as base_sex_gap,
-        p.sex_gap_se as base_sex_gap_se,
-        p.education_gap as base_education_gap,
-        p.education_gap_se as base_education_gap_se,
-        p.sii as base_sii,
-        p.sii_se as base_sii_se
-    from measures as m
-    left join base as b
-        on b.indicator_code = m.indicator_code and b.region_code = m.region_code and b.period = m.period
-    left join measures as p
-        on p.indicator_code = m.indicator_code and p.region_code = m.region_code
-        and p.period_end_year = b.base_end_year
-),
-
-final as (
-    select
-        cast(indicator_code as varchar) as indicator_code,
-        cast(region_code as varchar) as region_code,
-        cast(period as varchar) as period,
-        cast(period_end_year as integer) as period_end_year,
-        cast(period_type as varchar) as period_type,
-        cast(value_total as double) as value_total,
-        cast(value_women as double) as value_women,
-        cast(value_men as double) as value_men,
-        cast(round(sex_gap, 4) as double) as sex_gap_difference,
-        cast(round(sex_gap - {{ z }} * sex_gap_se, 4) as double) as sex_gap_ci_low,
-        cast(round(sex_gap + {{ z }} * sex_gap_se, 4) as double) as sex_gap_ci_high,
-        cast(round(sex_ratio, 4) as double) as sex_gap_ratio,
-        cast(value_low as double) as value_low_education,
-        cast(value_mid as double) as value_mid_education,
-        cast(value_high as double) as value_high_education,
-        cast(round(education_gap, 4) as double) as education_gap_difference,
-        cast(round(education_gap - {{ z }} * education_gap_se, 4) as double) as education_gap_ci_low,
-        cast(round(education_gap + {{ z }} * education_gap_se, 4) as double) as education_gap_ci_high,
-        cast(round(education_ratio, 4) as double) as education_gap_ratio,
-        cast(round(sii, 4) as double) as sii,
-        cast(round(sii - {{ z }} * sii_se, 4) as double) as sii_ci_low,
-        cast(round(sii + {{ z }} * sii_se, 4) as double) as sii_ci_high,
-        cast(round(rii, 4) as double) as rii,
-        cast(round(rii * exp(-{{ z }} * ln_rii_se), 4) as double) as rii_ci_low,
-        cast(round(rii * exp({{ z }} * ln_rii_se), 4) as double) as rii_ci_high,
-        cast(rii_ci_note as varchar) as rii_ci_note,
-        cast(weighting as varchar) as inequality_weighting,
-        cast(case
-            when sii is null then null
-            when weighting = 'befolkningsandelar' then 'befolkningsviktad regression (ridit)'
-            else 'lika vikter (befolkningsandelar saknas)'
-        end as varchar) as sii_rii_method,
-        cast(population_year as integer) as population_year,
-        cast(base_period as varchar) as trend_base_period,
-        {%- for gap in ['sex_gap', 'education_gap', 'sii'] %}
-        -- Widening when the gap's size grows by more than chance (both CIs) or by the threshold (no CI).
-        cast(
-            case
-                when {{ gap }} is null or base_{{ gap }} is null then null
-                when {{ gap }}_se is not null and base_{{ gap }}_se is not null then
-                    case
-                        when abs(abs({{ gap }}) - abs(base_{{ gap }}))
-                            <= {{ z }} * sqrt({{ gap }}_se ^ 2 + base_{{ gap }}_se ^ 2) then 'oförändrad'
-                        when abs({{ gap }}) > abs(base_{{ gap }}) then 'vidgas'
-                        else 'minskar'
-                    end
-                when change_threshold is null then null
-                when round(abs(abs({{ gap }}) - abs(base_{{ gap }})), 4) < change_threshold then 'oförändrad'
-                when abs({{ gap }}) > abs(base_{{ gap }}) then 'vidgas'
-                else 'minskar'
-            end as varchar
-        ) as {{ gap }}_trend,
-        {%- endfor %}
-        cast(
-            case
-                when base_period is null then null
-                when coalesce(sex_gap_se, education_gap_se) is not null
-                    and coalesce(base_sex_gap_se, base_education_gap_se) is not null then 'konfidensintervall'
-                when change_threshold is not null then 'tröskel (KI saknas)'
-            end as varchar
-        ) as trend_basis
-    from compared
-)
-
+gap_rows as (
 select
-    f.*,
-    cast(case when f.sii is not null or f.value_low_education is not null then 'education' else 'sex' end
+    cast(indicator_code as varchar) as indicator_code,
+    cast(region_code as varchar) as region_code,
+    cast(period as varchar) as period,
+    cast(period_end_year as integer) as period_end_year,
+    cast(period_type as varchar) as period_type,
+    cast(value_total as double) as value_total,
+    cast(value_women as double) as value_women,
+    cast(value_men as double) as value_men,
+    cast(sex_gap_difference as double) as sex_gap_difference,
+    cast(sex_gap_ci_low as double) as sex_gap_ci_low,
+    cast(sex_gap_ci_high as double) as sex_gap_ci_high,
+    cast(sex_gap_ratio as double) as sex_gap_ratio,
+    cast(value_low_education as double) as value_low_education,
+    cast(value_mid_education as double) as value_mid_education,
+    cast(value_high_education as double) as value_high_education,
+    cast(education_gap_difference as double) as education_gap_difference,
+    cast(education_gap_ci_low as double) as education_gap_ci_low,
+    cast(education_gap_ci_high as double) as education_gap_ci_high,
+    cast(education_gap_ratio as double) as education_gap_ratio,
+    cast(sii as double) as sii,
+    cast(sii_ci_low as double) as sii_ci_low,
+    cast(sii_ci_high as double) as sii_ci_high,
+    cast(rii as double) as rii,
+    cast(rii_ci_low as double) as rii_ci_low,
+    cast(rii_ci_high as double) as rii_ci_high,
+    cast(rii_ci_note as varchar) as rii_ci_note,
+    cast(inequality_weighting as varchar) as inequality_weighting,
+    cast(sii_rii_method as varchar) as sii_rii_method,
+    cast(population_year as integer) as population_year,
+    cast(trend_base_period as varchar) as trend_base_period,
+    -- Is the gap real? From the z-test of the gap against 0 (both groups with CIs), adjusted.
+    cast(case
+        when sex_gap_p_value is null then null
+        when not sex_gap_is_real then 'ingen säker skillnad'
+        when sex_gap_estimate > 0 then 'kvinnor högre'
+        else 'män högre'
+    end as varchar) as sex_gap_verdict,
+    cast(sex_gap_p_value as double) as sex_gap_p_value,
+    cast(sex_gap_q_value as double) as sex_gap_q_value,
+    cast(case
+        when education_gap_p_value is null then null
+        when not education_gap_is_real then 'ingen säker skillnad'
+        when education_gap_estimate > 0 then 'högre med eftergymnasial utbildning'
+        else 'lägre med eftergymnasial utbildning'
+    end as varchar) as education_gap_verdict,
+    cast(education_gap_p_value as double) as education_gap_p_value,
+    cast(education_gap_q_value as double) as education_gap_q_value,
+    {%- for gap in ['sex_gap', 'education_gap', 'sii'] %}
+    -- Does the gap's size change? Test rows from q; rows without CIs from the threshold for gaps.
+    cast(case
+        when {{ gap }}_trend_rule = 'test' and {{ gap }}_trend_p_value is null then 'oförändrad'
+        when {{ gap }}_trend_rule = 'test' and not {{ gap }}_trend_is_real then 'oförändrad'
+        when {{ gap }}_trend_rule = 'test' and {{ gap }}_trend_estimate > 0 then 'vidgas'
+        when {{ gap }}_trend_rule = 'test' then 'minskar'
+        when {{ gap }}_trend_threshold_direction = 0 then 'ingen förändring över tröskeln'
+        when {{ gap }}_trend_threshold_direction > 0 then 'vidgas (över tröskeln)'
+        when {{ gap }}_trend_threshold_direction < 0 then 'minskar (över tröskeln)'
+    end as varchar) as {{ gap }}_trend,
+    cast({{ gap }}_trend_rule as varchar) as {{ gap }}_trend_rule,
+    cast(round({{ gap }}_trend_estimate, 4) as double) as {{ gap }}_trend_change,
+    cast({{ gap }}_trend_p_value as double) as {{ gap }}_trend_p_value,
+    cast({{ gap }}_trend_q_value as double) as {{ gap }}_trend_q_value,
+    {%- endfor %}
+    cast(coalesce(sex_gap_test_family, education_gap_test_family, sex_gap_trend_test_family,
+                  education_gap_trend_test_family, sii_trend_test_family) as varchar) as test_family,
+    cast(gap_min_important_change as double) as gap_min_important_change,
+    cast(case
+        when trend_base_period is null then null
+        when coalesce(sex_gap_trend_rule, education_gap_trend_rule, sii_trend_rule) = 'test' then 'konfidensintervall'
+        when coalesce(sex_gap_trend_rule, education_gap_trend_rule, sii_trend_rule) = 'tröskel' then 'tröskel (KI saknas)'
+    end as varchar) as trend_basis,
+    cast(interval_note as varchar) as interval_note,
+    cast(case when sii is not null or value_low_education is not null then 'education' else 'sex' end
         as varchar) as inequality_dimension,
     cast(null as varchar) as area_level,
     cast(null as integer) as n_areas,
-    cast(round(e.sii_se, 4) as double) as sii_se,
-    cast(round(e.ln_rii_se, 6) as double) as ln_rii_se,
+    cast(sii_se as double) as sii_se,
+    cast(ln_rii_se as double) as ln_rii_se,
     cast(case
-        when f.sii is not null then 'utbildningsgrupper (förgymnasial, gymnasial, eftergymnasial; kön totalt): '
-            || f.sii_rii_method || '; SII = lutningen, RII = kvoten anpassat värde vid ridit 1 / vid ridit 0; '
-            || 'SE deltametoden från gruppernas KI' || coalesce('; utbildningsserien: ' || ser.description_sv, '')
-        when f.value_low_education is not null then 'utbildningsgrupper: skillnad eftergymnasial - förgymnasial'
+        when sii is not null then 'utbildningsgrupper (förgymnasial, gymnasial, eftergymnasial; kön totalt): '
+            || sii_rii_method || '; SII = lutningen, RII = kvoten anpassat värde vid ridit 1 / vid ridit 0; '
+            || 'SE deltametoden från gruppernas KI' || coalesce('; utbildningsserien: ' || series_description, '')
+        when value_low_education is not null then 'utbildningsgrupper: skillnad eftergymnasial - förgymnasial'
         else 'kön: skillnad kvinnor - män'
     end as varchar) as method
-from final as f
-left join by_education as e
-    on e.indicator_code = f.indicator_code and e.region_code = f.region_code and e.period = f.period
--- An education series from another table (indicator_series.csv) says what it measures.
-left join {{ ref('indicator_series') }} as ser
-    on ser.code = f.indicator_code and ser.breakdowns like '%education%'
+from joined
+),
+
+indicator as (
+    select indicator_code, period_type from {{ ref('dim_indicator') }}
+)
+
+select * from gap_rows
 union all by name
 select
     a.indicator_code,

@@ -1,7 +1,7 @@
 -- Per report year × indicator × sex: how the 21 counties spread around riket. Counts of counties by the
 -- assessment's comparison with riket, and the lowest and highest county value (ties: lowest länskod).
 with counties as (
-    select report_year, indicator_code, sex, region_code, latest_value, comparison_to_national
+    select report_year, indicator_code, sex, region_code, latest_value, comparison_to_national, comparison_method
     from {{ ref('mart_indicator_assessment') }}
     where region_code <> '00'
 ),
@@ -13,10 +13,13 @@ counts as (
         sex,
         count(*) as county_count,
         count(latest_value) as counties_with_value,
-        count(*) filter (where comparison_to_national = 'bättre') as counties_better,
-        count(*) filter (where comparison_to_national = 'likvärdig') as counties_similar,
-        count(*) filter (where comparison_to_national = 'sämre') as counties_worse,
-        count(*) filter (where comparison_to_national is null) as counties_not_compared
+        count(*) filter (where comparison_to_national like 'bättre%') as counties_better,
+        count(*) filter (where comparison_to_national like 'likvärdig%') as counties_similar,
+        count(*) filter (where comparison_to_national like 'sämre%') as counties_worse,
+        count(*) filter (where comparison_to_national is null) as counties_not_compared,
+        -- Of the compared counties, how many by the threshold rule (no CIs) rather than a test (issue 26).
+        count(*) filter (where comparison_to_national is not null and comparison_method like 'tröskel%')
+            as counties_by_threshold
     from counties
     group by report_year, indicator_code, sex
 ),
@@ -49,6 +52,7 @@ select
     cast(c.counties_similar as integer) as counties_similar,
     cast(c.counties_worse as integer) as counties_worse,
     cast(c.counties_not_compared as integer) as counties_not_compared,
+    cast(c.counties_by_threshold as integer) as counties_by_threshold,
     cast(lo.latest_value as double) as lowest_value,
     cast(lo.region_code as varchar) as lowest_county_code,
     cast(hi.latest_value as double) as highest_value,
