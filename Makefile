@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 setup: $(STAMP)
+	@# Quarto finds a virtual environment in the project folder (reports/.venv) and runs the report's
+	@# kernel with it, so an analyst's plain `quarto render arsrapport.qmd` in reports/ needs no QUARTO_PYTHON.
+	@ln -sfn ../$(VENV) reports/.venv
 
 run: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/folkhalsa run

@@ -488,3 +488,12 @@ def heatmap(grid: pd.DataFrame, value: str, counties: pd.DataFrame, report: Repo
               frameon=False, fontsize=7)
     stamp(fig, report)
     return fig
+
+
+def format_links(folder: str | Path = "_output") -> str:
+    """HTML only: links to this year's Word and PDF reports, when they exist beside the HTML."""
+    found = [(label, name) for label, name in (("Word", "arsrapport.docx"), ("PDF", "arsrapport.pdf"))
+             if (Path(folder) / name).exists()]
+    if not found:
+        return ""
+    return "Rapporten finns också som " + " och ".join(f"[{label}]({name})" for label, name in found) + "."
