@@ -91,9 +91,11 @@ local function typst_cell(div)
   return nil
 end
 
--- Typst: a table of up to KEEP_ROWS rows stays on one page with its caption and its source line (the
--- output of one table_block call); a longer table may break over pages.
+-- Typst: a table of up to KEEP_ROWS rows and KEEP_CHARS characters (so it is surely shorter than a
+-- page) stays on one page with its caption and its source line (the output of one table_block call); a
+-- longer table may break over pages.
 local KEEP_ROWS = 24
+local KEEP_CHARS = 2500
 
 local function count_rows(tbl)
   local n = 0
@@ -110,7 +112,7 @@ local function keep_table_with_source(div)
       tbl = b
     end
   end
-  if tbl == nil or count_rows(tbl) > KEEP_ROWS then
+  if tbl == nil or count_rows(tbl) > KEEP_ROWS or #pandoc.utils.stringify(tbl) > KEEP_CHARS then
     return nil
   end
   local blocks = pandoc.List({ typst("#block(width: 100%, breakable: false)[") })
@@ -118,6 +120,18 @@ local function keep_table_with_source(div)
   blocks:insert(typst("]"))
   div.content = blocks
   return div
+end
+
+-- Typst: the Divs of code cells (and Quarto's content-visible wrappers) are dropped, their blocks kept.
+-- Pandoc writes a Div as a Typst #block, and Typst allows no page break inside a container: the county
+-- profiles' page breaks and the chapters' page breaks must stand at the top level.
+local function flatten(div)
+  local classes = div.classes
+  if #classes == 0 or classes:includes("cell") or classes:includes("cell-output")
+      or classes:includes("cell-output-display") or classes:includes("cell-output-stdout") then
+    return div.content
+  end
+  return nil
 end
 
 local function keep_with_caption(para)
@@ -133,9 +147,13 @@ return {
       if div.classes:includes("sample-notice") then
         return notice(div)
       elseif FORMAT:match("typst") and div.classes:includes("cell-output-display") then
-        return keep_table_with_source(div)
+        local kept = keep_table_with_source(div)
+        return kept and kept.content or div.content
       elseif FORMAT:match("typst") and div.classes:includes("cell") then
-        return typst_cell(div)
+        local cell = typst_cell(div)
+        return cell or div.content
+      elseif FORMAT:match("typst") then
+        return flatten(div)
       end
       return nil
     end,

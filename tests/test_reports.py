@@ -799,3 +799,46 @@ def test_national_picture_by_county_and_target_area(executed, warehouse, year):
                                where a.year = ?""", [year]).fetchone()[0]
     assert ns["riket_reach"]["kommuner_reached"] == reached
     assert ns["actor_total"] == ns["actor_reach"]["actor_count"].sum()
+
+
+def _pdf_outline(pdf: Path) -> list[tuple[str, str | None]]:
+    """(title, parent title) of every PDF outline (bookmark) item, in file order; Typst writes the items
+    as plain objects (titles as literal or UTF-16 hex strings)."""
+    def text(raw: bytes) -> str:
+        if raw.startswith(b"<"):
+            return bytes.fromhex(raw[1:-1].decode()).decode("utf-16-be").lstrip("\ufeff")
+        return re.sub(rb"\\(.)", rb"\1", raw[1:-1]).decode("latin-1")
+    items = {}
+    for num, body in re.findall(rb"(\d+) 0 obj\s*<<(.*?)>>\s*endobj", pdf.read_bytes(), re.S):
+        title = re.search(rb"/Title\s*(\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f]+>)", body)
+        parent = re.search(rb"/Parent (\d+) 0 R", body)
+        if title and parent:
+            items[int(num)] = (text(title.group(1)), int(parent.group(1)))
+    return [(t, items[p][0] if p in items else None) for t, p in items.values()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", YEARS)
+def test_pdf_outline_summary_first_and_21_county_profiles(rendered, facts, year):
+    outline = _pdf_outline(rendered[year]["pdf"])
+    top = [t for t, parent in outline if parent is None]
+    assert top[0] == "Sammanfattning" and top[1] == "Om redovisningen", top[:3]
+    profiles = [t for t, parent in outline if parent == "Bilaga B: Länsprofiler"]
+    assert len(profiles) == 21 and sorted(profiles) == sorted(facts["counties"])
+    assert top.index("Metod och källor") < top.index("Bilaga A: Datakvalitet") < top.index("Bilaga B: Länsprofiler")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", YEARS)
+def test_every_pdf_page_carries_the_sample_label(rendered, year):
+    pages = [p for p in _pdf_text(rendered[year]["pdf"]).split("\f") if p.strip()]
+    assert len(pages) == _pdf_pages(rendered[year]["pdf"])
+    assert [i + 1 for i, p in enumerate(pages) if SAMPLE_NOTICE not in p] == []
+
+
+@pytest.mark.slow
+def test_html_links_only_to_formats_that_exist(rendered):
+    html = rendered[2023]["html"].read_text("utf-8")
+    assert 'href="arsrapport.docx"' in html and 'href="arsrapport.pdf"' in html
+    assert "Typst" not in re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
+    assert html.count('href="arsrapport.docx"') == 1
