@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 setup: $(STAMP)
-	@# Quarto finds a virtual environment in the project folder (reports/.venv) and runs the report's
-	@# kernel with it, so an analyst's plain `quarto render arsrapport.qmd` in reports/ needs no QUARTO_PYTHON.
+	@# reports/_environment points Quarto at reports/.venv/bin/python (QUARTO_PYTHON), so an analyst's plain
+	@# `quarto render arsrapport.qmd` in reports/ runs the report with the project's Python.
 	@ln -sfn ../$(VENV) reports/.venv
 
 run: setup

@@ -842,3 +842,17 @@ def test_html_links_only_to_formats_that_exist(rendered):
     assert 'href="arsrapport.docx"' in html and 'href="arsrapport.pdf"' in html
     assert "Typst" not in re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
     assert html.count('href="arsrapport.docx"') == 1
+
+
+def test_an_analysts_plain_quarto_render_finds_the_projects_python():
+    """`cd reports && quarto render arsrapport.qmd` needs no QUARTO_PYTHON: _environment names the venv
+    that `make setup` links as reports/.venv (Quarto 1.7 sets a variable from _environment only when the
+    shell has not set it, so `folkhalsa render`'s own QUARTO_PYTHON still wins)."""
+    env = dict(l.split("=", 1) for l in (REPORTS / "_environment").read_text("utf-8").splitlines()
+               if l.strip() and not l.startswith("#"))
+    assert env == {"QUARTO_PYTHON": ".venv/bin/python"}
+    makefile = (REPORTS.parent / "Makefile").read_text("utf-8")
+    assert "ln -sfn ../$(VENV) reports/.venv" in makefile
+    assert "reports/.venv" in (REPORTS.parent / ".gitignore").read_text("utf-8")
+    from folkhalsa.render import _NOT_COPIED
+    assert ".venv" in _NOT_COPIED(str(REPORTS), [".venv", "arsrapport.qmd"])
