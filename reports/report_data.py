@@ -40,11 +40,6 @@ class Warehouse:
         with duckdb.connect(str(self.path), read_only=True) as con:
             return con.execute(sql, params or []).df()
 
-    def has(self, table: str, schema: str = "marts") -> bool:
-        df = self.query("select count(*) as n from information_schema.tables "
-                        "where table_schema = ? and table_name = ?", [schema, table])
-        return bool(df["n"].iloc[0])
-
 
 @dataclass(frozen=True)
 class Report:
