@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 setup: $(STAMP)
+	@# reports/_environment points Quarto at reports/.venv/bin/python (QUARTO_PYTHON), so an analyst's plain
+	@# `quarto render arsrapport.qmd` in reports/ runs the report with the project's Python.
+	@ln -sfn ../$(VENV) reports/.venv
 
 run: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/folkhalsa run

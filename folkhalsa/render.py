@@ -28,7 +28,7 @@ INSTALL_HINT = (
 # A Typst import of a package ("@preview/…") is downloaded at compile time: the PDF would need the internet.
 TYPST_PACKAGE_IMPORT = re.compile(r'^\s*#import\s+"@[^"]+"', re.MULTILINE)
 # What the render copies of the Quarto project (not earlier output or Quarto's caches).
-_NOT_COPIED = shutil.ignore_patterns("_output", ".quarto", "_freeze", "*_files", "*.html", "*.pdf", "*.typ",
+_NOT_COPIED = shutil.ignore_patterns(".venv", "_output", ".quarto", "_freeze", "*_files", "*.html", "*.pdf", "*.typ",
                                      "*.ipynb", "*.quarto_ipynb", "__pycache__", ".gitignore")
 
 
@@ -104,7 +104,8 @@ def render_reports(reports_dir: Path, out_dir: Path, warehouse: Path, years: lis
             shutil.copytree(reports_dir, project, ignore=_NOT_COPIED)
             staged = Path(staging) / "out"
             staged.mkdir()
-            for fmt in formats:
+            # Word and PDF before HTML: the HTML links only to the formats that exist beside it.
+            for fmt in sorted(formats, key=lambda f: f == "html"):
                 started = time.perf_counter()
                 _render_one(quarto, project, fmt, year, warehouse, sample, staged)
                 result.seconds[f"{year} {fmt}"] = time.perf_counter() - started
@@ -141,7 +142,7 @@ def _render_one(quarto: str, project: Path, fmt: str, year: int, warehouse: Path
                               f"{'; '.join(i.strip() for i in imports)}. Använd inte callouts i rapporten.")
     if fmt == "docx":
         fit_docx_tables(made)
-    shutil.move(made, staged / made.name)
+    shutil.copy2(made, staged / made.name)   # a copy stays in _output for the HTML's links
 
 
 _SECTION = re.compile(r"<w:sectPr\b.*?</w:sectPr>", re.S)

@@ -7,8 +7,9 @@
 -- 2. Typst: a table caption is printed above its table and kept on the same page. Quarto renders a
 --    table without a cross-reference label as a bare Typst table and its caption is lost
 --    (quarto-dev/quarto-cli#10438).
--- 3. A figure stays with its caption (the paragraph after it): in Typst both float together to the
---    top or bottom of a page; in Word the figure has the "Figure" style (keep with next).
+-- 3. A figure stays with its caption (the paragraph after it): in Typst both are one unbreakable
+--    block; in Word the figure has the "Figure" style (keep with next). A short table stays with its
+--    caption and source line.
 
 local function typst(text)
   return pandoc.RawBlock("typst", text)
@@ -67,18 +68,17 @@ local function is_caption(block)
   return pandoc.utils.stringify(block):match("^Figur") ~= nil
 end
 
--- Typst: a figure and its caption float together to the top or bottom of a page (as in LaTeX), so a
--- figure too tall for the rest of a page no longer leaves that page half empty. The cell's Div is
--- dropped: a float inside a block would stay in that block.
+-- Typst: a figure and its caption are one unbreakable block in the text flow, where the document puts
+-- them: a float could move a figure into the next chapter or into the middle of a sentence.
 local function typst_cell(div)
   local out, found, i = pandoc.List(), false, 1
   while i <= #div.content do
     local block, nxt = div.content[i], div.content[i + 1]
     if only_image(single(block)) and nxt and is_caption(nxt) then
-      out:insert(typst("#place(auto, float: true, clearance: 1.2em)[#block(width: 100%)["))
+      out:insert(typst("#block(width: 100%, breakable: false)["))
       out:insert(single(block))
       out:extend(nxt.t == "Div" and nxt.content or { nxt })
-      out:insert(typst("]]"))
+      out:insert(typst("]"))
       found, i = true, i + 2
     else
       out:insert(block)
@@ -87,6 +87,49 @@ local function typst_cell(div)
   end
   if found then
     return out
+  end
+  return nil
+end
+
+-- Typst: a table of up to KEEP_ROWS rows and KEEP_CHARS characters (so it is surely shorter than a
+-- page) stays on one page with its caption and its source line (the output of one table_block call); a
+-- longer table may break over pages.
+local KEEP_ROWS = 24
+local KEEP_CHARS = 2500
+
+local function count_rows(tbl)
+  local n = 0
+  for _, body in ipairs(tbl.bodies) do
+    n = n + #body.body
+  end
+  return n
+end
+
+local function keep_table_with_source(div)
+  local tbl = nil
+  for _, b in ipairs(div.content) do
+    if b.t == "Table" then
+      tbl = b
+    end
+  end
+  if tbl == nil or count_rows(tbl) > KEEP_ROWS or #pandoc.utils.stringify(tbl) > KEEP_CHARS then
+    return nil
+  end
+  local blocks = pandoc.List({ typst("#block(width: 100%, breakable: false)[") })
+  blocks:extend(div.content)
+  blocks:insert(typst("]"))
+  div.content = blocks
+  return div
+end
+
+-- Typst: the Divs of code cells (and Quarto's content-visible wrappers) are dropped, their blocks kept.
+-- Pandoc writes a Div as a Typst #block, and Typst allows no page break inside a container: the county
+-- profiles' page breaks and the chapters' page breaks must stand at the top level.
+local function flatten(div)
+  local classes = div.classes
+  if #classes == 0 or classes:includes("cell") or classes:includes("cell-output")
+      or classes:includes("cell-output-display") or classes:includes("cell-output-stdout") then
+    return div.content
   end
   return nil
 end
@@ -103,8 +146,14 @@ return {
     Div = function(div)
       if div.classes:includes("sample-notice") then
         return notice(div)
+      elseif FORMAT:match("typst") and div.classes:includes("cell-output-display") then
+        local kept = keep_table_with_source(div)
+        return kept and kept.content or div.content
       elseif FORMAT:match("typst") and div.classes:includes("cell") then
-        return typst_cell(div)
+        local cell = typst_cell(div)
+        return cell or div.content
+      elseif FORMAT:match("typst") then
+        return flatten(div)
       end
       return nil
     end,

@@ -25,8 +25,7 @@ MISSING = ".."          # uppgift saknas
 THOUSANDS = "\u00a0"    # non-breaking space, so 13 970 000 never wraps
 MINUS = "\u2212"
 LEGEND = (f"{SUPPRESSED} = skyddad uppgift: gruppen är för liten för att redovisas (färre än fem svarande "
-          f"eller motsvarande), och uppgiften kan inte räknas fram ur summorna, utom det riksraden själv "
-          f"visar (t.ex. att ingen i landet valde svaret). {MISSING} = uppgift saknas.")
+          f"eller motsvarande), och uppgiften kan inte räknas fram ur summorna. {MISSING} = uppgift saknas.")
 NO_DATA = "Uppgifterna finns inte i datalagret för {year} ({table})."
 
 # ------------------------------------------------------------------ warehouse
@@ -40,11 +39,6 @@ class Warehouse:
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         with duckdb.connect(str(self.path), read_only=True) as con:
             return con.execute(sql, params or []).df()
-
-    def has(self, table: str, schema: str = "marts") -> bool:
-        df = self.query("select count(*) as n from information_schema.tables "
-                        "where table_schema = ? and table_name = ?", [schema, table])
-        return bool(df["n"].iloc[0])
 
 
 @dataclass(frozen=True)
@@ -75,52 +69,45 @@ class Report:
         return NO_DATA.format(year=self.year, table=f"marts.{table}")
 
 
-_CURRENT: dict[str, Warehouse] = {}  # the warehouse open_report opened, for rpt()
+_REPORT_MART = re.compile(r"^rpt_[a-z0-9_]+$")
+_COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
+_current: Warehouse | None = None
 
 
 def rpt(name: str, **equals) -> pd.DataFrame:
-    """The report mart marts.<name> (an rpt_* model), filtered by column == value for each keyword."""
-    if not re.fullmatch(r"rpt_[a-z0-9_]+", name) or not all(re.fullmatch(r"[a-z0-9_]+", c) for c in equals):
-        raise ValueError(f"not a report mart or column: {name} {list(equals)}")
-    wh = _CURRENT["wh"]
-    if not wh.has(name):
-        return pd.DataFrame()
-    where = " and ".join(f'"{c}" = ?' for c in equals) or "true"
-    return wh.query(f'select * from marts."{name}" where {where}', list(equals.values()))
+    """A report mart, `marts.<name>`, filtered on column == value, sorted by all its columns (left to right).
+
+    The report's only way to the data: every table and figure has a dbt model of its own
+    (dbt/models/marts/report/rpt_*.sql); the document filters it to its year, formats it and shows it."""
+    if _current is None:
+        raise RuntimeError("open_report() först / first: no warehouse is open")
+    if not _REPORT_MART.match(name):
+        raise ValueError(f"not a report mart: {name!r} (rpt_<topic>)")
+    bad = [c for c in equals if not _COLUMN.match(c)]
+    if bad:
+        raise ValueError(f"not a column name: {bad}")
+    where = " and ".join(f"{c} = ?" for c in equals)
+    return _current.query(f"select * from marts.{name}" + (f" where {where}" if where else "") + " order by all",
+                          list(equals.values()))
 
 
 def open_report(warehouse: str | Path, year: int | str, sample: bool | str = False) -> Report:
     """Read the data version from the published warehouse; sample data if the mart or the caller says so."""
+    global _current
     path = Path(warehouse).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"Inget publicerat datalager / no published warehouse: {path}. "
                                 "Kör / run `folkhalsa run` först.")
     wh = Warehouse(path)
-    _CURRENT["wh"] = wh
-    version, label, is_sample = "", "", False
-    if wh.has("mart_data_version"):
-        row = wh.query("select data_version, data_label, is_sample from marts.mart_data_version").iloc[0]
-        version, label, is_sample = str(row["data_version"] or ""), str(row["data_label"] or ""), bool(row["is_sample"])
-    phrases = ()
-    if wh.has("dim_county"):
-        phrases = tuple(wh.query("select county_name from marts.dim_county")["county_name"].dropna())
-    global _OPENED
-    _OPENED = wh
-    return Report(wh, int(year), version, label, is_sample or as_bool(sample), phrases)
-
-
-_OPENED: Warehouse | None = None   # the warehouse open_report opened last: what rpt() reads
-
-
-def rpt(name: str, **equals) -> pd.DataFrame:
-    """A report mart, `marts.<name>`, filtered by column == value (e.g. rpt("rpt_x", report_year=2023))."""
-    if _OPENED is None:
-        raise RuntimeError("open_report() först / call open_report() first")
-    for ident in (name, *equals):
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", ident):
-            raise ValueError(f"not a table or column name: {ident!r}")
-    where = " and ".join(f'"{c}" = ?' for c in equals)
-    return _OPENED.query(f'select * from marts."{name}"' + (f" where {where}" if where else ""), list(equals.values()))
+    _current = wh
+    doc = rpt("rpt_document", report_year=int(year))
+    if doc.empty:
+        raise ValueError(f"Året {year} finns inte i datalagret / year {year} is not in the warehouse "
+                         "(dbt var report_years).")
+    row = doc.iloc[0]
+    phrases = tuple(rpt("rpt_counties")["county_name"].dropna())
+    return Report(wh, int(year), str(row["data_version"] or ""), str(row["data_label"] or ""),
+                  bool(row["is_sample"]) or as_bool(sample), phrases)
 
 
 def as_bool(value) -> bool:
@@ -343,12 +330,11 @@ def has_markers(df: pd.DataFrame) -> bool:
 
 
 def table_block(report: Report, df: pd.DataFrame, caption: str, *tables: str, note: str = "") -> str:
-    """Table, caption with column widths, then the source line with data version; a footnote explains '–' and '..'."""
+    """Table, caption with column widths, then the source line with data version."""
     widths = ",".join(str(w) for w in column_widths(df, report.phrases))
+    # The legend for "–" and ".." is printed once, in the reading guide (chapter 1), not under each table.
     parts = [markdown_table(df, report.phrases), "", f': {caption} {{tbl-colwidths="[{widths}]"}}', "",
              report.source(*tables)]
-    if has_markers(df):
-        parts[-1] += f" Teckenförklaring^[{LEGEND}]"
     if note:
         parts += ["", note]
     return "\n".join(parts) + "\n"
@@ -406,3 +392,103 @@ def show_figure(fig, caption: str) -> None:
 
 
 redact = redact_emails  # check messages may quote input; an e-mail address never reaches the report
+
+
+# ------------------------------------------------------------------ sentences, breaks and shared figures
+
+
+def signed(x, decimals: int = 0) -> str:
+    """A change with its sign: '+12', '−3', '±0'; '..' when missing."""
+    if _blank(x):
+        return MISSING
+    return ("+" if float(x) > 0 else "±" if float(x) == 0 else "") + num(x, decimals)
+
+
+def finding(row) -> str:
+    """A key finding (a row of marts.rpt_key_findings) as its sentence: the template with its numbers."""
+    as_unit = {"andel": pct, "kr": num, "antal": num}.get(row["previous_unit"], num)
+    change = row["change"]
+    if row["previous_unit"] == "andel" and not _blank(change):
+        change_text = f"{signed(float(change) * 100)} procentenheter"
+    else:
+        change_text = signed(change)
+    return row["sentence_template"].format(
+        n=num(row["n"]), n2=num(row["n2"]), total=num(row["total"]), share=pct(row["share"]),
+        previous=as_unit(row["previous"]), change=change_text,
+        text=MISSING if _blank(row["text"]) else row["text"])
+
+
+def page_break() -> str:
+    """A page break in PDF (Typst) and Word; nothing in HTML."""
+    return ("\n```{=typst}\n#pagebreak(weak: true)\n```\n\n"
+            "```{=openxml}\n<w:p><w:r><w:br w:type=\"page\"/></w:r></w:p>\n```\n")
+
+
+def sample_header(report: Report) -> str:
+    """Sample data: the PDF's running header (reports/_quarto.yml) prints the notice on every page."""
+    if not report.notice:
+        return ""
+    return f'```{{=typst}}\n#sample-label.update("{report.notice}")\n```\n'
+
+
+FONT = "Liberation Sans"   # the body font of all three formats (Arial metrics, fonts-liberation)
+
+
+def setup_figures() -> None:
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+    family = FONT if any(f.name == FONT for f in font_manager.fontManager.ttflist) else "DejaVu Sans"
+    plt.rcParams.update({"font.size": 9, "font.family": family, "axes.spines.top": False,
+                         "axes.spines.right": False, "hatch.linewidth": 0.6, "savefig.bbox": "tight"})
+
+
+def heatmap(grid: pd.DataFrame, value: str, counties: pd.DataFrame, report: Report, legend_label: str):
+    """A county × målområde grid (marts.rpt_county_area_grid): darker = more, the number in each cell,
+    white with hatching = none, crossed = no accepted return."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+    table = grid.pivot(index="county_code", columns="target_area_code", values=value)
+    table = table.reindex(index=list(counties["county_code"]))
+    has_return = grid.groupby("county_code")["has_return"].first()
+    top = max(float(table.max().max()), 1.0)
+    fig, ax = plt.subplots(figsize=(6.3, 5.8))
+    for i, cc in enumerate(table.index):
+        for j, area in enumerate(table.columns):
+            v = table.loc[cc, area]
+            if not has_return[cc]:
+                style = {"facecolor": "white", "hatch": "xx", "edgecolor": "0.55"}
+            elif v > 0:
+                style = {"facecolor": plt.cm.Blues(0.15 + 0.75 * v / top), "edgecolor": "white"}
+            else:
+                style = {"facecolor": "white", "hatch": "///", "edgecolor": "0.6"}
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, linewidth=0.6, **style))
+            if has_return[cc] and v > 0:
+                ax.text(j, i, num(v), ha="center", va="center", fontsize=8,
+                        color="white" if v / top > 0.55 else "black")
+    ax.set_xlim(-0.5, len(table.columns) - 0.5)
+    ax.set_ylim(len(table.index) - 0.5, -0.5)
+    ax.set_xticks(range(len(table.columns)), [str(a) for a in table.columns])
+    ax.set_yticks(range(len(table.index)), list(counties["county_name"]))
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel("Målområde")
+    ax.tick_params(length=0)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    handles = [Patch(facecolor=plt.cm.Blues(0.6), label=f"{legend_label} (antal i rutan, mörkare = fler)"),
+               Patch(facecolor="white", hatch="///", edgecolor="0.6", label="Inga")]
+    if not has_return.all():
+        handles.append(Patch(facecolor="white", hatch="xx", edgecolor="0.55", label="Ingen godkänd länsrapport"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=len(handles),
+              frameon=False, fontsize=7)
+    stamp(fig, report)
+    return fig
+
+
+def format_links(folder: str | Path = "_output") -> str:
+    """HTML only: links to this year's Word and PDF reports, when they exist beside the HTML."""
+    found = [(label, name) for label, name in (("Word", "arsrapport.docx"), ("PDF", "arsrapport.pdf"))
+             if (Path(folder) / name).exists()]
+    if not found:
+        return ""
+    return "Rapporten finns också som " + " och ".join(f"[{label}]({name})" for label, name in found) + "."

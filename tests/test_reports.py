@@ -167,14 +167,16 @@ def test_spread_table_shows_the_marts_counts(executed, warehouse):
     ns, *_ = executed(2022)
     with con(warehouse) as c:
         rows = c.execute("""select indicator_code, counties_better, counties_similar, counties_worse,
-                                   lowest_county_code, highest_county_code
+                                   lowest_county_code, highest_county_code, counties_not_compared
                             from marts.mart_indicator_county_spread
                             where report_year = 2022 and sex = 'T'""").fetchall()
     assert rows
     table, names = ns["spread_table"].set_index("Kod"), ns["county_name"]
-    for code, better, similar, worse, lowest, highest in rows:
-        assert [table.loc[code, k] for k in ("Bättre än riket", "Som riket", "Sämre än riket")] == \
-            [rd.num(better), rd.num(similar), rd.num(worse)]
+    for code, better, similar, worse, lowest, highest, not_compared in rows:
+        # No county compared with riket: '..', not 0/0/0 (issue 27).
+        expected = [rd.MISSING] * 3 if not_compared == 21 else [rd.num(better), rd.num(similar), rd.num(worse)]
+        assert [table.loc[code, k] for k in ("Bättre än riket", "Som riket", "Sämre än riket")] == expected
+        assert table.loc[code, "Ej jämförda"] == rd.num(not_compared)
         if lowest is not None:
             assert table.loc[code, "Lägst"].endswith(f"({names[lowest]})")
             assert table.loc[code, "Högst"].endswith(f"({names[highest]})")
@@ -196,7 +198,7 @@ def test_target_area_and_actor_tables_show_the_marts_totals(executed, warehouse,
     # The målområde rows add up to the facts (each activity and need has one målområde).
     assert sum(a for a, _, _ in areas) == activities and sum(n for _, _, n in areas) == needs
     assert list(ns["per_area"]["Insatser"]) == [rd.num(a) for a, _, _ in areas]
-    assert list(ns["per_area"]["Aktörer"]) == [rd.num(a) for _, a, _ in areas]
+    assert list(ns["area_summary"]["actor_count"]) == [a for _, a, _ in areas]
     assert list(ns["needs_by_area"]["Behov"]) == [rd.num(n) for _, _, n in areas]
     level_table = ns["level_table"].set_index("Län")
     for cc, name in ns["county_name"].items():
@@ -222,7 +224,7 @@ def test_every_table_and_figure_states_source_and_data_version(executed, year):
     tables = [m for m in out.markdown if "\n|" in m or m.startswith("|")]
     assert len(tables) >= 12
     for block in tables + [m for m in out.markdown if m.startswith("*Figur")]:
-        assert "Källa: `" in block and f"Dataversion: {version}." in block, block[:200]
+        assert "Källa: " in block and f"Dataversion: {version}." in block, block[:200]
 
 
 def test_suppressed_survey_groups_show_a_dash_with_a_footnote(executed, warehouse):
@@ -241,7 +243,9 @@ def test_suppressed_survey_groups_show_a_dash_with_a_footnote(executed, warehous
         shown = table.loc[names.get(cc, "Riket"), column]
         assert shown == (rd.SUPPRESSED if suppressed else rd.pct(share))
     block = next(m for m in out.markdown if "| Län | " in m and column in m)
-    assert f"Teckenförklaring^[{rd.LEGEND}]" in block
+    # The legend is printed once, in chapter 1's reading guide, not as a footnote under each table.
+    assert "Teckenförklaring" not in out.text
+    assert DOCUMENT.read_text("utf-8").count("**Teckenförklaring.**") == 1
 
 
 @pytest.mark.parametrize("year", [2022, 2023])
@@ -314,6 +318,7 @@ def test_real_data_carries_no_sample_notice(warehouse, tmp_path):
     shutil.copy(warehouse, copy)
     with duckdb.connect(str(copy)) as c:
         c.execute("update marts.mart_data_version set is_sample = false, data_label = ''")
+        c.execute("update marts.rpt_document set is_sample = false, data_label = ''")
     report = rd.open_report(copy, 2023, sample=False)
     assert report.notice is None and rd.notice_block(report) == ""
     assert SAMPLE_NOTICE not in report.source("fct_grant")
@@ -352,8 +357,9 @@ def test_reference_docx_is_generated_and_has_the_styles():
 # the HTML), the numbers and names that must be there, tokens that must not be split over lines, the
 # Word tables' widths and the page count. Page counts and sizes go to the test log.
 
-HEADINGS = ["Uppdraget och dess delar", "Länsstyrelsernas arbete per målområde", "Aktörskarta", "Behov",
-            "Ekonomisk redovisning", "Bilaga A: Datakvalitet", "Metod och källor"]
+HEADINGS = ["Sammanfattning", "Om redovisningen", "Länsstyrelsernas insatser per län och målområde", "Aktörer",
+            "Behov", "Ekonomisk redovisning", "Jämförelse med föregående år", "Metod och källor",
+            "Bilaga A: Datakvalitet", "Bilaga B: Länsprofiler"]
 YEARS = (2022, 2023)
 
 
@@ -609,7 +615,7 @@ def test_html_first_screen_in_chromium_has_no_console_errors(rendered, tmp_path)
     shot.write_bytes(page.screenshot)
     assert page.errors == [], page.errors
     assert page.remote_requests == [], page.remote_requests
-    assert "Länsstyrelsernas stöd" in page.values["title"]
+    assert "en nationell bild" in page.values["title"]
     assert 0 <= page.values["notice_top"] < page.values["height"], "the sample notice is not on the first screen"
     assert page.values["tables"] >= 12 and page.values["images"] >= 4
     assert page.screenshot.startswith(b"\x89PNG") and len(page.screenshot) > 20_000
@@ -633,16 +639,18 @@ def test_gender_equality_section_shows_the_marts_numbers_and_only_screened_texts
                                   [year]).fetchall())
         examples = [r[0] for r in c.execute("""select how_text from marts.mart_gender_equality_example
                                                where year = ? and example_rank <= 3""", [year]).fetchall()]
-    table = ns["per_area_rows"][-1]
-    assert table["Målområde"] == "Alla målområden"
-    assert table["Insatser"] == rd.num(sum(national.values()))
-    assert table["Nej"].startswith(rd.num(national["Nej"]) + " (")
-    assert table["Ej redovisat"].startswith(rd.num(national["ej redovisat"]) + " (")
     if year == 2022:
+        # The template did not ask: one sentence, no table of zeros and no page of "ej redovisat" bars.
         assert national["ej redovisat"] == sum(national.values())
-        assert "alla länsrapporter för året är på en mall före 2024.1" in out.text
+        assert not ns["template_asked"] and "per_area_rows" not in ns
+        assert f"Länsrapportmallen för 2022 frågade inte" in out.text
         assert not examples
     else:
+        table = ns["per_area_rows"][-1]
+        assert table["Målområde"] == "Alla målområden"
+        assert table["Insatser"] == rd.num(sum(national.values()))
+        assert table["Nej"].startswith(rd.num(national["Nej"]) + " (")
+        assert table["Ej redovisat"].startswith(rd.num(national["ej redovisat"]) + " (")
         assert national["ej redovisat"] == 0 and len(examples) == 3
         for text in examples:
             assert rd.md_escape(text) in out.text
@@ -652,3 +660,207 @@ def test_gender_equality_section_shows_the_marts_numbers_and_only_screened_texts
     assert held_back or year == 2022
     assert not [t for t in held_back if t in out.text]
     assert "Exempelsson" not in out.text
+
+
+# ------------------------------------------------------------------ issue 27: report marts and the national picture
+
+
+SQL = re.compile(r"\b(select\s+.+?\s+from|insert\s+into|create\s+table|marts\.[a-z_]+\b(?!`))", re.I | re.S)
+
+
+def test_no_sql_in_the_report_documents():
+    """The report computes nothing: no query in any .qmd; report_data reads marts only through rpt()."""
+    documents = [DOCUMENT, *sorted((REPORTS / "sections").glob("*.qmd"))]
+    for doc in documents:
+        code = "\n".join(c.source for c in python_cells(doc.read_text("utf-8")))
+        assert not SQL.search(code), (doc.name, SQL.search(code).group(0))
+        assert ".query(" not in code and "duckdb.connect" not in code and "import duckdb" not in code, doc.name
+    helpers = (REPORTS / "report_data.py").read_text("utf-8")
+    assert helpers.count("select ") == 1 and "select * from marts.{name}" in helpers
+
+
+def test_rpt_reads_only_report_marts_with_bound_filters(warehouse):
+    rd.open_report(warehouse, 2023)
+    grid = rd.rpt("rpt_county_area_grid", report_year=2023)
+    assert len(grid) == 21 * 8 and set(grid["report_year"]) == {2023}
+    with pytest.raises(ValueError):
+        rd.rpt("dim_county")
+    with pytest.raises(ValueError):
+        rd.rpt("rpt_counties", **{"county_code = '01' or 1": 1})
+
+
+def test_every_report_mart_has_a_yml_entry_with_columns_and_tests():
+    import yaml
+    folder = REPORTS.parent / "dbt" / "models" / "marts" / "report"
+    models = {m["name"]: m for m in yaml.safe_load((folder / "_report__models.yml").read_text("utf-8"))["models"]}
+    assert set(models) == {p.stem for p in folder.glob("rpt_*.sql")} and len(models) >= 25
+    for name, m in models.items():
+        assert m["description"] and all(c.get("description") and c.get("data_type") for c in m["columns"]), name
+        tested = m.get("data_tests") or [t for c in m["columns"] for t in c.get("data_tests", [])]
+        assert tested, name
+    # Every mart the document reads exists.
+    used = set(re.findall(r'rpt\("(rpt_[a-z_]+)"', DOCUMENT.read_text("utf-8")))
+    assert used <= set(models), used - set(models)
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_summary_findings_are_the_marts_sentences(executed, warehouse, year):
+    ns, out, *_ = executed(year)
+    with con(warehouse) as c:
+        rows = c.execute("select finding_order, n, sentence_template from marts.rpt_key_findings "
+                         "where report_year = ? order by finding_order", [year]).fetchall()
+    assert len(rows) == len(ns["key_findings"]) >= 6
+    summary = next(m for m in out.markdown if m.startswith("1. "))
+    for i, (order, n, template) in enumerate(rows, start=1):
+        assert f"{i}. {ns['key_findings'][i - 1]}" in summary
+        assert "{" not in ns["key_findings"][i - 1]
+        if n is not None and "{n}" in template:
+            assert rd.num(n) in ns["key_findings"][i - 1]
+    # Sammanfattning comes before chapter 1 in the document.
+    text = DOCUMENT.read_text("utf-8")
+    assert text.index("# Sammanfattning {.unnumbered}") < text.index("# Om redovisningen")
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_grant_decision_column_and_missing_decision(executed, warehouse, year):
+    ns, out, *_ = executed(year)
+    with con(warehouse) as c:
+        decided = c.execute("select count(*) from reference.ref_grant_decisions where year = ?", [year]).fetchone()[0]
+    table = ns["grant_table"]
+    assert "Enligt beslut (kr)" in table.columns
+    grant_text = next(m for m in out.markdown if m.startswith(f"År {year} redovisade länsstyrelserna")
+                      and "kr som beviljat" in m)
+    if decided:
+        assert rd.num(630_000) in set(table["Enligt beslut (kr)"])
+        assert "beslut saknas i underlaget" not in grant_text
+    else:
+        assert set(table["Enligt beslut (kr)"]) == {rd.MISSING}
+        assert "beslut saknas i underlaget" in grant_text
+        assert "stämmer med beslutet" not in grant_text and "Redovisningen stämmer för alla län" not in out.text
+        assert any(f.startswith("Länsstyrelserna redovisade") and "saknas i underlaget" in f
+                   for f in ns["key_findings"])
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_spread_table_adds_up_to_21_counties(executed, year):
+    ns, *_ = executed(year)
+    spread = ns["spread"]
+    for _, row in ns["spread_table"].iterrows():
+        counts = [row[k] for k in ("Bättre än riket", "Som riket", "Sämre än riket")]
+        sp = spread.loc[row["Kod"]] if row["Kod"] in spread.index else None
+        if sp is None or sp["counties_not_compared"] == sp["county_count"]:
+            assert counts == [rd.MISSING] * 3, row["Kod"]     # not 0/0/0
+        else:
+            assert sum(int(c) for c in counts) + int(row["Ej jämförda"]) == 21, row["Kod"]
+
+
+def test_chapter_list_matches_the_chapters():
+    """Chapter 1 lists chapters 2.. by number and name, exactly the numbered level-1 headings."""
+    text = re.sub(r"^```.*?^```", "", DOCUMENT.read_text("utf-8"), flags=re.M | re.S)   # prose only
+    headings = [h for h in re.findall(r"^# (.+)$", text, re.M) if "{.unnumbered" not in h]
+    listed = re.findall(r"^- (\d+) \*\*([^*]+)\*\*", text, re.M)
+    assert [int(n) for n, _ in listed] == list(range(2, len(headings) + 1))
+    for n, title in listed:
+        assert headings[int(n) - 1].startswith(title.split(":")[0]), (n, title, headings[int(n) - 1])
+    appendices = [h for h in re.findall(r"^# (.+)$", text, re.M) if h.startswith("Bilaga")]
+    assert text.index("# Metod och källor") < text.index("# " + appendices[0])
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_one_profile_per_county_from_one_template(executed, year):
+    ns, *_ = executed(year)
+    profiles, names = ns["profiles"], list(ns["county_name"].values())
+    assert len(profiles) == 21
+    for profile, name in zip(profiles, names):
+        assert profile.startswith(f"## {name} {{.unnumbered}}")
+        assert "Källa: `marts.rpt_county_area_grid`" in profile and "**Ekonomi.**" in profile
+        assert ("beslut saknas i underlaget" in profile) == (not ns["decision"]["has_decision"])
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_report_date_and_dates_come_from_the_data(executed, warehouse, year):
+    import datetime
+    ns, out, *_ = executed(year)
+    with con(warehouse) as c:
+        submitted = c.execute("select max(submitted_on) from marts.fct_submission_version").fetchone()[0]
+    report_date = pd_date(ns["document"]["report_date"])
+    assert report_date >= submitted and report_date != datetime.date.today()
+    assert f"**Rapportdatum:** {rd.day(report_date)}" in out.text
+    versions = ns.get("version_table")
+    if versions is not None:
+        assert "Mottagen" not in versions.columns and "Inlämnad" in versions.columns
+
+
+def pd_date(x):
+    import pandas as pd
+    return pd.Timestamp(x).date()
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_national_picture_by_county_and_target_area(executed, warehouse, year):
+    ns, *_ = executed(year)
+    for grid in ("activity_grid", "actor_grid", "need_grid"):
+        assert ns[grid].shape == (21, 9), grid
+    with con(warehouse) as c:
+        reached = c.execute("""select count(distinct b.municipality_code) from marts.fct_activity as a
+                               join marts.bridge_activity_municipality as b using (activity_key)
+                               where a.year = ?""", [year]).fetchone()[0]
+    assert ns["riket_reach"]["kommuner_reached"] == reached
+    assert ns["actor_total"] == ns["actor_reach"]["actor_count"].sum()
+
+
+def _pdf_outline(pdf: Path) -> list[tuple[str, str | None]]:
+    """(title, parent title) of every PDF outline (bookmark) item, in file order; Typst writes the items
+    as plain objects (titles as literal or UTF-16 hex strings)."""
+    def text(raw: bytes) -> str:
+        if raw.startswith(b"<"):
+            return bytes.fromhex(raw[1:-1].decode()).decode("utf-16-be").lstrip("\ufeff")
+        return re.sub(rb"\\(.)", rb"\1", raw[1:-1]).decode("latin-1")
+    items = {}
+    for num, body in re.findall(rb"(\d+) 0 obj\s*<<(.*?)>>\s*endobj", pdf.read_bytes(), re.S):
+        title = re.search(rb"/Title\s*(\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f]+>)", body)
+        parent = re.search(rb"/Parent (\d+) 0 R", body)
+        if title and parent:
+            items[int(num)] = (text(title.group(1)), int(parent.group(1)))
+    return [(t, items[p][0] if p in items else None) for t, p in items.values()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", YEARS)
+def test_pdf_outline_summary_first_and_21_county_profiles(rendered, facts, year):
+    outline = _pdf_outline(rendered[year]["pdf"])
+    top = [t for t, parent in outline if parent is None]
+    assert top[0] == "Sammanfattning" and top[1] == "Om redovisningen", top[:3]
+    profiles = [t for t, parent in outline if parent == "Bilaga B: Länsprofiler"]
+    assert len(profiles) == 21 and sorted(profiles) == sorted(facts["counties"])
+    assert top.index("Metod och källor") < top.index("Bilaga A: Datakvalitet") < top.index("Bilaga B: Länsprofiler")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", YEARS)
+def test_every_pdf_page_carries_the_sample_label(rendered, year):
+    pages = [p for p in _pdf_text(rendered[year]["pdf"]).split("\f") if p.strip()]
+    assert len(pages) == _pdf_pages(rendered[year]["pdf"])
+    assert [i + 1 for i, p in enumerate(pages) if SAMPLE_NOTICE not in p] == []
+
+
+@pytest.mark.slow
+def test_html_links_only_to_formats_that_exist(rendered):
+    html = rendered[2023]["html"].read_text("utf-8")
+    assert 'href="arsrapport.docx"' in html and 'href="arsrapport.pdf"' in html
+    assert "Typst" not in re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
+    assert html.count('href="arsrapport.docx"') == 1
+
+
+def test_an_analysts_plain_quarto_render_finds_the_projects_python():
+    """`cd reports && quarto render arsrapport.qmd` needs no QUARTO_PYTHON: _environment names the venv
+    that `make setup` links as reports/.venv (Quarto 1.7 sets a variable from _environment only when the
+    shell has not set it, so `folkhalsa render`'s own QUARTO_PYTHON still wins)."""
+    env = dict(l.split("=", 1) for l in (REPORTS / "_environment").read_text("utf-8").splitlines()
+               if l.strip() and not l.startswith("#"))
+    assert env == {"QUARTO_PYTHON": ".venv/bin/python"}
+    makefile = (REPORTS.parent / "Makefile").read_text("utf-8")
+    assert "ln -sfn ../$(VENV) reports/.venv" in makefile
+    assert "reports/.venv" in (REPORTS.parent / ".gitignore").read_text("utf-8")
+    from folkhalsa.render import _NOT_COPIED
+    assert ".venv" in _NOT_COPIED(str(REPORTS), [".venv", "arsrapport.qmd"])
