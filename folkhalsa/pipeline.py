@@ -13,7 +13,7 @@ from folkhalsa.landing import LandingSource, LandResult, Rejection
 from folkhalsa.quality import Finding, finding_key
 from folkhalsa.schemas.lansrapport import SOURCE as RETURNS
 from folkhalsa.settings import Settings
-from folkhalsa.stages import stage_fails_night
+from folkhalsa.stages import StageName, stage_fails_night
 from folkhalsa.summary import RunSummary
 
 

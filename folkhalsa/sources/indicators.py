@@ -133,9 +133,9 @@ def load_catalogue(dbt_dir: Path) -> pl.DataFrame:
             problems.append(f"series {r['code']}@{r['series']}: breakdowns must include education")
     if problems:
         raise ValueError(f"{SERIES_FILE}: " + "; ".join(problems))
-    # A series row inherits the indicator's name, unit, polarity, decimals and threshold.
-    inherited = main.select("code", "target_area", "name_sv", "name_en", "unit", "polarity", "decided", "decimals",
-                            "change_threshold", "kpi_id", "kpi_type", "county_value")
+    # A series row inherits every column it does not set itself from its indicator's row (name, unit,
+    # polarity, decimals, thresholds and their rationales).
+    inherited = main.select("code", *[c for c in main.columns if c not in ser.columns])
     ser = ser.with_columns(pl.col("min_respondents").cast(pl.Int64)).join(inherited, on="code", how="left")
     main = main.with_columns(pl.lit("").alias("series"), pl.lit(None, pl.Utf8).alias("description_sv"))
     return pl.concat([main, ser.select(main.columns)], how="vertical_relaxed")
