@@ -1,5 +1,7 @@
 -- Per report year × indicator (35): the indicator's name, unit and direction, and riket's latest value,
 -- change and verdict as the assessment stood in the report year (mart_indicator_assessment, both sexes).
+-- Where the source has no total (H1) or only kommun values (4.4), display_basis and the headline columns
+-- say what the table shows instead (mart_indicator_headline_value, issue 25).
 with years as (
     select unnest({{ var('report_years') }}) as report_year
 ),
@@ -33,7 +35,17 @@ select
     cast(a.is_right_direction as boolean) as is_right_direction,
     cast(a.trend_verdict as varchar) as trend_verdict,
     cast(a.trend_method as varchar) as trend_method,
-    cast(a.trend_base_period as varchar) as trend_base_period
+    cast(a.trend_base_period as varchar) as trend_base_period,
+    cast(coalesce(h.display_basis, 'saknas') as varchar) as display_basis,
+    cast(h.period as varchar) as display_period,
+    cast(h.value_women as double) as value_women,
+    cast(h.value_men as double) as value_men,
+    cast(h.kommun_median as double) as kommun_median,
+    cast(h.kommun_min as double) as kommun_min,
+    cast(h.kommun_max as double) as kommun_max,
+    cast(h.n_kommuner as integer) as n_kommuner
 from years as y
 cross join {{ ref('dim_indicator') }} as i
 left join national as a on a.report_year = y.report_year and a.indicator_code = i.indicator_code
+left join {{ ref('mart_indicator_headline_value') }} as h
+    on h.report_year = y.report_year and h.indicator_code = i.indicator_code and h.region_code = '00'
