@@ -692,7 +692,7 @@ def test_rpt_reads_only_report_marts_with_bound_filters(warehouse):
 def test_every_report_mart_has_a_yml_entry_with_columns_and_tests():
     import yaml
     folder = REPORTS.parent / "dbt" / "models" / "marts" / "report"
-    models = {m["name"]: m for m in yaml.safe_load((folder / "_report__models.yml").read_text("utf-8"))["models"]}
+    models = {m["name"]: m for p in folder.glob("*.yml") for m in yaml.safe_load(p.read_text("utf-8"))["models"]}
     assert set(models) == {p.stem for p in folder.glob("rpt_*.sql")} and len(models) >= 25
     for name, m in models.items():
         assert m["description"] and all(c.get("description") and c.get("data_type") for c in m["columns"]), name

@@ -118,7 +118,7 @@ def test_modules_read_the_rules_from_settings(monkeypatch):
 
     assert survey.MAX_FAILED_ANSWER_SHARE == rule_default("survey_max_failed_answer_share")
     assert quality.DEFAULT_MAX_AGE_DAYS == rule_default("max_age_days")
-    assert disclosure.Rule() == disclosure.Rule(rule_default("survey_min_respondents"),
+    assert disclosure.Rule.from_settings(Settings()) == disclosure.Rule(rule_default("survey_min_respondents"),
                                                 rule_default("survey_min_interval_width"))
     s = Settings(_env_file=None, survey_min_respondents=7, return_deadline_month=4)
     assert dbt_vars(s)["survey_min_respondents"] == 7 and dbt_vars(s)["return_deadline_month"] == 4

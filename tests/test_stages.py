@@ -46,6 +46,7 @@ def test_failed_stages_become_critical_findings():
     summary.stages = [Stage(StageName.LAND_SURVEY, "failed", detail="boom"), Stage(StageName.DBT_BUILD, "ok"),
                       Stage(StageName.GX_CHECKPOINT, "failed", detail="gx"), Stage(StageName.RENDER, "failed")]
     found = input_findings(summary)
-    assert [f.dataset for f in found] == ["land survey", "gx checkpoint"]
+    # A failed render is critical too (issue 28): the published warehouse stands, the reports are old.
+    assert [f.dataset for f in found] == ["land survey", "gx checkpoint", "render"]
     assert all(f.severity == "critical" for f in found)
     assert "source not landed" in found[0].message and "not published" in found[1].message

@@ -3,7 +3,7 @@
 -- the trend (latest against its base period) and the comparison with riket. Each test's estimate, se and
 -- unadjusted p go to int_verdict__tests, which adjusts all tests of a report year together (BH); the mart
 -- joins q back and words the verdict. Rows without any CI get the threshold rule instead (direction here).
--- Periods ending after the report year are left out. The method is stated in _indicators__models.yml.
+-- Periods ending after the report year are left out. The method is stated in mart_indicator_assessment.yml.
 
 {%- set z = 1.96 %}
 {#- 'BH 5 %': the adjustment named with the FDR it uses (var verdict_fdr). -#}

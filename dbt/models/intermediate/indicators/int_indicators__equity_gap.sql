@@ -1,7 +1,7 @@
 -- Per indicator × region × period (region level): the sex gap, the education gap, SII and RII over the
 -- three ordered education groups, and the change in each gap's size against a non-overlapping earlier
 -- period, with the estimates and standard errors that int_verdict__tests tests (issue 26). The verdicts
--- are worded in mart_equity_gap after the adjustment. Method in _indicators__models.yml.
+-- are worded in mart_equity_gap after the adjustment. Method in mart_equity_gap.yml.
 -- A standard error is read back from a 95 % CI (macro ci_se: symmetric within rounding, else the wider half).
 
 {%- set z = 1.96 %}

@@ -2,7 +2,7 @@
 -- (computed in int_indicators__equity_gap), and the verdicts on them (issue 26): whether a gap is real
 -- and whether it widens, each from its test's q-value in the year's one family of tests
 -- (int_verdict__tests), or, for series without CIs, from the threshold for gaps. Method in
--- _indicators__models.yml; the words are the codes of the seed verdict_labels.
+-- mart_equity_gap.yml; the words are the codes of the seed verdict_labels.
 -- Union: the gradient across areas (inequality_dimension 'area_education', region '00', one row per area
 -- level) from int_indicators__area_gradient (issue 25). Every row says its inequality_dimension and method.
 

@@ -2,7 +2,7 @@
 -- report year, how it compares with riket, and whether the indicator is improving, as it stood that year.
 -- The tests and threshold rules are computed in int_indicators__assessment; a test's verdict comes from
 -- its q-value in the report year's one family of tests (int_verdict__tests, issue 26). The words are
--- the codes of the seed verdict_labels. The method is stated in _indicators__models.yml.
+-- the codes of the seed verdict_labels. The method is stated in mart_indicator_assessment.yml.
 
 with assessment as (
     select * from {{ ref('int_indicators__assessment') }}

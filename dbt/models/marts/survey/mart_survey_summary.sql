@@ -9,7 +9,7 @@
 -- Denominator: respondents of that type in that county who answered the question. Those who did
 -- not respond, or skipped the question, are left out; they are never counted as "no".
 --
--- Small-number protection (rule and proof sketch in _survey__models.yml):
+-- Small-number protection (rule and proof sketch in mart_survey_summary.yml):
 -- * primary: a group (county × type × question) of fewer than {{ min_respondents }} respondents is
 --   suppressed: n_respondents, n_answer and share are null and is_suppressed is true.
 -- * complementary: the counties of a question add up to the national row, so the hidden groups
