@@ -49,8 +49,10 @@ def test_catalogue_covers_every_indicator_once(catalogue):
     assert main.height == 35 and sorted(main["code"]) == sorted(ref["code"])
     # Series rows (indicator_series.csv): another table's breakdown of an indicator, landed under its code.
     series = catalogue.filter(pl.col("series") != "")
-    assert series.select("code", "series", "source").rows() == [("H1", "utbildning", "scb")]
-    assert series["unit"].to_list() == ["years"]  # inherited from the indicator
+    assert series.select("code", "series", "source").rows() == [("H1", "utbildning", "scb"),
+                                                                 ("H4", "utbildning", "folkhalsodata")]
+    assert series["unit"].to_list() == ["years", "percent"]  # inherited from the indicator
+    assert all(r["verified_on"] for r in series.iter_rows(named=True))  # every series row has its evidence
     h5 = catalogue.filter(pl.col("code") == "H5").row(0, named=True)
     assert h5["source"] == "file" and not h5["table_path"] and h5["decided"] is False
     for r in catalogue.iter_rows(named=True):
@@ -81,7 +83,7 @@ def test_sample_is_deterministic_small_and_labelled(sample, tmp_path):
     again = write_sample_indicators(tmp_path)
     files = sorted(p.relative_to(tmp_path).as_posix() for p in again)
     assert files == sorted(p.relative_to(sample).as_posix() for p in sample.rglob("*.json"))
-    assert len(files) == 36  # 35 indicators and the series H1@utbildning
+    assert len(files) == 37  # 35 indicators and the series H1@utbildning and H4@utbildning
     for rel in files:
         assert (tmp_path / rel).read_bytes() == (sample / rel).read_bytes(), rel
     assert sum(p.stat().st_size for p in sample.rglob("*")) < 3_000_000
