@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 from folkhalsa.cli import app
 from folkhalsa.settings import PROJECT_ROOT
 from folkhalsa.sources.check import MISSING_CATEGORY, MISSING_TABLE, check_online, exit_code
-from folkhalsa.sources.indicators import (fetch_snapshots, is_unverified, kolada_area_ids, land_indicators,
-                                          load_catalogue, pxweb_selection, unverified_sources)
+from folkhalsa.sources.indicators import (fetch_snapshots, harmonise_jsonstat, is_unverified, kolada_area_ids,
+                                          land_indicators, load_catalogue, pxweb_selection, unverified_sources)
 from folkhalsa.io.pxweb import query_body
 from folkhalsa.sources.pxweb_tables import TableMismatch
 from tests.http_fixture_server import FixtureServer, Sleeps
@@ -118,6 +118,49 @@ def test_measure_code_whose_text_disagrees_is_refused(catalogue):
                                           "Konfidensintervall övre gräns", "Andel"]
     with pytest.raises(TableMismatch, match="code 01 means 'Antal svar', not value"):
         pxweb_selection(meta, _row(catalogue, "7.2"), None)
+
+
+# hlv1psyfutb.px as public code read its live metadata (docs/indicator_sources.md): the variables in this order,
+# no Region (riket only), single years without 2017/2019/2023. Category 58 is the one that code asked for; the
+# second Ålder value is made up for this test (the pinned code must win, not the first value).
+HLV_EDUCATION_META = {"title": "Psykisk hälsa efter utbildning, ålder, kön och år", "variables": [
+    {"code": "Psykisk hälsa", "text": "psykisk hälsa", "values": ["21", "58"],
+     "valueTexts": ["Allvarlig psykisk påfrestning**", "Svår ängslan, oro eller ångest**"]},
+    {"code": "Andel och konfidensintervall", "text": "andel och konfidensintervall",
+     "values": ["01", "02", "03", "04"],
+     "valueTexts": ["Andel", "Konfidensintervall nedre gräns", "Konfidensintervall övre gräns", "Antal svar"]},
+    {"code": "Utbildning", "text": "utbildning", "values": ["00", "01", "02", "03"],
+     "valueTexts": ["Totalt", "Förgymnasial", "Gymnasial", "Eftergymnasial"]},
+    {"code": "Ålder", "text": "ålder", "values": ["08", "09"],
+     "valueTexts": ["Åldersstandardiserad 25-84 år", "Ej åldersstandardiserad 25- år"]},
+    {"code": "Kön", "text": "kön", "values": ["00", "01", "02"], "valueTexts": ["Totalt", "Kvinnor", "Män"]},
+    {"code": "År", "text": "år", "values": ["2016", "2018", "2020", "2021", "2022", "2024"],
+     "valueTexts": ["2016", "2018", "2020", "2021", "2022", "2024"], "time": True}]}
+
+
+def test_hlv_by_education_table_without_region_is_selected_and_lands_as_riket(catalogue, tmp_path):
+    """H4@utbildning (indicator_series.csv): the national HLV table by education, hlv1psyfutb.px."""
+    row = catalogue.filter((pl.col("code") == "H4") & (pl.col("series") == "utbildning")).row(0, named=True)
+    assert row["table_path"] == "A_Folkhalsodata/B_HLV/dPsykhals/hlv1psyfutb.px" and row["period_type"] == "annual"
+    assert pxweb_selection(HLV_EDUCATION_META, row, [2021, 2022]) == {
+        "Psykisk hälsa": ["21"], "Andel och konfidensintervall": ["01", "02", "03", "04"],
+        "Utbildning": ["00", "01", "02", "03"], "Ålder": ["09"], "Kön": ["00", "01", "02"], "År": ["2021", "2022"]}
+    # The sample snapshot in that shape lands under H4, riket only, the three groups without the total.
+    (tmp_path / "folkhalsodata").mkdir()
+    shutil.copy(SAMPLE / "indicators" / "folkhalsodata" / "H4@utbildning.json", tmp_path / "folkhalsodata")
+    result = land_indicators(tmp_path, tmp_path / "landing", tmp_path / "archive", catalogue)
+    assert not result.rejected and result.rows["indicator_values"] > 0
+    df = pl.read_parquet(tmp_path / "landing" / "indicators" / "*" / "indicator_values.parquet")
+    assert set(df["indicator_code"]) == {"H4"} and set(df["region_code"]) == {"00"}
+    assert df["municipality_code"].null_count() == df.height
+    assert set(df["education"]) == {"förgymnasial", "gymnasial", "eftergymnasial"} and set(df["sex"]) == {"T", "K", "M"}
+    assert "2022" in set(df["period"]) and not {"2017", "2019", "2023"} & set(df["period"])
+    ok = df.filter(pl.col("status") == "ok")
+    assert ok.height and ok["ci_low"].null_count() == 0 and (ok["ci_low"] < ok["value"]).all()
+    # Only a row that wants neither counties nor kommuner reads a table without Region as riket.
+    env = json.loads((tmp_path / "folkhalsodata" / "H4@utbildning.json").read_text("utf-8"))
+    with pytest.raises(ValueError, match="no region dimension"):
+        harmonise_jsonstat(env["response"], {**row, "breakdowns": "sex|education|county"})
 
 
 REGISTER_META = {"title": "Förtida dödlighet", "variables": [
@@ -224,7 +267,9 @@ def _runner_env(srv) -> dict:
 def test_check_sources_offline_on_the_sample():
     res = CliRunner().invoke(app, ["check-sources", "--offline", "--input", str(SAMPLE)])
     assert res.exit_code == 0, res.output
-    assert "35 av / of 36 rader hittade" in res.output and "9 overifierade / unverified" in res.output
+    assert "36 av / of 37 rader hittade" in res.output and "9 overifierade / unverified" in res.output
+    assert ("OK  H4@utbildning (folkhalsodata A_Folkhalsodata/B_HLV/dPsykhals/hlv1psyfutb.px) found, "
+            "senaste period / last period 2022") in res.output
     assert "OK  H1@utbildning (scb START/BE/BE0701/LivslUtbLan) found, senaste period / last period 2019-2023" in res.output
     assert "OK  H4 (folkhalsodata A_Folkhalsodata/B_HLV/dPsykhals/hlv1psyxreg.px) found" in res.output
 
@@ -316,6 +361,9 @@ def test_online_run_lands_every_decided_indicator(tmp_path, catalogue):
     edu = con.execute("select count(*) from marts.fct_indicator_value where indicator_code = 'H1' "
                       "and education = 'eftergymnasial' and source = 'scb'").fetchone()[0]
     assert edu > 0  # H1 by education fetched from SCB's LivslUtbLan (served from its sample snapshot)
+    h4 = con.execute("select count(*), count(distinct region_code) from marts.fct_indicator_value where "
+                     "indicator_code = 'H4' and education = 'förgymnasial' and value is not null").fetchone()
+    assert h4[0] > 0 and h4[1] == 1  # H4 by education from hlv1psyfutb.px: riket only
 
 
 def test_a_response_without_the_category_variable_is_rejected(catalogue, tmp_path):

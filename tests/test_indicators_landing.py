@@ -49,8 +49,10 @@ def test_catalogue_covers_every_indicator_once(catalogue):
     assert main.height == 35 and sorted(main["code"]) == sorted(ref["code"])
     # Series rows (indicator_series.csv): another table's breakdown of an indicator, landed under its code.
     series = catalogue.filter(pl.col("series") != "")
-    assert series.select("code", "series", "source").rows() == [("H1", "utbildning", "scb")]
-    assert series["unit"].to_list() == ["years"]  # inherited from the indicator
+    assert series.select("code", "series", "source").rows() == [("H1", "utbildning", "scb"),
+                                                                 ("H4", "utbildning", "folkhalsodata")]
+    assert series["unit"].to_list() == ["years", "percent"]  # inherited from the indicator
+    assert all(r["verified_on"] for r in series.iter_rows(named=True))  # every series row has its evidence
     h5 = catalogue.filter(pl.col("code") == "H5").row(0, named=True)
     assert h5["source"] == "file" and not h5["table_path"] and h5["decided"] is False
     for r in catalogue.iter_rows(named=True):
@@ -81,7 +83,7 @@ def test_sample_is_deterministic_small_and_labelled(sample, tmp_path):
     again = write_sample_indicators(tmp_path)
     files = sorted(p.relative_to(tmp_path).as_posix() for p in again)
     assert files == sorted(p.relative_to(sample).as_posix() for p in sample.rglob("*.json"))
-    assert len(files) == 36  # 35 indicators and the series H1@utbildning
+    assert len(files) == 37  # 35 indicators and the series H1@utbildning and H4@utbildning
     for rel in files:
         assert (tmp_path / rel).read_bytes() == (sample / rel).read_bytes(), rel
     assert sum(p.stat().st_size for p in sample.rglob("*")) < 3_000_000
@@ -122,7 +124,7 @@ def test_scale_adds_municipalities(tmp_path):
 
 def test_all_indicators_land_for_2022_and_2023(landed, catalogue):
     result, df, _ = landed
-    assert result.rejected == [] and len(result.landed) == 36 and result.rows["indicator_values"] == df.height
+    assert result.rejected == [] and len(result.landed) == 37 and result.rows["indicator_values"] == df.height
     assert df.columns == list(INDICATOR_SCHEMA) + list(PROVENANCE_COLUMNS)
     assert {c: df.schema[c] for c in INDICATOR_SCHEMA} == INDICATOR_SCHEMA
     for cat in catalogue.iter_rows(named=True):
@@ -133,8 +135,13 @@ def test_all_indicators_land_for_2022_and_2023(landed, catalogue):
                 assert rows["municipality_code"].null_count() == 0 and rows.height > 0, (code, year)
                 continue
             assert set(rows["region_code"]) == {"00", *COUNTIES}, (code, year)
-            if cat["series"]:  # H1 by education (LivslUtbLan): the three groups for T, K and M, no total
-                rows = rows.filter(pl.col("source") == cat["source"])
+            if cat["series"]:  # H1 (LivslUtbLan), H4 (hlv1psyfutb.px) by education: three groups, no total
+                rows = rows.filter(pl.col("education") != "total")
+                national = not ({"county", "municipality"} & bd)
+                if national and year == 2023:  # HLV had no 2023 round: the table lists no 2023
+                    assert rows.height == 0, (code, year)
+                    continue
+                assert set(rows["region_code"]) == ({"00"} if national else {"00", *COUNTIES}), (code, year)
                 assert set(rows["education"]) == {"förgymnasial", "gymnasial", "eftergymnasial"}, (code, year)
                 assert set(rows["sex"]) == {"T", "K", "M"}, (code, year)
                 continue
@@ -156,12 +163,16 @@ def test_h5_lands_as_missing(landed):
 
 def test_periods_follow_the_period_type(landed, catalogue):
     _, df, _ = landed
-    types = dict(catalogue.select("code", "period_type").iter_rows())
+    main = catalogue.filter(pl.col("series") == "")
+    types = dict(main.select("code", "period_type").iter_rows())
+    # A series row's rows (by education) follow its own period type: H4 by education is annual.
+    series = dict(catalogue.filter(pl.col("series") != "").select("code", "period_type").iter_rows())
     smoking = df.filter(pl.col("indicator_code") == "6.1")
     assert {"2012-2015", "2019-2022", "2020-2023"} <= set(smoking["period"])
     assert smoking.filter(pl.col("period") == "2020-2023")["period_end_year"].unique().to_list() == [2023]
-    for code, group in df.group_by("indicator_code"):
-        pattern = r"^\d{4}-\d{4}$" if types[code[0]].startswith("rolling") else r"^\d{4}$"
+    for (code, total), group in df.group_by("indicator_code", pl.col("education") == "total"):
+        kind = types[code] if total else series[code]
+        pattern = r"^\d{4}-\d{4}$" if kind.startswith("rolling") else r"^\d{4}$"
         assert group["period"].str.contains(pattern).all(), code
     assert df.filter(pl.col("indicator_code") == "H1")["period"].min() == "2012-2016"  # five-year means
 
@@ -199,7 +210,7 @@ def test_provenance_and_relanding_is_skipped(landed, sample, catalogue):
     row = df.filter(pl.col("indicator_code") == "2.2").row(0, named=True)
     assert row["_source_file"] == "kolada/2.2.json" and len(row["_sha256"]) == 64 and row["_row"] >= 1
     assert row["retrieved_at"] == datetime(2024, 3, 1, 6, 0, tzinfo=timezone.utc)
-    assert len(list((out / "archive").rglob("*.json"))) == 36
+    assert len(list((out / "archive").rglob("*.json"))) == 37  # one per snapshot: 35 indicators and two series rows
     again = land_indicators(sample, out / "landing", out / "archive", catalogue)
     assert again.landed == [] and sorted(again.skipped) == sorted(result.landed)
 

@@ -112,6 +112,15 @@ SCB_EDUCATION = [("samtliga utbildningsnivåer", "total"), ("förgymnasial utbil
                  ("gymnasial utbildning", "gymnasial"), ("eftergymnasial utbildning", "eftergymnasial"),
                  ("uppgift om utbildningsnivå saknas", None)]
 SCB_SEX = [("samtliga män och kvinnor", "T"), ("män", "M"), ("kvinnor", "K")]
+# H4 by education, riket: Folkhälsodata's hlv1psyfutb.px (HLV, national only, single survey years). Codes and
+# texts as its live metadata was read by public code (docs/indicator_sources.md); no Region variable.
+SPECS["H4@utbildning"] = Spec(15.5, 0.35, 1.5, 7.0, -6.0, 0.3)
+HLV_EDUCATION = [("00", "Totalt", "total"), ("01", "Förgymnasial", "förgymnasial"), ("02", "Gymnasial", "gymnasial"),
+                 ("03", "Eftergymnasial", "eftergymnasial")]
+HLV_AGE = {"09": "Ej åldersstandardiserad 25- år"}
+# HLV runs every other year since 2016, with an extra round in 2021: the table's År lacks 2017, 2019 and 2023.
+HLV_MISSING_YEARS = {2017, 2019, 2023}
+HLV_RESPONDENTS_PER_YEAR = 17000  # about the national number of respondents in one round (2022: 16 971)
 
 ELECTIONS = {1991: 84.3, 1994: 84.4, 1998: 78.6, 2002: 77.9, 2006: 79.4, 2010: 81.6, 2014: 82.8, 2018: 84.1, 2022: 81.8}
 
@@ -279,6 +288,40 @@ def _scb_by_education(cat: dict, spec: Spec, rng: random.Random, county_names: d
                          note=[SAMPLE_NOTICE], role={"time": ["Tid"], "geo": ["Region"], "metric": ["ContentsCode"]})
 
 
+def _hlv_by_education(cat: dict, spec: Spec, rng: random.Random, first_year: int) -> dict:
+    """Folkhälsodata's national HLV table by education (hlv1psyfutb.px) for the series row's selection:
+    Psykisk hälsa (the category) × Andel och konfidensintervall 01-04 × Utbildning 00-03 × Ålder (pinned)
+    × Kön 00/01/02 × År (single survey years), no Region. The series lands without the total (Utbildning 00)."""
+    ind = _Indicator(cat, spec, rng, ["00"])
+    years = [str(y) for y in range(first_year, LAST_YEAR + 1) if y not in HLV_MISSING_YEARS]
+    age = parse_fixed_selections(cat["fixed_selections"])["Ålder"]
+    dims = [Dimension(cat["category_variable"], [cat["category_code"]],
+                      [PINNED_TEXTS.get((cat["category_variable"], cat["category_code"]), cat["name_sv"])],
+                      cat["category_variable"].lower()),
+            Dimension("Andel och konfidensintervall", [c for c, _ in MEASURES], [t for _, t in MEASURES],
+                      "andel och konfidensintervall"),
+            Dimension("Utbildning", [c for c, _, _ in HLV_EDUCATION], [t for _, t, _ in HLV_EDUCATION], "utbildning"),
+            Dimension("Ålder", [age], [HLV_AGE.get(age, age)], "ålder"),
+            Dimension("Kön", [c for c, _, _ in SURVEY_SEX], [t for _, t, _ in SURVEY_SEX], "kön"),
+            Dimension("År", years, years, "år")]
+    title = f"{cat['category_variable']} efter utbildning, ålder, kön och år"
+    dims.append(Dimension("ContentsCode", ["EliminatedValue"], [title], "EliminatedContents",
+                          {"unit": {"EliminatedValue": {"base": "procent", "decimals": cat["decimals"]}}}))
+    cells: dict[tuple, list] = {}
+    for (_, _, edu), (_, _, sex), year in itertools.product(HLV_EDUCATION, SURVEY_SEX, years):
+        p = ind.value("00", sex, edu, year)
+        n = max(1, round(HLV_RESPONDENTS_PER_YEAR * SEX_SHARE[sex] * EDU_SHARE[edu] * rng.uniform(0.9, 1.1)))
+        half = 1.96 * 1.2 * math.sqrt(max(p * (100 - p), 1.0) / n)
+        cells[(edu, sex, year)] = [ind.rounded(p), ind.rounded(max(p - half, 0.0)), ind.rounded(min(p + half, 100.0)), n]
+    # json-stat2 order: the last dimension runs fastest (category, measure, Utbildning, Ålder, Kön, År).
+    values = [cells[(edu, sex, year)][m] for m in range(len(MEASURES)) for _, _, edu in HLV_EDUCATION
+              for _, _, sex in SURVEY_SEX for year in years]
+    return build_dataset(dims, values, {}, label=title, source="Folkhälsomyndigheten (exempeldata)", updated=UPDATED,
+                         note=[SAMPLE_NOTICE], role={"time": ["År"], "metric": ["ContentsCode"]},
+                         extension={"px": {"tableid": Path(cat["table_path"]).stem, "decimals": cat["decimals"],
+                                           "language": "sv"}})
+
+
 def _inject_gaps(values: list, n_measures: int, cells_per_measure: int, areas: list[str], rng: random.Random,
                  survey: bool) -> dict[int, str]:
     """Blank a few county cells the way PxWeb does: '..' missing, 'x' suppressed, '*' unreliable.
@@ -365,6 +408,13 @@ def write_sample_indicators(out_dir: Path, *, seed: int = 42, scale: int = 1,
             data = _scb_by_education(cat, SPECS[key], rng, county_names, first_year)
             sel = {d: list(data["dimension"][d]["category"]["index"]) for d in data["id"]}
             env = envelope(source, code, f"{SCB_BASE}/{cat['table_path']}", query_body(sel), RETRIEVED_AT,
+                           response=data, notice=SAMPLE_NOTICE, series=cat["series"])
+            paths.append(write_snapshot(out_dir / source / f"{key}.json", env))
+            continue
+        if source == "folkhalsodata" and cat.get("series"):  # HLV by education (national table)
+            data = _hlv_by_education(cat, SPECS[key], rng, first_year)
+            sel = {d: list(data["dimension"][d]["category"]["index"]) for d in data["id"] if d != "ContentsCode"}
+            env = envelope(source, code, f"{PXWEB_BASE}/{cat['table_path']}", query_body(sel), RETRIEVED_AT,
                            response=data, notice=SAMPLE_NOTICE, series=cat["series"])
             paths.append(write_snapshot(out_dir / source / f"{key}.json", env))
             continue

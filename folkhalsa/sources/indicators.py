@@ -327,7 +327,10 @@ def _assign_roles(ds: Dataset, cat: dict | None = None) -> dict[str, str]:
         if role in roles.values():
             raise _err("dimensions", f"två dimensioner tolkas som {role}", f"two dimensions map to {role}")
         roles[d.id] = role
-    for need in ("region", "time"):
+    # A national table (HLV by education, hlv1psyfutb.px) has no Region variable at all: a catalogue row
+    # that breaks down by neither county nor kommun reads it as riket.
+    national = cat is not None and not ({"county", "municipality"} & breakdowns(cat))
+    for need in ("time",) if national else ("region", "time"):
         if need not in roles.values():
             raise _err("dimensions", f"dimension för {need} saknas (dimensioner: {ds.ids})",
                        f"no {need} dimension (dimensions: {ds.ids})")
@@ -364,7 +367,7 @@ def harmonise_jsonstat(dataset: dict, cat: dict) -> tuple[pl.DataFrame, list[Iss
     df = _keep_pinned(df, ds, cat)
     if "age" in dims:
         df = _keep_total_age(df, dims["age"])
-    df = _area_and_period(df, dims["region"].id, dims["time"].id)
+    df = _area_and_period(df, dims["region"].id if "region" in dims else None, dims["time"].id)
     df = _sex(df, dims.get("sex"))
     df = _education(df, dims.get("education"), warnings)
     if "measure" in dims:  # survey tables: Andel och konfidensintervall 01-04
@@ -427,7 +430,11 @@ def _keep_total_age(df: pl.DataFrame, age: Dimension) -> pl.DataFrame:
     return df.filter(pl.col(age.id) == keep[0])
 
 
-def _area_and_period(df: pl.DataFrame, region: str, time_dim: str) -> pl.DataFrame:
+def _area_and_period(df: pl.DataFrame, region: str | None, time_dim: str) -> pl.DataFrame:
+    period = pl.col(time_dim).str.replace_all("–", "-").str.replace_all(" ", "").alias("period")
+    if region is None:  # a national table without a Region variable: riket
+        return df.with_columns(pl.lit("00").alias("region_code"), pl.lit(None, pl.Utf8).alias("municipality_code"),
+                               period)
     bad = [c for c in df[region].unique().to_list() if not re.fullmatch(r"\d{2}|\d{4}", c)]
     if bad:
         raise _err("region_code", f"okända regionkoder {sorted(bad)[:5]} (väntade 00, länskod eller kommunkod)",
@@ -435,7 +442,7 @@ def _area_and_period(df: pl.DataFrame, region: str, time_dim: str) -> pl.DataFra
     return df.with_columns(
         pl.col(region).str.slice(0, 2).alias("region_code"),  # a kommunkod starts with its länskod
         pl.when(pl.col(region).str.len_chars() == 4).then(pl.col(region)).otherwise(None).alias("municipality_code"),
-        pl.col(time_dim).str.replace_all("–", "-").str.replace_all(" ", "").alias("period"))
+        period)
 
 
 def _sex(df: pl.DataFrame, dim: Dimension | None) -> pl.DataFrame:

@@ -236,7 +236,13 @@ measures as (
         k.region_code,
         k.period,
         k.period_end_year,
-        coalesce(i.period_type, case when k.period like '%-%' then 'rolling4' else 'annual' end) as period_type,
+        -- The period's own type, read from its label: an indicator may hold series of both kinds (H4: four-year
+        -- means per län, single survey years by education from another table, indicator_series.csv).
+        case
+            when regexp_full_match(k.period, '\d{4}-\d{4}')
+                then 'rolling' || (cast(right(k.period, 4) as integer) - cast(left(k.period, 4) as integer) + 1)
+            else 'annual'
+        end as period_type,
 
         i.gap_min_important_change,
         s.value_total,
@@ -270,8 +276,9 @@ measures as (
         on e.indicator_code = k.indicator_code and e.region_code = k.region_code and e.period = k.period
 ),
 
--- The period each row is compared with: for rolling four-year means the one ending four years earlier
--- (the nearest that does not overlap); for annual data the earliest of the four years before.
+-- The period each row is compared with, always of the same period type: for rolling four-year means the one
+-- ending four years earlier (the nearest that does not overlap); for annual data the earliest of the four
+-- years before.
 base as (
     select
         cur.indicator_code,
@@ -281,6 +288,7 @@ base as (
     from measures as cur
     inner join measures as prev
         on prev.indicator_code = cur.indicator_code and prev.region_code = cur.region_code
+        and prev.period_type = cur.period_type
         and prev.period_end_year between cur.period_end_year - case when cur.period_type = 'rolling5' then 5 else 4 end
         and cur.period_end_year - case when cur.period_type = 'rolling4' then 4
             when cur.period_type = 'rolling5' then 5 else 1 end
@@ -302,7 +310,7 @@ compared as (
         on b.indicator_code = m.indicator_code and b.region_code = m.region_code and b.period = m.period
     left join measures as p
         on p.indicator_code = m.indicator_code and p.region_code = m.region_code
-        and p.period_end_year = b.base_end_year
+        and p.period_type = m.period_type and p.period_end_year = b.base_end_year
 ),
 
 final as (
