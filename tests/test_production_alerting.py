@@ -181,6 +181,7 @@ def test_check_last_night_with_no_record_at_all_is_not_fresh(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.flow
 def test_production_night_without_quarto_is_failed_and_the_alert_names_render(tmp_path, sample_dir, monkeypatch):
     """A deployment run (Prefect's runtime says so: PREFECT__RUNTIME__DEPLOYMENT__ID is how Prefect
     lets a test set it) with FOLKHALSA_RENDER unset renders `always`; Quarto is not found."""

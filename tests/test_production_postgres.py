@@ -355,7 +355,7 @@ def test_a_postgresql_outage_at_the_end_of_a_night_is_reported_and_says_it_publi
         stack.pg.start()
     body = mail[0].message.get_body(("plain",)).get_content()
     assert sent_before_the_stop == 0, "the alert went out before PostgreSQL stopped: the test proves nothing"
-    assert "this run published a new warehouse" in body
+    assert "this run published a new warehouse" in body, body
     assert rec["alert"]["sent"] and rec["prefect_api"]["reachable"] is False, rec
     final = stack.wait_final(run_id, timeout=ZOMBIE_AFTER_S + 300)
     print(f"\nPostgreSQL stopped when: {when}; alert delivered {during:.0f} s into the outage; "

@@ -109,9 +109,12 @@ def test_cells_run_for_the_year_and_open_the_warehouse_read_only(executed, wareh
 def test_grant_totals_reconcile_with_the_mart(executed, warehouse, year):
     ns, out, *_ = executed(year)
     with con(warehouse) as c:
+        # The total row leaves out the counties under review (mart_grant_reconciliation; issue 26:
+        # Halland's 2022 account does not reconcile).
         granted, used, repaid = c.execute(
-            "select sum(granted_sek), sum(used_sek), sum(repaid_sek) from marts.fct_grant where year = ?",
-            [year]).fetchone()
+            "select sum(granted_sek), sum(used_sek), sum(repaid_sek) from marts.mart_grant_reconciliation "
+            "where year = ? and not is_under_review", [year]).fetchone()
+        all_granted = c.execute("select sum(granted_sek) from marts.fct_grant where year = ?", [year]).fetchone()[0]
     totals = ns["grant_totals"]   # the row of marts.mart_grant_total
     assert (totals["granted_sek"], totals["used_sek"], totals["repaid_sek"]) == (granted, used, repaid)
     assert totals["granted_sek"] == totals["used_sek"] + totals["repaid_sek"] + totals["difference_sek"]
@@ -119,8 +122,8 @@ def test_grant_totals_reconcile_with_the_mart(executed, warehouse, year):
     assert summa["Län"] == "Summa" and summa["Beviljat (kr)"] == rd.num(granted)
     assert len(ns["grant_table"]) == 22   # 21 län and the total
     if year == 2022:
-        assert granted == 13_970_000
-        assert f"13{NBSP}970{NBSP}000" in out.text
+        assert all_granted == 13_970_000 and granted == 13_970_000 - 630_000   # Halland under review
+        assert f"13{NBSP}340{NBSP}000" in out.text
 
 
 @pytest.mark.parametrize("year", [2022, 2023])

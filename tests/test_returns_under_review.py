@@ -51,7 +51,7 @@ def test_grant_differs_marks_the_county_and_the_build_passes(sample_dir, tmp_pat
     con = duckdb.connect(str(build.warehouse), read_only=True)
     try:
         review = con.execute("select county_code, review_status from marts.mart_grant_reconciliation "
-                             "where year = 2022 and is_under_review").fetchall()
+                             "where year = 2022 and is_under_review order by county_code").fetchall()
         card = con.execute("select review_status from marts.mart_county_scorecard "
                            "where county_code = '12' and year = 2022").fetchone()[0]
         total = con.execute("select counties_reported, counties_under_review, granted_sek, decided_sek "

@@ -140,3 +140,21 @@ def test_used_le_granted_is_declared_once():
     assert exp["type"] == "expect_column_pair_values_a_to_be_greater_than_b"
     assert (exp["kwargs"]["column_A"], exp["kwargs"]["column_B"], exp["kwargs"]["or_equal"]) == (r.larger, r.smaller, True)
     assert (exp["meta"]["message_sv"], exp["meta"]["message_en"], exp["meta"]["rule"]) == (r.sv, r.en, r.id)
+
+
+def test_the_gx_submission_status_set_is_dbt_s():
+    """A return held for review lands with status pending_review: the GX suite over the landed
+    submissions must know every status the staging model accepts, or the night stops publishing
+    (found by the PostgreSQL-outage test on a generated night with a halved table)."""
+    import json
+
+    suite = json.loads((ROOT / "expectations" / "expectations" / "raw" / "returns" / "submission.json")
+                       .read_text("utf-8"))
+    gx = next(e["kwargs"]["value_set"] for e in suite["expectations"]
+              if e["kwargs"].get("column") == "status" and "value_set" in e["kwargs"])
+    model = yaml.safe_load((ROOT / "dbt" / "models" / "staging" / "returns" / "stg_returns__submissions.yml")
+                           .read_text("utf-8"))["models"][0]
+    column = next(c for c in model["columns"] if c["name"] == "status")
+    dbt = next(t["accepted_values"]["arguments"]["values"] for t in column["data_tests"]
+               if isinstance(t, dict) and "accepted_values" in t)
+    assert sorted(gx) == sorted(dbt)
