@@ -413,9 +413,10 @@ def finding(row) -> str:
     else:
         change_text = signed(change)
     return row["sentence_template"].format(
-        n=num(row["n"]), n2=num(row["n2"]), total=num(row["total"]), share=pct(row["share"]),
-        previous=as_unit(row["previous"]), change=change_text,
-        text=MISSING if _blank(row["text"]) else row["text"])
+        n=num(row["n"]), n2=num(row["n2"]), n3=num(row.get("n3")), n4=num(row.get("n4")), total=num(row["total"]),
+        share=pct(row["share"]), previous=as_unit(row["previous"]), change=change_text,
+        text=MISSING if _blank(row["text"]) else row["text"],
+        text2=MISSING if _blank(row.get("text2")) else row.get("text2"))
 
 
 def page_break() -> str:
