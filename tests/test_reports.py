@@ -918,3 +918,16 @@ def test_halland_2022_grant_is_under_review_everywhere(executed, warehouse):
     assert rd.num(decided) in finding and "Hallands län (redovisningen stämmer inte)" in finding
     halland = next(p for p in ns["profiles"] if p.startswith("## Hallands län"))
     assert "Redovisningen är under granskning" in halland
+
+
+def test_format_links_point_only_to_files_that_exist(tmp_path, monkeypatch):
+    """Issue 27 (12): the HTML links to Word and PDF only when they exist: in the output folder (folkhalsa
+    render) or beside the .qmd (an analyst's plain `quarto render`, before Quarto moves them to _output/)."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "_output"
+    out.mkdir()
+    assert rd.format_links(out) == ""
+    (out / "arsrapport.pdf").write_bytes(b"%PDF")
+    assert rd.format_links(out) == "Rapporten finns också som [PDF](arsrapport.pdf)."
+    (tmp_path / "arsrapport.docx").write_bytes(b"PK")
+    assert rd.format_links(out) == "Rapporten finns också som [Word](arsrapport.docx) och [PDF](arsrapport.pdf)."
