@@ -506,8 +506,9 @@ def test_pdf_never_splits_a_name_period_or_number_over_two_lines(rendered, facts
     for token in tokens:
         assert word.count(token) > 0, token
         assert pdf.count(token) == word.count(token), (token, pdf.count(token), word.count(token))
-    # No word is hyphenated at a line end in a table (Typst: hyphenate off in tables).
-    broken = re.findall(r"\w+-\n\s*[a-zåäö]\w*", pdf)
+    # No word is hyphenated at a line end in a table (Typst: hyphenate off in tables). A suspended compound
+    # ("hälso- och sjukvård") may break after its own hyphen: that is a space, not hyphenation.
+    broken = re.findall(r"\w+-\n\s*(?!och\b|eller\b)[a-zåäö]\w*", pdf)
     assert not broken, broken[:5]
 
 
