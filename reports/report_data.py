@@ -273,13 +273,10 @@ def text_width_pt(text: str, bold: bool = False) -> float:
 
 def _words(text: str) -> list[str]:
     """The pieces a line may break between: at an ordinary space, except that a number cell
-    ('13 970 000 kr', '(72,2–72,9)') is one piece (Word and Typst break after a dash); a value and its
-    interval are two."""
+    ('72,5 (72,2–72,9)', '13 970 000 kr') is one piece (Word and Typst break after a dash)."""
     text = str(text)
     if _NUMERIC.match(text):
-        # A value and its interval ('72,5 (72,2–72,9)') may break before the interval, never inside it.
-        value, sep, interval = text.partition(" (")
-        return [value, "(" + interval] if sep and value and " " not in value else [text]
+        return [text]
     return [w for w in text.split(" ") if w]
 
 
