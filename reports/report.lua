@@ -112,7 +112,31 @@ local function keep_table_with_source(div)
       tbl = b
     end
   end
-  if tbl == nil or count_rows(tbl) > KEEP_ROWS or #pandoc.utils.stringify(tbl) > KEEP_CHARS then
+  if tbl == nil then
+    return nil
+  end
+  if count_rows(tbl) > KEEP_ROWS or #pandoc.utils.stringify(tbl) > KEEP_CHARS then
+    -- A long table breaks over pages; its source line becomes the table's footer (one cell over all
+    -- columns). Typst repeats a footer at the foot of every page the table covers, so the source line is
+    -- never alone on a page (issue 27) and each part of the table names its source.
+    local blocks, source = pandoc.List(), nil
+    local seen = false
+    for _, b in ipairs(div.content) do
+      if b == tbl then
+        seen = true
+        blocks:insert(b)
+      elseif seen and source == nil and b.t == "Para" and pandoc.utils.stringify(b):match("^Källa:") then
+        source = b
+      else
+        blocks:insert(b)
+      end
+    end
+    if source ~= nil and #tbl.foot.rows == 0 then
+      local cell = pandoc.Cell({ pandoc.Plain(source.content) }, "AlignLeft", 1, #tbl.colspecs)
+      tbl.foot = pandoc.TableFoot({ pandoc.Row({ cell }) })
+      div.content = blocks
+      return div
+    end
     return nil
   end
   local blocks = pandoc.List({ typst("#block(width: 100%, breakable: false)[") })

@@ -413,9 +413,10 @@ def finding(row) -> str:
     else:
         change_text = signed(change)
     return row["sentence_template"].format(
-        n=num(row["n"]), n2=num(row["n2"]), total=num(row["total"]), share=pct(row["share"]),
-        previous=as_unit(row["previous"]), change=change_text,
-        text=MISSING if _blank(row["text"]) else row["text"])
+        n=num(row["n"]), n2=num(row["n2"]), n3=num(row.get("n3")), n4=num(row.get("n4")), total=num(row["total"]),
+        share=pct(row["share"]), previous=as_unit(row["previous"]), change=change_text,
+        text=MISSING if _blank(row["text"]) else row["text"],
+        text2=MISSING if _blank(row.get("text2")) else row.get("text2"))
 
 
 def page_break() -> str:
@@ -486,9 +487,14 @@ def heatmap(grid: pd.DataFrame, value: str, counties: pd.DataFrame, report: Repo
 
 
 def format_links(folder: str | Path = "_output") -> str:
-    """HTML only: links to this year's Word and PDF reports, when they exist beside the HTML."""
+    """HTML only: links to this year's Word and PDF reports, when they exist beside the HTML.
+
+    `folkhalsa render` renders Word and PDF into the output folder before the HTML. An analyst's plain
+    `quarto render arsrapport.qmd` (all formats, one project render) leaves the finished Word and PDF files
+    beside the .qmd until Quarto moves every output into _output/ at the end: both places count, and the
+    link (a bare file name) is right in both cases, because the HTML lands beside them."""
     found = [(label, name) for label, name in (("Word", "arsrapport.docx"), ("PDF", "arsrapport.pdf"))
-             if (Path(folder) / name).exists()]
+             if (Path(folder) / name).exists() or Path(name).exists()]
     if not found:
         return ""
     return "Rapporten finns också som " + " och ".join(f"[{label}]({name})" for label, name in found) + "."

@@ -109,12 +109,12 @@ def test_cells_run_for_the_year_and_open_the_warehouse_read_only(executed, wareh
 def test_grant_totals_reconcile_with_the_mart(executed, warehouse, year):
     ns, out, *_ = executed(year)
     with con(warehouse) as c:
-        # The total row leaves out the counties under review (mart_grant_reconciliation; issue 26:
-        # Halland's 2022 account does not reconcile).
+        # The total row leaves out counties under review (Halland 2022: its account does not reconcile).
         granted, used, repaid = c.execute(
-            "select sum(granted_sek), sum(used_sek), sum(repaid_sek) from marts.mart_grant_reconciliation "
-            "where year = ? and not is_under_review", [year]).fetchone()
-        all_granted = c.execute("select sum(granted_sek) from marts.fct_grant where year = ?", [year]).fetchone()[0]
+            """select sum(g.granted_sek), sum(g.used_sek), sum(g.repaid_sek) from marts.fct_grant as g
+               join marts.mart_grant_reconciliation as r using (county_code, year)
+               where g.year = ? and not r.is_under_review""", [year]).fetchone()
+        decided = c.execute("select decided_sek from marts.rpt_grant_decision where report_year = ?", [year]).fetchone()[0]
     totals = ns["grant_totals"]   # the row of marts.mart_grant_total
     assert (totals["granted_sek"], totals["used_sek"], totals["repaid_sek"]) == (granted, used, repaid)
     assert totals["granted_sek"] == totals["used_sek"] + totals["repaid_sek"] + totals["difference_sek"]
@@ -122,8 +122,8 @@ def test_grant_totals_reconcile_with_the_mart(executed, warehouse, year):
     assert summa["Län"] == "Summa" and summa["Beviljat (kr)"] == rd.num(granted)
     assert len(ns["grant_table"]) == 22   # 21 län and the total
     if year == 2022:
-        assert all_granted == 13_970_000 and granted == 13_970_000 - 630_000   # Halland under review
-        assert f"13{NBSP}340{NBSP}000" in out.text
+        assert granted == 13_970_000 - 630_000 and decided == 13_970_000     # Halland under review
+        assert f"13{NBSP}970{NBSP}000" in out.text
 
 
 @pytest.mark.parametrize("year", [2022, 2023])
@@ -154,6 +154,9 @@ def test_indicator_table_shows_the_marts_verdict_for_the_report_year(executed, w
         rows = c.execute("""select indicator_code, latest_period, trend_verdict, is_right_direction
                             from marts.mart_indicator_assessment
                             where report_year = ? and region_code = '00' and sex = 'T'""", [year]).fetchall()
+        # The report's words are the seed's labels (issue 26), e.g. 'Förbättras (över tröskeln)'.
+        labels = dict(c.execute("select code, label_sv from marts.rpt_verdict_legend "
+                                "where verdict_group = 'utveckling'").fetchall())
     # Every indicator with a national total: MedlivsYreg (H1) publishes no total for sex, and 4.4 is a type K
     # Kolada KPI (kommun values only, no riket), see docs/indicator_sources.md.
     assert sorted(r[0] for r in rows) == sorted(set(pl.read_csv(
@@ -161,7 +164,7 @@ def test_indicator_table_shows_the_marts_verdict_for_the_report_year(executed, w
     table = ns["indicator_table"].set_index("Kod")
     for code, period, verdict, right in rows:
         assert int(period[-4:]) <= year and table.loc[code, "Period"] == period
-        assert table.loc[code, "Bedömning"] == (verdict.capitalize() if verdict else rd.MISSING)
+        assert table.loc[code, "Bedömning"] == (labels[verdict] if verdict else rd.MISSING)
         assert table.loc[code, "Rätt riktning"] == rd.yes_no(right)
     assert "ligger efter redovisningsåret" not in out.text
 
@@ -503,8 +506,9 @@ def test_pdf_never_splits_a_name_period_or_number_over_two_lines(rendered, facts
     for token in tokens:
         assert word.count(token) > 0, token
         assert pdf.count(token) == word.count(token), (token, pdf.count(token), word.count(token))
-    # No word is hyphenated at a line end in a table (Typst: hyphenate off in tables).
-    broken = re.findall(r"\w+-\n\s*[a-zåäö]\w*", pdf)
+    # No word is hyphenated at a line end in a table (Typst: hyphenate off in tables). A suspended compound
+    # ("hälso- och sjukvård") may break after its own hyphen: that is a space, not hyphenation.
+    broken = re.findall(r"\w+-\n\s*(?!och\b|eller\b)[a-zåäö]\w*", pdf)
     assert not broken, broken[:5]
 
 
@@ -653,8 +657,10 @@ def test_gender_equality_section_shows_the_marts_numbers_and_only_screened_texts
         assert table["Målområde"] == "Alla målområden"
         assert table["Insatser"] == rd.num(sum(national.values()))
         assert table["Nej"].startswith(rd.num(national["Nej"]) + " (")
-        assert table["Ej redovisat"].startswith(rd.num(national["ej redovisat"]) + " (")
+        # Every 2023 activity has an answer: no column, bar or count of zeros for "ej redovisat" (issue 27).
         assert national["ej redovisat"] == 0 and len(examples) == 3
+        assert "Ej redovisat" not in table and "ej redovisat" not in ns["answers"]
+        assert "Alla insatser har ett svar om jämställdhetsperspektiv." in out.text
         for text in examples:
             assert rd.md_escape(text) in out.text
     # Hur texts that failed the privacy screen never reach the report.
@@ -867,3 +873,64 @@ def test_an_analysts_plain_quarto_render_finds_the_projects_python():
     assert "reports/.venv" in (REPORTS.parent / ".gitignore").read_text("utf-8")
     from folkhalsa.render import _NOT_COPIED
     assert ".venv" in _NOT_COPIED(str(REPORTS), [".venv", "arsrapport.qmd"])
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_threshold_verdicts_are_never_worded_as_a_test(executed, warehouse, year):
+    """Issue 26: a register series judged against its threshold is never called 'statistiskt säker', in the
+    text above table 7.1, in table 7.2 (its Jämförelse column), in the Sammanfattning or in a county profile."""
+    ns, out, *_ = executed(year)
+    with con(warehouse) as c:
+        national = c.execute("""select indicator_code, trend_verdict from marts.rpt_indicator_national
+                                where report_year = ?""", [year]).fetchall()
+        basis = dict(c.execute("""select indicator_code, comparison_basis from marts.rpt_indicator_spread
+                                  where report_year = ?""", [year]).fetchall())
+    tested_up = [k for k, v in national if v == "förbättras"]
+    threshold_up = [k for k, v in national if v == "förbättras (över tröskeln)"]
+    assert threshold_up, "the sample has threshold verdicts (issue 26: the rule fires)"
+    sentence = next(m for m in out.markdown if m.startswith("Av de 35 indikatorerna förbättras"))
+    tested_part, threshold_part = sentence.split("statistiskt säkert", 1)
+    assert all(k in tested_part for k in tested_up) and all(k in threshold_part for k in threshold_up)
+    assert "utan statistiskt test" in threshold_part
+    table = ns["spread_table"].set_index("Kod")
+    for code, b in basis.items():
+        assert table.loc[code, "Jämförelse"] == (b if b else rd.MISSING)
+    finding = next(f for f in ns["key_findings"] if f.startswith("Av de 35"))
+    assert "över tröskeln" in finding and "utan statistiskt test" in finding
+    for profile in ns["profiles"]:
+        ind = next(line for line in profile.splitlines() if line.startswith("**Indikatorer.**"))
+        tested, _, rest = ind.partition(" registeruppgifter utan konfidensintervall")
+        assert "tröskel" not in tested and "statistiskt" not in rest, ind
+
+
+def test_halland_2022_grant_is_under_review_everywhere(executed, warehouse):
+    """Issue 26: Halland 2022 spent and repaid 5 000 kr more than it was granted; the account does not
+    reconcile, so it is under review: in the grant table and text, the Sammanfattning and its profile."""
+    ns, out, *_ = executed(2022)
+    with con(warehouse) as c:
+        row = c.execute("""select is_under_review, review_reason, is_reconciled from marts.rpt_grant
+                           where report_year = 2022 and county_code = '13'""").fetchone()
+        decided = c.execute("select decided_sek from marts.rpt_grant_decision where report_year = 2022").fetchone()[0]
+    assert row == (True, "redovisningen stämmer inte", False)
+    table = ns["grant_table"].set_index("Län")
+    assert "Hallands län (under granskning)" in table.index
+    text = next(m for m in out.markdown if m.startswith("År 2022 redovisade länsstyrelserna") and "kr som beviljat" in m)
+    assert "utom Hallands län som är under granskning" in text and "redovisningen stämmer inte" in text
+    assert "skiljer sig från regeringens beslut" not in text      # the decided amount is not the problem
+    finding = next(f for f in ns["key_findings"] if f.startswith("Enligt regeringens beslut"))
+    assert rd.num(decided) in finding and "Hallands län (redovisningen stämmer inte)" in finding
+    halland = next(p for p in ns["profiles"] if p.startswith("## Hallands län"))
+    assert "Redovisningen är under granskning" in halland
+
+
+def test_format_links_point_only_to_files_that_exist(tmp_path, monkeypatch):
+    """Issue 27 (12): the HTML links to Word and PDF only when they exist: in the output folder (folkhalsa
+    render) or beside the .qmd (an analyst's plain `quarto render`, before Quarto moves them to _output/)."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "_output"
+    out.mkdir()
+    assert rd.format_links(out) == ""
+    (out / "arsrapport.pdf").write_bytes(b"%PDF")
+    assert rd.format_links(out) == "Rapporten finns också som [PDF](arsrapport.pdf)."
+    (tmp_path / "arsrapport.docx").write_bytes(b"PK")
+    assert rd.format_links(out) == "Rapporten finns också som [Word](arsrapport.docx) och [PDF](arsrapport.pdf)."

@@ -19,7 +19,8 @@ counties as (
         false as is_total,
         g.granted_sek, g.used_sek, g.repaid_sek, g.difference_sek, g.is_reconciled,
         case when d.decision_id is not null then g.decided_sek end as decided_sek,
-        coalesce(g.is_under_review, false) as is_under_review
+        coalesce(g.is_under_review, false) as is_under_review,
+        g.review_reason
     from years as y
     cross join {{ ref('dim_county') }} as c
     left join {{ ref('mart_grant_reconciliation') }} as g
@@ -32,7 +33,8 @@ total as (
         t.year as report_year, 99 as row_order, null as county_code, 'Summa' as county_name, true as is_total,
         t.granted_sek, t.used_sek, t.repaid_sek, t.difference_sek, t.is_reconciled,
         case when d.decision_id is not null then t.decided_sek end as decided_sek,
-        false as is_under_review
+        false as is_under_review,
+        null as review_reason
     from {{ ref('mart_grant_total') }} as t
     left join decisions as d on d.report_year = t.year
 )
@@ -49,5 +51,6 @@ select
     cast(difference_sek as bigint) as difference_sek,
     cast(is_reconciled as boolean) as is_reconciled,
     cast(decided_sek as bigint) as decided_sek,
-    cast(is_under_review as boolean) as is_under_review
+    cast(is_under_review as boolean) as is_under_review,
+    cast(review_reason as varchar) as review_reason
 from (select * from counties union all select * from total)

@@ -1,5 +1,6 @@
 -- Per report year × county × indicator: the county's latest value against riket (mart_indicator_assessment,
--- both sexes), for the county profiles.
+-- both sexes), for the county profiles. comparison_kind says which rule gave the comparison ('test': z-test
+-- with Benjamini–Hochberg; 'tröskel': the indicator's threshold, no test), from the seed verdict_labels.
 select
     cast(a.report_year as integer) as report_year,
     cast(a.region_code as varchar) as county_code,
@@ -11,7 +12,11 @@ select
     cast(a.status as varchar) as status,
     cast(a.national_value as double) as national_value,
     cast(a.comparison_to_national as varchar) as comparison_to_national,
+    cast(v.kind as varchar) as comparison_kind,
+    cast(v.label_sv as varchar) as comparison_label,
     cast(a.trend_verdict as varchar) as trend_verdict
 from {{ ref('mart_indicator_assessment') }} as a
 inner join {{ ref('dim_indicator') }} as i using (indicator_code)
+left join {{ ref('verdict_labels') }} as v
+    on v.verdict_group = 'län mot riket' and v.code = a.comparison_to_national
 where a.region_code <> '00' and a.sex = 'T'

@@ -35,6 +35,8 @@ select
     cast(a.is_right_direction as boolean) as is_right_direction,
     cast(a.trend_verdict as varchar) as trend_verdict,
     cast(a.trend_method as varchar) as trend_method,
+    cast(v.kind as varchar) as verdict_kind,
+    cast(v.label_sv as varchar) as verdict_label,
     cast(a.trend_base_period as varchar) as trend_base_period,
     cast(coalesce(h.display_basis, 'saknas') as varchar) as display_basis,
     cast(h.period as varchar) as display_period,
@@ -49,3 +51,4 @@ cross join {{ ref('dim_indicator') }} as i
 left join national as a on a.report_year = y.report_year and a.indicator_code = i.indicator_code
 left join {{ ref('mart_indicator_headline_value') }} as h
     on h.report_year = y.report_year and h.indicator_code = i.indicator_code and h.region_code = '00'
+left join {{ ref('verdict_labels') }} as v on v.verdict_group = 'utveckling' and v.code = a.trend_verdict

@@ -1,5 +1,6 @@
 -- Per report year × indicator: how the 21 counties stand against riket (mart_indicator_county_spread,
 -- both sexes), with the lowest and highest county by name. better + similar + worse + not_compared = 21.
+-- comparison_basis: were the counties compared by a test (CIs) or by the indicator's threshold (issue 26)?
 select
     cast(s.report_year as integer) as report_year,
     cast(s.indicator_code as varchar) as indicator_code,
@@ -10,6 +11,13 @@ select
     cast(s.counties_similar as integer) as counties_similar,
     cast(s.counties_worse as integer) as counties_worse,
     cast(s.counties_not_compared as integer) as counties_not_compared,
+    cast(s.counties_by_threshold as integer) as counties_by_threshold,
+    cast(case
+        when s.county_count = s.counties_not_compared then null
+        when s.counties_by_threshold = 0 then 'test'
+        when s.counties_by_threshold = s.county_count - s.counties_not_compared then 'tröskel'
+        else 'test och tröskel'
+    end as varchar) as comparison_basis,
     cast(s.lowest_value as double) as lowest_value,
     cast(lo.county_name as varchar) as lowest_county_name,
     cast(s.highest_value as double) as highest_value,

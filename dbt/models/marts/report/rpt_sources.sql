@@ -24,12 +24,13 @@ select
         when 'kolada' then 'Kolada (RKA, API)'
         when 'file' then 'Fil (indikatorer som saknar API)'
         when 'scb_befolkning' then 'SCB, befolkning efter utbildningsnivå (PxWeb-API, UF0506B)'
+        when 'scb' then 'SCB:s statistikdatabas (PxWeb-API)'
         else source end as varchar) as source_name,
     cast(case source
         when 'lansrapporter' then 'versioner av länsrapporter (aktörer, insatser, behov, ekonomi)'
         when 'skr_enkat' then 'svarande kommuner och regioner'
         when 'scb_befolkning' then 'regioner (vikter för SII och RII)'
-        else 'indikatorer' end as varchar) as item_unit,
+        else case when item_count = 1 then 'indikator' else 'indikatorer' end end as varchar) as item_unit,
     cast(item_count as integer) as item_count,
     cast(first_on as date) as first_on,
     cast(last_on as date) as last_on

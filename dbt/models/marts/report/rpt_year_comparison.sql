@@ -23,15 +23,26 @@ with measures as (
     select survey_year, 6, 'survey_response_kommun', 'Svarsfrekvens i SKR:s enkät, kommuner', 'andel', response_rate
     from {{ ref('mart_survey_response_rate') }} where county_code = '00' and respondent_type = 'kommun'
     union all
-    select report_year, 7, 'indicators_improving', 'Indikatorer som förbättras i riket', 'antal',
+    select report_year, 7, 'indicators_improving', 'Indikatorer som förbättras statistiskt säkert i riket', 'antal',
            cast(count(*) filter (where trend_verdict = 'förbättras') as double)
     from {{ ref('mart_indicator_assessment') }} where region_code = '00' and sex = 'T' group by report_year
     union all
-    select report_year, 8, 'indicators_worsening', 'Indikatorer som försämras i riket', 'antal',
+    select report_year, 8, 'indicators_worsening', 'Indikatorer som försämras statistiskt säkert i riket', 'antal',
            cast(count(*) filter (where trend_verdict = 'försämras') as double)
     from {{ ref('mart_indicator_assessment') }} where region_code = '00' and sex = 'T' group by report_year
     union all
-    select year, 9, 'granted_sek', 'Beviljade medel (kr)', 'kr', cast(granted_sek as double)
+    -- Register series without intervals are judged against the indicator's threshold, not tested (issue 26).
+    select report_year, 9, 'indicators_improving_threshold',
+           'Indikatorer som förbättras över tröskeln i riket (utan test)', 'antal',
+           cast(count(*) filter (where trend_verdict = 'förbättras (över tröskeln)') as double)
+    from {{ ref('mart_indicator_assessment') }} where region_code = '00' and sex = 'T' group by report_year
+    union all
+    select report_year, 10, 'indicators_worsening_threshold',
+           'Indikatorer som försämras över tröskeln i riket (utan test)', 'antal',
+           cast(count(*) filter (where trend_verdict = 'försämras (över tröskeln)') as double)
+    from {{ ref('mart_indicator_assessment') }} where region_code = '00' and sex = 'T' group by report_year
+    union all
+    select year, 11, 'granted_sek', 'Beviljade medel (kr), utom län under granskning', 'kr', cast(granted_sek as double)
     from {{ ref('mart_grant_total') }}
 )
 
