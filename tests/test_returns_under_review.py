@@ -73,8 +73,8 @@ def test_grant_differs_marks_the_county_and_the_build_passes(sample_dir, tmp_pat
     assert "| Skåne län (under granskning) " in grant_block
     assert sum("under granskning" in line for line in grant_block.splitlines()) == 2
     assert ("Skåne län är under granskning: det beviljade beloppet i länsrapporten skiljer sig från "
-            "regeringens beslut. Hallands län är under granskning: redovisningen stämmer inte och har "
-            "inte godtagits. Summaraden räknar inte med dessa län") in "\n".join(markdown)
+            "regeringens beslut; Hallands län är under granskning: redovisningen stämmer inte, och ingen har "
+            "godtagit den än. Summaraden räknar inte med dessa län") in "\n".join(markdown)
     scorecard = next(m for m in markdown if "| Versioner (avvisade)" in m)
     assert [line.split("|")[1].strip() for line in scorecard.splitlines() if "under granskning" in line] \
         == ["Skåne län", "Hallands län"]
