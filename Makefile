@@ -29,10 +29,10 @@ test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
 
 # The contributor loop: every test that needs no nightly flow, dbt build, Prefect server or Quarto
-# (the tiers are pytest markers, applied in tests/conftest.py). Under 90 s on 2 cores.
+# (the tiers are pytest markers, applied in tests/conftest.py), on every core (pytest-xdist). About 60 s on 2 cores.
 FAST := not (flow or dbt or server or render or slow)
 test-fast: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q -p no:cacheprovider -m "$(FAST)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q -p no:cacheprovider -n auto -m "$(FAST)"
 
 # dbt's own unit tests only (`unit_tests:` in the model yml; models created empty first, no data).
 test-dbt: setup
