@@ -47,10 +47,12 @@ def _run_props(size_pt: float | None = None, bold: bool = False, italic: bool = 
 
 
 def _para_props(before: int = 0, after: int = 120, keep_next: bool = False, align: str | None = None,
-                outline: int | None = None, indent: int | None = None) -> str:
+                outline: int | None = None, indent: int | None = None, page_break: bool = False) -> str:
     props = []
     if keep_next:
         props.append("<w:keepNext/><w:keepLines/>")
+    if page_break:
+        props.append("<w:pageBreakBefore/>")
     props.append(f'<w:spacing w:before="{before}" w:after="{after}" w:line="264" w:lineRule="auto"/>')
     if indent:
         props.append(f'<w:ind w:left="{indent}" w:right="{indent}"/>')
@@ -128,10 +130,12 @@ def styles_xml() -> str:
                               '<w:spacing w:before="120" w:after="120"/><w:ind w:left="170" w:right="113"/></w:pPr>')),
         _paragraph_style("SourceCode", "Source Code", ppr=_para_props(after=0), rpr=_run_props(9, font="Consolas")),
     ]
+    # Each chapter (heading 1) starts on a new page, as in the PDF (the Typst header's pagebreak rule).
     for level, size in headings.items():
         styles.append(_paragraph_style(
             f"Heading{level}", f"heading {level}", next_style="BodyText", ui_priority=9,
-            ppr=_para_props(before=360 if level == 1 else 240, after=120, keep_next=True, outline=level - 1),
+            ppr=_para_props(before=0 if level == 1 else 240, after=120, keep_next=True, outline=level - 1,
+                            page_break=level == 1),
             rpr=_run_props(size, bold=level <= 3, italic=level > 3, color=ACCENT, font=HEADING_FONT)))
     styles += [
         _character_style("DefaultParagraphFont", "Default Paragraph Font", default=True),

@@ -354,6 +354,8 @@ def test_reference_docx_is_generated_and_has_the_styles():
     for name in ("Normal", "Title", "heading 1", "heading 2", "heading 3", "Table", "Table Caption", "Body Text"):
         assert f'<w:name w:val="{name}"/>' in styles
     assert 'w:lang w:val="sv-SE"' in styles
+    heading1 = styles.split('w:styleId="Heading1"')[1].split("</w:style>")[0]
+    assert "<w:pageBreakBefore/>" in heading1, "each Word chapter starts on a new page, as in the PDF"
 
 
 # ------------------------------------------------------------------ with Quarto
