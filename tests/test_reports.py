@@ -143,8 +143,11 @@ def test_all_35_indicators_are_listed(executed, warehouse, year):
     with con(warehouse) as c:
         codes = {r[0] for r in c.execute("select indicator_code from marts.dim_indicator").fetchall()}
     assert len(codes) == 35
-    for table in ("indicator_table", "spread_table"):
-        assert len(ns[table]) == 35 and set(ns[table]["Kod"]) == codes
+    assert len(ns["indicator_table"]) == 35 and set(ns["indicator_table"]["Kod"]) == codes
+    # Table 7.2: a row per indicator, two for H1 (kvinnor, män: the source has no total), 4.4 as the median.
+    spread_codes = [k.split()[0] for k in ns["spread_table"]["Kod"]]
+    assert set(spread_codes) == codes and len(spread_codes) == 36
+    assert {"H1 kvinnor", "H1 män", "4.4 median"} <= set(ns["spread_table"]["Kod"])
 
 
 @pytest.mark.parametrize("year", [2022, 2023])
@@ -172,11 +175,14 @@ def test_indicator_table_shows_the_marts_verdict_for_the_report_year(executed, w
 def test_spread_table_shows_the_marts_counts(executed, warehouse):
     ns, *_ = executed(2022)
     with con(warehouse) as c:
-        rows = c.execute("""select indicator_code, counties_better, counties_similar, counties_worse,
-                                   lowest_county_code, highest_county_code, counties_not_compared
-                            from marts.mart_indicator_county_spread
-                            where report_year = 2022 and sex = 'T'""").fetchall()
-    assert rows
+        # Every row of table 7.2 (rpt_indicator_spread.row_label: H1 per sex, 4.4's county medians) against
+        # the spread mart's own counts.
+        rows = c.execute("""select r.row_label, s.counties_better, s.counties_similar, s.counties_worse,
+                                   s.lowest_county_code, s.highest_county_code, s.counties_not_compared
+                            from marts.mart_indicator_county_spread as s
+                            inner join marts.rpt_indicator_spread as r using (report_year, indicator_code, sex)
+                            where s.report_year = 2022""").fetchall()
+    assert len(rows) == 36
     table, names = ns["spread_table"].set_index("Kod"), ns["county_name"]
     for code, better, similar, worse, lowest, highest, not_compared in rows:
         # No county compared with riket: '..', not 0/0/0 (issue 27).
@@ -765,6 +771,42 @@ def test_spread_table_adds_up_to_21_counties(executed, year):
             assert sum(int(c) for c in counts) + int(row["Ej jämförda"]) == 21, row["Kod"]
 
 
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_h1_and_4_4_are_shown_in_the_small_multiples_and_table_7_2(executed, warehouse, year):
+    """Issue: H1 (no total for both sexes) and 4.4 (kommun values only) were '..' or empty panels although the
+    warehouse holds them. The figure draws H1 as kvinnor and män and 4.4 as the median of the kommun values
+    with its range, the very aggregate table 7.1 shows; table 7.2 shows H1 per sex and 4.4's county medians.
+    Each says what it shows."""
+    ns, out, *_ = executed(year)
+    with con(warehouse) as c:
+        lines = c.execute("""select indicator_code, series, count(*) from marts.rpt_indicator_series
+                             where report_year = ? and indicator_code in ('H1', '4.4') group by all order by all""",
+                          [year]).fetchall()
+        median, low, high = c.execute("""select kommun_median, kommun_min, kommun_max
+                                         from marts.mart_indicator_headline_value
+                                         where report_year = ? and indicator_code = '4.4' and region_code = '00'""",
+                                      [year]).fetchone()
+    assert [(code, series) for code, series, n in lines if n >= 2] == [
+        ("4.4", "median av kommunvärden"), ("H1", "kvinnor"), ("H1", "män")]
+    axes = dict(zip(ns["indicators"]["indicator_code"], ns["axes"].flat))
+    h1, k44 = axes["H1"], axes["4.4"]
+    assert "kvinnor och män" in h1.get_title(loc="left")
+    assert sorted(line.get_label() for line in h1.get_lines()) == ["kvinnor", "män"]
+    assert "median av kommunvärden" in k44.get_title(loc="left")
+    (line,) = k44.get_lines()
+    assert line.get_ydata()[-1] == median and k44.collections, "the median with its range as a band"
+    assert k44.get_ylim()[0] == 0 and k44.get_ylim()[1] >= high > low
+    caption = next(m for m in out.markdown if m.startswith("*Figur: Indikatorernas utveckling"))
+    assert "H1: kvinnor (svart linje) och män (grå, streckad)" in caption and "4.4: medianen av kommunernas värden" in caption
+    table = ns["spread_table"].set_index("Kod")
+    for label in ("H1 kvinnor", "H1 män", "4.4 median"):
+        assert rd.MISSING not in (table.loc[label, "Lägst"], table.loc[label, "Högst"]), label
+    assert table.loc["4.4 median", "Ej jämförda"] == "21" and table.loc["4.4 median", "Bättre än riket"] == rd.MISSING
+    note = next(m for m in out.markdown if m.startswith("| Kod | Lägst"))
+    assert "*H1 kvinnor* och *H1 män*: länens värden för kvinnor respektive män" in note
+    assert "*4.4 median*: varje läns median av kommunernas värden" in note
+
+
 def test_chapter_list_matches_the_chapters():
     """Chapter 1 lists chapters 2.. by number and name, exactly the numbered level-1 headings."""
     text = re.sub(r"^```.*?^```", "", DOCUMENT.read_text("utf-8"), flags=re.M | re.S)   # prose only
@@ -885,7 +927,7 @@ def test_threshold_verdicts_are_never_worded_as_a_test(executed, warehouse, year
     with con(warehouse) as c:
         national = c.execute("""select indicator_code, trend_verdict from marts.rpt_indicator_national
                                 where report_year = ?""", [year]).fetchall()
-        basis = dict(c.execute("""select indicator_code, comparison_basis from marts.rpt_indicator_spread
+        basis = dict(c.execute("""select row_label, comparison_basis from marts.rpt_indicator_spread
                                   where report_year = ?""", [year]).fetchall())
     tested_up = [k for k, v in national if v == "förbättras"]
     threshold_up = [k for k, v in national if v == "förbättras (över tröskeln)"]

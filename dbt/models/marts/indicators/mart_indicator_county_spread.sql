@@ -1,9 +1,26 @@
 -- Per report year × indicator × sex: how the 21 counties spread around riket. Counts of counties by the
 -- assessment's comparison with riket, and the lowest and highest county value (ties: lowest länskod).
-with counties as (
-    select report_year, indicator_code, sex, region_code, latest_value, comparison_to_national, comparison_method
+-- value_basis: 'källans värde' (the assessment's county values) or, for an indicator with kommun values
+-- only (4.4), 'median av kommunvärden': each county's stated aggregate (mart_indicator_kommun_aggregate,
+-- women and men together), an aggregate made here that is never compared with riket.
+with assessed as (
+    select report_year, indicator_code, sex, region_code, latest_value, comparison_to_national,
+        comparison_method, 'källans värde' as value_basis
     from {{ ref('mart_indicator_assessment') }}
     where region_code <> '00'
+),
+
+counties as (
+    select * from assessed
+    union all
+    select g.report_year, g.indicator_code, 'T' as sex, g.region_code, g.value as latest_value,
+        null as comparison_to_national, null as comparison_method, 'median av kommunvärden' as value_basis
+    from {{ ref('mart_indicator_kommun_aggregate') }} as g
+    where g.region_code <> '00'
+      and not exists (
+          select 1 from assessed as a
+          where a.report_year = g.report_year and a.indicator_code = g.indicator_code and a.sex = 'T'
+      )
 ),
 
 counts as (
@@ -11,6 +28,7 @@ counts as (
         report_year,
         indicator_code,
         sex,
+        max(value_basis) as value_basis,
         count(*) as county_count,
         count(latest_value) as counties_with_value,
         count(*) filter (where comparison_to_national like 'bättre%') as counties_better,
@@ -46,6 +64,7 @@ select
     cast(c.report_year as integer) as report_year,
     cast(c.indicator_code as varchar) as indicator_code,
     cast(c.sex as varchar) as sex,
+    cast(c.value_basis as varchar) as value_basis,
     cast(c.county_count as integer) as county_count,
     cast(c.counties_with_value as integer) as counties_with_value,
     cast(c.counties_better as integer) as counties_better,
