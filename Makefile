@@ -24,9 +24,11 @@ setup: $(STAMP)
 run: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/folkhalsa run
 
-# The whole suite (what .ci/run calls).
+# The whole suite (what .ci/run calls), on every core: whole modules per worker (module fixtures are
+# built once), the longest modules first (tests/conftest.py), one shared sample night. The slowest
+# tests are listed at the end. Serially: `.venv/bin/pytest`.
 test: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n auto --dist loadfile --durations=15
 
 # The contributor loop: every test that needs no nightly flow, dbt build, Prefect server or Quarto
 # (the tiers are pytest markers, applied in tests/conftest.py), on every core (pytest-xdist). About 60 s on 2 cores.

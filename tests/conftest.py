@@ -1,7 +1,9 @@
 """Shared fixtures. Prefect runs against its own temporary home, never the user's ~/.prefect."""
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import tempfile
 from pathlib import Path
 
@@ -59,6 +61,45 @@ def pytest_collection_modifyitems(config, items):
         have = {m.name for m in item.iter_markers()}
         for t in sorted(_tiers(item) - have):
             item.add_marker(getattr(pytest.mark, t))
+
+
+# ------------------------------------------------------------------ parallel runs
+#
+# `make test` runs on every core (pytest-xdist, --dist loadfile: a module's tests and its module-scoped
+# fixtures stay on one worker). xdist hands out the modules with the most tests first; the longest
+# modules have few tests, so they came last and the run ended on one busy worker. These go first,
+# longest first (wall time per module measured in a 2-worker run on 2 cores, 2026-12-07); any other
+# module follows in xdist's own order.
+LONGEST_MODULES = (
+    "test_production_postgres.py", "test_reports.py", "test_publish.py", "test_alert_e2e.py",
+    "test_indicator_sources.py", "test_survey_e2e.py", "test_disclosure_audit.py",
+    "test_returns_nightly_corpus.py", "test_deployment.py", "test_dbt_project.py",
+    "test_returns_under_review.py", "test_night_failed.py", "test_production_alerting.py",
+    "test_feedback_status_page.py", "test_dbt_indicators.py", "test_quality.py",
+)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    def rank(scope: str) -> int:
+        name = Path(scope).name
+        return LONGEST_MODULES.index(name) if name in LONGEST_MODULES else len(LONGEST_MODULES)
+
+    class LongestModulesFirst(LoadFileScheduling):
+        _ordered = False
+
+        def _assign_work_unit(self, node):
+            if not self._ordered:   # the queue is complete at the first assignment
+                ordered = sorted(self.workqueue.items(), key=lambda item: rank(item[0]))  # stable
+                self.workqueue.clear()
+                self.workqueue.update(ordered)
+                self._ordered = True
+            super()._assign_work_unit(node)
+
+    return LongestModulesFirst(config, log)
 
 
 _CURRENT: dict[str, object] = {"item": None}
@@ -157,16 +198,32 @@ def sample_dir() -> Path:
     return SAMPLE_DIR
 
 
-@pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory):
-    """The nightly flow run once on the committed sample data (no rendering, no SMTP)."""
+def _sample_night(out: Path):
     from flows.nightly import nightly
     from folkhalsa.settings import get_settings
 
-    out = tmp_path_factory.mktemp("run")
     settings = get_settings(input_dir=SAMPLE_DIR, output_dir=out, render="never", smtp_host="")
-    summary = nightly(settings)
-    return settings, summary
+    return settings, nightly(settings)
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory, worker_id):
+    """The nightly flow run once on the committed sample data (no rendering, no SMTP).
+
+    Its users only read it. Under pytest-xdist (`make test`) the workers share that one run: the first
+    to need it builds it under a file lock, the others wait and read its result, so a session pays for
+    one sample night, not one per worker."""
+    if worker_id == "master":
+        return _sample_night(tmp_path_factory.mktemp("run"))
+    shared = tmp_path_factory.getbasetemp().parent   # the session's folder, common to every worker
+    with open(shared / "pipeline_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)             # released when the file closes
+        done = shared / "pipeline_run.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        result = _sample_night(shared / "pipeline_run")
+        done.write_bytes(pickle.dumps(result))
+        return result
 
 
 @pytest.fixture(scope="session", autouse=True)
