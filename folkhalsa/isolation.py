@@ -229,6 +229,11 @@ class WorkerPool:
                         status = None
                     else:
                         outcome = self._outcome(status, value, detail, seconds, rss)
+                        if seconds > self.time_limit:
+                            # The reading itself overran; its reply only arrived before the pool looked
+                            # (it was busy starting another worker). The limit is on the reading, so the
+                            # verdict does not depend on when the pool happened to look.
+                            outcome = self._timeout(seconds)
                 if outcome is None and (w.conn in ready or not w.alive()):
                     try:
                         w.proc.wait(5)
@@ -239,15 +244,18 @@ class WorkerPool:
                     outcome = Outcome(False, reason=reason, detail=detail, seconds=time.perf_counter() - w.started)
                     self._replace(w)
                 elif outcome is None and time.perf_counter() - w.started >= self.time_limit:
-                    outcome = Outcome(False, reason="timeout", seconds=time.perf_counter() - w.started,
-                                      detail=f"läsningen tog mer än {self.time_limit:.0f} s och avbröts / "
-                                             f"reading took more than {self.time_limit:.0f} s and was stopped")
+                    outcome = self._timeout(time.perf_counter() - w.started)
                     self._replace(w, kill=True)
                 if outcome is not None:
                     item = w.task[1]
                     w.task = None
                     busy.remove(w)
                     yield item, outcome
+
+    def _timeout(self, seconds: float) -> Outcome:
+        return Outcome(False, reason="timeout", seconds=seconds,
+                       detail=f"läsningen tog mer än {self.time_limit:.0f} s och avbröts / "
+                              f"reading took more than {self.time_limit:.0f} s and was stopped")
 
     def _outcome(self, status, value, detail, seconds, rss) -> Outcome:
         if status == "ok":
