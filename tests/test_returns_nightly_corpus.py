@@ -56,11 +56,10 @@ def _settings(inp: Path, out: Path, port: int):
                         smtp_timeout_s=10, alert_to=["analytiker@fohm.invalid"])
 
 
-def test_corpus_in_the_nightly_flow_twice(sample_dir, tmp_path):
-    clean_out = tmp_path / "clean"
-    clean = run_nightly(get_settings(input_dir=sample_dir, output_dir=clean_out, render="never", smtp_host=""))
+def test_corpus_in_the_nightly_flow_twice(pipeline_run, sample_dir, tmp_path):
+    clean_settings, clean = pipeline_run   # the clean night on the sample (conftest)
     assert clean["published"], clean["stages"]
-    expected = _marts(clean_out / "warehouse" / "folkhalsa.duckdb")
+    expected = _marts(clean_settings.published_warehouse)
 
     placed = _mixed_input(sample_dir, write_corpus(tmp_path / "corpus"), tmp_path / "in")
     out = tmp_path / "out"
