@@ -23,9 +23,9 @@ from folkhalsa.filemodes import private_umask, secure_output
 from folkhalsa.landing import LandResult, data_version, parser_versions, read_dataset_info, record_dataset_info
 from folkhalsa.runstate import fingerprint, nothing_new, record_build, run_lock, unchanged_since_last_build
 from folkhalsa.settings import Settings
-from folkhalsa.stages import (LANDING, NO_NEW_INPUT, NO_NEW_INPUT_OR_CODE, REUSED_WHEN_UNCHANGED, StageName,
-                              feedback_decision, publish_decision, render_decision)
-from folkhalsa.summary import Progress, RunSummary, render_table
+from folkhalsa.night import Night, TaskOutcome
+from folkhalsa.stages import NO_NEW_INPUT_OR_CODE, StageName
+from folkhalsa.summary import Progress, RunSummary
 
 # ------------------------------------------------------------------ tasks
 
@@ -159,11 +159,11 @@ def _run_or_skip(settings: Settings, progress_stream=None) -> dict:
     t0 = time.perf_counter()
     summary = RunSummary(run_id=started.strftime("%Y%m%dT%H%M%SZ") + "-skip", started_at=started.isoformat(),
                          sample=read_dataset_info(settings.input_dir)["synthetic"])
-    progress = Progress(summary, progress_stream)
-    with progress.stage(StageName.CHECK_INPUTS) as stage:
+    night = Night(settings, summary, Progress(summary, progress_stream), PrefectTasks())
+    with night.progress.stage(StageName.CHECK_INPUTS) as stage:
         stage.detail = NO_NEW_INPUT_OR_CODE
-    _reuse_last_build(settings, summary, progress, last)
-    _finish(settings, summary, progress, t0)
+    night.reuse_last_build(last)
+    night.finish(t0)
     runrecord.update(settings.state_dir, summary.run_id, started_at=summary.started_at, unchanged=True,
                      status="completed", finished_at=runrecord.now_iso())
     return summary.to_dict()
@@ -201,36 +201,34 @@ def nightly(settings: Settings | None = None, progress_stream=None):
 
 
 def _run(settings: Settings, progress_stream) -> dict:
+    """The night, stage by stage (folkhalsa.night holds what each stage does)."""
     OWN_SECONDS.clear()
     started = datetime.now(timezone.utc).replace(microsecond=0)
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     dataset = read_dataset_info(settings.input_dir)
     summary = RunSummary(run_id=run_id, started_at=started.isoformat(), sample=dataset["synthetic"])
-    progress = Progress(summary, progress_stream)
+    night = Night(settings, summary, Progress(summary, progress_stream), PrefectTasks(), log=get_run_logger())
     t0 = time.perf_counter()
     if summary.sample:
-        progress.line(f"{SAMPLE_NOTICE} ({settings.input_dir})")
+        night.progress.line(f"{SAMPLE_NOTICE} ({settings.input_dir})")
     secure_output(settings)   # also tightens trees written before the modes were set by the code
     _record(settings, run_id, started_at=summary.started_at)
 
-    returns = _ingest(settings, summary, progress)
+    night.ingest()
     record_dataset_info(settings.landing_dir, dataset)
-    _feedback(settings, summary, progress, returns, run_id)
+    night.feedback(run_id)
     dataset["data_version"] = data_version(settings.landing_dir)
     fp = fingerprint(settings, dataset["data_version"], parser_versions(pipeline.landing_sources()))
     last = unchanged_since_last_build(settings, fp)
     if last:
-        # Nothing new landed and the code is unchanged: the published warehouse is already this build.
-        findings, data_docs = _reuse_last_build(settings, summary, progress, last)
+        night.reuse_last_build(last)
     else:
-        quality = _build_and_check(settings, summary, progress, run_id, dataset)
-        findings = list(quality.findings) if quality else []
-        data_docs = quality.data_docs if quality else None
+        quality = night.build_and_check(dataset)
         if summary.published:
-            record_build(settings, fp, quality.to_dict(), [asdict(f) for f in findings])
-        _render(settings, summary, progress)
-    _status_page(settings, summary, progress)
-    _alert(settings, summary, progress, run_id, started, findings, data_docs)
+            record_build(settings, fp, quality.to_dict(), [asdict(f) for f in night.findings])
+        night.render()
+    night.status_page()
+    night.alert(started, _crash_findings(settings))
     summary.failure = pipeline.night_failure(summary)
     secure_output(settings)
     runrecord.update(settings.state_dir, run_id, status="failed" if summary.failure else "completed",
@@ -239,8 +237,7 @@ def _run(settings: Settings, progress_stream) -> dict:
 
     for stage in summary.stages:
         stage.own_seconds = round(OWN_SECONDS.get(stage.name, stage.seconds), 3)
-    table = _finish(settings, summary, progress, t0)
-    _artifact(table, summary)
+    _artifact(night.finish(t0), summary)
     return summary.to_dict()
 
 
@@ -250,173 +247,31 @@ def _record(settings: Settings, run_id: str, **fields) -> None:
     runrecord.update(settings.state_dir, run_id, flow_run_id=flow_run.id, deployment_id=deployment.id, **fields)
 
 
-def _finish(settings: Settings, summary: RunSummary, progress: Progress, t0: float) -> str:
-    """Write the run summary JSON and print the summary table; returns the table."""
-    summary.wall_seconds = round(time.perf_counter() - t0, 3)
-    summary.files["run summary (json)"] = str(settings.output_dir / "run_summary.json")
-    summary.write_json(settings.output_dir / "run_summary.json")
-    table = render_table(summary)
-    progress.line("")
-    progress.line(table)
-    return table
+class PrefectTasks:
+    """The stages' tasks as folkhalsa.night asks for them: run as Prefect tasks, each failure
+    returned as the task's own error message."""
+    TASKS = {StageName.LAND_RETURNS: land_returns_task, StageName.LAND_SURVEY: land_survey_task,
+             StageName.LAND_INDICATORS: land_indicators_task, StageName.LAND_POPULATION: land_population_task,
+             StageName.FEEDBACK: feedback_task, StageName.DBT_BUILD: dbt_build_task,
+             StageName.GX_CHECKPOINT: quality_task, StageName.RENDER: render_task,
+             StageName.STATUS_PAGE: status_page_task, StageName.ALERT: alert_task}
 
+    def run(self, stage: StageName, *args) -> TaskOutcome:
+        return _outcome(self.TASKS[stage](*args, return_state=True))
 
-def _reuse_last_build(settings, summary, progress, last) -> tuple[list, Path | None]:
-    from folkhalsa.quality import Finding
+    def start(self, stage: StageName, *args):
+        future = self.TASKS[stage].submit(*args)
 
-    for name in REUSED_WHEN_UNCHANGED:
-        with progress.stage(name) as stage:
-            stage.status, stage.detail = "skipped", NO_NEW_INPUT
-    summary.checks = last.get("checks", {})
-    summary.published = True
-    runrecord.update(settings.state_dir, summary.run_id, unchanged=True)
-    summary.files["warehouse"] = str(settings.published_warehouse)
-    docs = summary.checks.get("data_docs")
-    if docs:
-        summary.files["data docs"] = str(docs)
-    return [Finding.from_dict(f) for f in last.get("findings", [])], Path(docs) if docs else None
-
-
-def _ingest(settings: Settings, summary: RunSummary, progress: Progress) -> LandResult | None:
-    """The sources land concurrently; one failing source does not stop the others.
-    Returns the county returns' LandResult (None when that landing failed), for the feedback."""
-    returns = None
-    tasks = {StageName.LAND_RETURNS: land_returns_task, StageName.LAND_SURVEY: land_survey_task,
-             StageName.LAND_INDICATORS: land_indicators_task, StageName.LAND_POPULATION: land_population_task}
-    futures = [(name, tasks[name].submit(settings)) for name in LANDING]
-    for name, future in futures:
-        with progress.stage(name) as stage:
+        def wait() -> TaskOutcome:
             future.wait()
-            state = future.state
-            if state.is_failed():
-                stage.status, stage.detail = "failed", _state_message(state)
-                continue
-            stage.detail = pipeline.record_landing(summary, state.result())
-            if name == StageName.LAND_RETURNS:
-                returns = state.result()
-    for source in pipeline.ensure_every_source(settings):
-        get_run_logger().warning("%s: inga indata ännu, tom platshållare landad / no input yet, "
-                                 "empty placeholder landed", source)
-    summary.files["landing"] = str(settings.landing_dir)
-    summary.files["quarantine"] = str(settings.quarantine_dir)
-    return returns
+            return _outcome(future.state)
+        return wait
 
 
-def _feedback(settings: Settings, summary: RunSummary, progress: Progress, returns, run_id: str) -> None:
-    """Marked-up workbooks for rejected and warned returns (and, opt-in, the e-mails to the counties)."""
-    with progress.stage(StageName.FEEDBACK) as stage:
-        decision = feedback_decision(returns is not None)
-        if not decision.run:
-            stage.status, stage.detail = decision.status, decision.detail
-            return
-        state = feedback_task(settings, returns, run_id, summary.sample, return_state=True)
-        if state.is_failed():
-            stage.status, stage.detail = "failed", _state_message(state)
-            return
-        summary.feedback = state.result()
-        mail = summary.feedback.get("mail")
-        stage.detail = f"{len(summary.feedback['files'])} återkopplingsfiler / feedback workbooks" + (
-            f", e-post till {len(mail['sent'])} län, {len(mail['queued'])} i kön" if mail else "")
-        if summary.feedback["files"]:
-            summary.files["feedback"] = str(settings.feedback_dir)
-
-
-def _status_page(settings: Settings, summary: RunSummary, progress: Progress) -> None:
-    with progress.stage(StageName.STATUS_PAGE) as stage:
-        state = status_page_task(settings, summary.sample, return_state=True)
-        if state.is_failed():
-            stage.status, stage.detail = "failed", _state_message(state)
-            return
-        page = state.result()
-        if page is None:
-            stage.status, stage.detail = "skipped", "inget publicerat lager / nothing published"
-            return
-        summary.files["status page"] = page
-        stage.detail = page
-
-
-def _build_and_check(settings, summary, progress, run_id, dataset):
-    """dbt build into a candidate, check it, and publish it unless a check is critical.
-    Returns the quality result, or None when the build or the checks could not run."""
-    from folkhalsa.disclosure import audit_detail, findings_before_publish
-    from folkhalsa.warehouse import clean_stale_candidates, discard, publish
-
-    clean_stale_candidates(settings)
-    with progress.stage(StageName.DBT_BUILD) as stage:
-        state = dbt_build_task(settings, dataset, return_state=True)
-        if state.is_failed():
-            stage.status, stage.detail = "failed", _state_message(state)
-            return None
-        build = state.result()
-        summary.marts = build.rows
-        stage.detail = f"{len(build.rows)} marts, {build.passed} ok"
-    with progress.stage(StageName.GX_CHECKPOINT) as stage:
-        state = quality_task(settings, build.warehouse, run_id, return_state=True)
-        quality = None if state.is_failed() else state.result()
-        if quality is None:
-            stage.status, stage.detail = "failed", _state_message(state)
-        else:
-            summary.checks = quality.to_dict()
-            summary.files["data docs"] = str(quality.data_docs)
-            stage.detail = f"{quality.passed} godkända, {quality.failed} underkända"
-    if quality is not None:  # the disclosure audit of what would be published: a failure is critical
-        with progress.stage(StageName.DISCLOSURE_AUDIT) as stage:
-            audit, found = findings_before_publish(build.warehouse, settings)
-            quality.findings.extend(found)
-            summary.checks = quality.to_dict()
-            stage.status, stage.detail = ("failed" if found else stage.status), audit_detail(audit, found)
-    with progress.stage(StageName.PUBLISH) as stage:
-        decision = publish_decision(quality)
-        if not decision.run:
-            discard(build.warehouse)
-            stage.status, stage.detail = decision.status, decision.detail
-        else:
-            publish(build.warehouse, settings, quality.to_dict())
-            summary.published = True
-            runrecord.update(settings.state_dir, run_id, published_at=runrecord.now_iso())
-            stage.detail = str(settings.published_warehouse)
-            summary.files["restricted warehouse"] = str(settings.restricted_warehouse)
-    summary.files["warehouse"] = str(settings.published_warehouse)
-    return quality
-
-
-def _render(settings: Settings, summary: RunSummary, progress: Progress) -> None:
-    with progress.stage(StageName.RENDER) as stage:
-        decision = render_decision(summary.published)
-        if not decision.run:
-            stage.status, stage.detail = decision.status, decision.detail
-            return
-        state = render_task(settings, settings.published_warehouse, summary.sample, return_state=True)
-        if state.is_failed():
-            # The night goes on to the status page and the alert, which names this stage; it ends
-            # Failed (pipeline.night_failure). The published warehouse stays published.
-            stage.status, stage.detail = "failed", _state_message(state)
-            return
-        result = state.result()
-        stage.detail = result.message
-        if result.rendered:
-            summary.files["reports"] = str(settings.report_output_dir)
-        else:
-            stage.status = "skipped"
-
-
-def _alert(settings, summary, progress, run_id, started, findings, data_docs) -> None:
-    # Called on every run: it forgets fixed failures and sends what an earlier run could not.
-    findings = list(findings) + pipeline.input_findings(summary) + _crash_findings(settings)
-    with progress.stage(StageName.ALERT) as stage:
-        state = alert_task(settings, run_id, started, findings, summary.rejected, pipeline.alert_issues(summary),
-                           data_docs, summary.sample, summary.feedback.get("alert_lines", []),
-                           pipeline.published_now(summary), return_state=True)
-        if state.is_failed():
-            summary.alert = {"status": _state_message(state)}
-        else:
-            summary.alert = state.result()
-            summary.alert["status"] = pipeline.alert_status(summary.alert)
-        stage.detail = summary.alert["status"]
-        if not summary.alert.get("attempted"):
-            stage.status = "skipped"
-    runrecord.update(settings.state_dir, run_id, alert={k: summary.alert.get(k) for k in
-                                                         ("attempted", "sent", "queued", "error")})
+def _outcome(state) -> TaskOutcome:
+    if state.is_failed():
+        return TaskOutcome(False, error=_state_message(state))
+    return TaskOutcome(True, state.result())
 
 
 def _crash_findings(settings: Settings) -> list:

@@ -1,9 +1,10 @@
 """The night's stages: their names (one enum, used by the flow, the pipeline rules, the summary
 and the tests) and the decisions between them, as plain functions with typed results.
 
-flows/nightly.py calls these and Prefect tasks; it decides nothing itself that is written here.
-To add a stage: a StageName member here (in run order), its decision function here if it has one,
-its task and one call in flows/nightly.py.
+folkhalsa/night.py runs the stages with these decisions; flows/nightly.py only orders them and
+runs their Prefect tasks. To add a stage: a StageName member here (in run order), its decision
+function here if it has one, its method in folkhalsa/night.py, and its task and one call in
+flows/nightly.py.
 """
 from __future__ import annotations
 

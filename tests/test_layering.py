@@ -21,7 +21,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
          "folkhalsa.smtp_secret", "folkhalsa.disclosure", "folkhalsa.stages", "folkhalsa.mailer",
          "folkhalsa.runrecord")),
     (3, ("folkhalsa.alerts", "folkhalsa.sample", "folkhalsa.pipeline", "folkhalsa.dbt_docs", "folkhalsa.feedback",
-         "folkhalsa.rules_doc", "folkhalsa.deadman")),
+         "folkhalsa.rules_doc", "folkhalsa.deadman", "folkhalsa.night")),
     (4, ("flows", "reports")),
     (5, ("folkhalsa.cli", "folkhalsa.__main__")),
 ]
