@@ -1,8 +1,11 @@
-"""The nightly flow: land (three sources at once), dbt build, GX checkpoint, publish, render, alert, summary.
+"""The nightly flow: land (four sources at once), feedback, dbt build, GX checkpoint, disclosure
+audit, publish, render, status page, alert, summary.
 
-Each stage is a Prefect task that calls plain functions from the `folkhalsa` package (business rules
-in folkhalsa.pipeline); there is no parsing, validation or alert logic here. Run it with
-`folkhalsa run` (embedded Prefect, no server). A failed night ends in a Failed state.
+`_run` is the order of the stages. What each stage does with its task's outcome is in
+folkhalsa.night (Night), the decisions between stages in folkhalsa.stages, the business rules in
+folkhalsa.pipeline; here are only the Prefect tasks that call the library (handed to Night as
+PrefectTasks) and Prefect's own state. Run it with `folkhalsa run` (embedded Prefect, no server). A
+failed night ends in a Failed state.
 """
 from __future__ import annotations
 
@@ -22,8 +25,8 @@ from folkhalsa import SAMPLE_NOTICE, pipeline, runrecord
 from folkhalsa.filemodes import private_umask, secure_output
 from folkhalsa.landing import LandResult, data_version, parser_versions, read_dataset_info, record_dataset_info
 from folkhalsa.runstate import fingerprint, nothing_new, record_build, run_lock, unchanged_since_last_build
-from folkhalsa.settings import Settings
 from folkhalsa.night import Night, TaskOutcome
+from folkhalsa.settings import Settings
 from folkhalsa.stages import NO_NEW_INPUT_OR_CODE, StageName
 from folkhalsa.summary import Progress, RunSummary
 
@@ -229,11 +232,7 @@ def _run(settings: Settings, progress_stream) -> dict:
         night.render()
     night.status_page()
     night.alert(started, _crash_findings(settings))
-    summary.failure = pipeline.night_failure(summary)
-    secure_output(settings)
-    runrecord.update(settings.state_dir, run_id, status="failed" if summary.failure else "completed",
-                     failure=summary.failure, finished_at=runrecord.now_iso(),
-                     prefect_api=runrecord.probe_prefect_api())
+    night.conclude()
 
     for stage in summary.stages:
         stage.own_seconds = round(OWN_SECONDS.get(stage.name, stage.seconds), 3)

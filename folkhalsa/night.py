@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from folkhalsa import pipeline, runrecord
+from folkhalsa.filemodes import secure_output
 from folkhalsa.landing import LandResult
 from folkhalsa.settings import Settings
 from folkhalsa.stages import (LANDING, NO_NEW_INPUT, REUSED_WHEN_UNCHANGED, StageName, feedback_decision,
@@ -209,6 +210,16 @@ class Night:
                          alert={k: summary.alert.get(k) for k in ("attempted", "sent", "queued", "error")})
 
     # ------------------------------------------------------------------ the end
+
+    def conclude(self) -> None:
+        """Why the night failed (None when it did its job), owner-only modes for everything it wrote,
+        and the end in the run record on disk (which check-last-night reads without Prefect)."""
+        s = self.summary
+        s.failure = pipeline.night_failure(s)
+        secure_output(self.settings)
+        runrecord.update(self.settings.state_dir, s.run_id, status="failed" if s.failure else "completed",
+                         failure=s.failure, finished_at=runrecord.now_iso(),
+                         prefect_api=runrecord.probe_prefect_api())
 
     def finish(self, t0: float) -> str:
         """Write the run summary JSON and print the summary table; returns the table."""

@@ -99,3 +99,12 @@ def test_reusing_the_last_build_keeps_its_findings_and_data_docs(night_for, tmp_
     assert night.summary.published and night.data_docs == tmp_path / "docs" / "index.html"
     assert [f.key for f in night.findings] == [finding["key"]]
     assert {s.status for s in night.summary.stages} == {"skipped"}
+
+
+def test_conclude_fails_a_night_that_published_nothing_and_records_it_on_disk(night_for):
+    night = night_for({StageName.DBT_BUILD: TaskOutcome(False, error="DbtBuildError: fct_grant")})
+    night.build_and_check({})
+    night.conclude()
+    assert night.summary.failure and "dbt build" in night.summary.failure
+    [record] = [r for r in runrecord.records(night.settings.state_dir) if r["run_id"] == "natt-1"]
+    assert record["status"] == "failed" and record["failure"] == night.summary.failure
