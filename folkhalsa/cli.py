@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -157,9 +158,10 @@ def check_sources_cmd(
     for c in checks:
         typer.echo(c.line())
     failed = [c for c in checks if c.decided and not c.resolves]
-    unverified = [c for c in checks if not c.verified]
+    unverified = Counter(c.source_status for c in checks if not c.verified)
     typer.echo(f"{sum(c.resolves for c in checks)} av / of {len(checks)} rader hittade / rows found; "
-               f"{len(failed)} beslutade saknas / decided missing; {len(unverified)} overifierade / unverified")
+               f"{len(failed)} beslutade saknas / decided missing; {sum(unverified.values())} overifierade / "
+               f"unverified ({', '.join(f'{n} {s}' for s, n in sorted(unverified.items()))})")
     raise typer.Exit(exit_code(checks))
 
 

@@ -1,6 +1,7 @@
 """The dbt project: standalone `cd dbt && dbt build` on the dev target, and idempotent builds."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -56,6 +57,8 @@ def test_standalone_dbt_build_on_dev_target(pipeline_run, tmp_path):
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-4000:]
     assert "Completed successfully" in res.stdout
+    # An analyst's build runs dbt's unit tests (the nightly build leaves them out: see the next test).
+    assert _unit_test_results(tmp_path / "target") > 10
     assert (tmp_path / "dev.duckdb").exists()
     # No vars given: the sample label comes from the landed data (issue 18).
     with duckdb.connect(str(tmp_path / "dev.duckdb"), read_only=True) as con:
@@ -63,3 +66,20 @@ def test_standalone_dbt_build_on_dev_target(pipeline_run, tmp_path):
     assert is_sample and label == "Exempeldata – inte officiell statistik"
     # The dev target never touches the published warehouse.
     assert sha256_file(settings.published_warehouse) == published_before
+
+
+def _unit_test_results(target: Path) -> int:
+    results = json.loads((target / "run_results.json").read_text("utf-8"))["results"]
+    failed = [r["unique_id"] for r in results if r["status"] not in ("pass", "success")]
+    assert not failed, failed
+    return sum(r["unique_id"].startswith("unit_test.") for r in results)
+
+
+def test_the_nightly_build_leaves_out_the_unit_tests_and_runs_the_data_tests(pipeline_run):
+    """Unit tests check the SQL on fixed rows, not the night's data: the night skips them
+    (warehouse.NIGHTLY_BUILD_EXCLUDES) and still runs every data test."""
+    settings, summary = pipeline_run
+    results = json.loads((settings.output_dir / "dbt_target" / "run_results.json").read_text("utf-8"))
+    assert results["args"]["which"] == "build" and results["args"]["exclude_resource_types"] == ["unit_test"]
+    kinds = {r["unique_id"].split(".")[0] for r in results["results"]}
+    assert kinds == {"model", "seed", "test"}, kinds

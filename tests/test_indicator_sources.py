@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,17 +46,44 @@ def _row(catalogue, code: str) -> dict:
 
 # --------------------------------------------------------------------------- catalogue
 
-def test_every_row_has_evidence_or_says_unverified(catalogue):
+def test_every_row_has_evidence_and_a_source_status(catalogue):
     rows = list(csv.DictReader(open(PROJECT_ROOT / "dbt" / "seeds" / "indicator_catalogue.csv", encoding="utf-8")))
     assert len(rows) == 35 and all(r["evidence"].strip() for r in rows)
-    verified = [r["code"] for r in rows if not r["evidence"].startswith("unverified")]
+    status = {r["code"]: r["source_status"] for r in rows}
+    verified = [c for c, s in status.items() if s == "verified"]
     assert all(r["verified_on"] for r in rows if r["code"] in verified)
-    unverified = sorted(r["code"] for r in rows if r["evidence"].startswith("unverified"))
-    assert unverified == sorted(["H5", "1.1", "3.3", "3.4", "4.4", "5.1", "5.4", "8.1", "8.2"])
     assert len(verified) == 26
+    # FoHM's own pages list 3.3, 3.4 and 5.1 as planned indicators and H5 as not decided (evidence round 4).
+    assert {c: s for c, s in status.items() if s != "verified"} == {
+        "H5": "not_decided", "1.1": "unverified", "3.3": "planned_by_source", "3.4": "planned_by_source",
+        "4.4": "unverified", "5.1": "planned_by_source", "5.4": "unverified", "8.1": "unverified",
+        "8.2": "unverified"}
     warned = unverified_sources(catalogue)
-    assert sorted(w.value for w in warned) == unverified
+    assert sorted(w.value for w in warned) == sorted(c for c in status if c not in verified)
     assert all(w.severity == "warning" and "not verified" in w.message() for w in warned)
+    planned = next(w for w in warned if w.value == "3.3")
+    assert "planned_by_source" in planned.message() and "Planerade indikatorer" in planned.message()
+
+
+@pytest.mark.parametrize("status, evidence, verified_on, error", [
+    ("verifed", "github.com/x", "2026-12-07", "source_status 'verifed'"),
+    ("verified", "unverified: nothing seen", "2026-12-07", "evidence says unverified"),
+    ("planned_by_source", "github.com/x", "", "must start with 'unverified'"),
+    ("verified", "github.com/x", "", "is not a date"),
+])
+def test_a_source_status_that_disagrees_with_its_evidence_is_refused(tmp_path, status, evidence, verified_on, error):
+    dbt = tmp_path / "dbt"
+    shutil.copytree(PROJECT_ROOT / "dbt" / "seeds", dbt / "seeds")
+    p = dbt / "seeds" / "indicator_catalogue.csv"
+    rows = list(csv.DictReader(p.open(encoding="utf-8")))
+    row = next(r for r in rows if r["code"] == "6.2")
+    row.update(source_status=status, evidence=evidence, verified_on=verified_on)
+    with p.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    with pytest.raises(ValueError, match=re.escape("6.2: ") + ".*" + re.escape(error)):
+        load_catalogue(dbt)
 
 
 def test_kolada_ids_are_the_verified_ones_and_type_k_has_no_county_value(catalogue):
@@ -379,3 +407,16 @@ def test_a_response_without_the_category_variable_is_rejected(catalogue, tmp_pat
     # A rejected snapshot lands only its issues, no values.
     assert len(result.rejected) == 1 and result.rows.get("indicator_values", 0) == 0
     assert "the response lacks the variable 'Sociala relationer'" in result.rejected[0].errors[0].message()
+
+
+def test_dim_indicator_accepts_the_source_statuses_the_loader_knows():
+    """The statuses live in SOURCE_STATUSES; dbt's accepted_values test on dim_indicator must list the same."""
+    import yaml
+
+    from folkhalsa.sources.indicators import SOURCE_STATUSES
+
+    doc = yaml.safe_load((PROJECT_ROOT / "dbt" / "models" / "marts" / "core" / "dim_indicator.yml").read_text("utf-8"))
+    col = next(c for m in doc["models"] for c in m["columns"] if c["name"] == "source_status")
+    accepted = next(t["accepted_values"]["arguments"]["values"] for t in col["data_tests"]
+                    if isinstance(t, dict) and "accepted_values" in t)
+    assert accepted == list(SOURCE_STATUSES)

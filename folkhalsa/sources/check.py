@@ -17,7 +17,7 @@ from typing import Callable
 import polars as pl
 
 from folkhalsa.io.http import ApiError
-from folkhalsa.sources.indicators import _end, catalogue_key, harmonise_snapshot, is_unverified, pxweb_selection
+from folkhalsa.sources.indicators import _end, catalogue_key, harmonise_snapshot, pxweb_selection
 from folkhalsa.io.kolada import KoladaClient
 from folkhalsa.io.pxweb import PxWebClient
 from folkhalsa.sources.pxweb_tables import TableMismatch, is_measure_variable, is_variable
@@ -36,7 +36,11 @@ class SourceCheck:
     status: str
     last_period: str | None = None
     message: str = ""
-    verified: bool = True
+    source_status: str = "verified"     # catalogue source_status (SOURCE_STATUSES)
+
+    @property
+    def verified(self) -> bool:
+        return self.source_status == "verified"
 
     @property
     def resolves(self) -> bool:
@@ -45,7 +49,7 @@ class SourceCheck:
     def line(self) -> str:
         flag = "OK " if self.resolves else ("-- " if self.status == NOT_CHECKED else "FEL")
         last = f", senaste period / last period {self.last_period}" if self.last_period else ""
-        note = "" if self.verified else " [overifierad / unverified]"
+        note = "" if self.verified else f" [overifierad / unverified: {self.source_status}]"
         msg = f": {self.message}" if self.message and not self.resolves else ""
         return f"{flag} {self.indicator_code} ({self.source} {self.where}) {self.status}{last}{note}{msg}"
 
@@ -61,7 +65,7 @@ def _classify(e: TableMismatch, cat: dict) -> str:
 def _base(cat: dict) -> SourceCheck:
     where = cat.get("table_path") or cat.get("kpi_id") or "-"
     return SourceCheck(catalogue_key(cat), bool(cat.get("decided")), cat["source"], where, ERROR,
-                       verified=not is_unverified(cat))
+                       source_status=cat.get("source_status") or "unverified")
 
 
 def _time_values(meta: dict) -> list[str]:

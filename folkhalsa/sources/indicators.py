@@ -35,6 +35,10 @@ PERIOD_TYPES = ("annual", "rolling4", "rolling5")
 PERIOD_SPAN = {"annual": 0, "rolling4": 3, "rolling5": 4}  # end year minus start year
 KPI_TYPES = ("", "K", "A", "L")            # Kolada municipality_type; K: kommun values only
 COUNTY_VALUES = ("source", "none")         # where a county figure comes from (none: not published)
+# What is known of a row's source (docs/indicator_sources.md): verified by public evidence; not yet seen;
+# announced by the publisher but not yet published (FoHM's "planerade indikatorer"); the indicator itself
+# is not decided. Every status but `verified` is warned about each night.
+SOURCE_STATUSES = ("verified", "unverified", "planned_by_source", "not_decided")
 EDUCATION = ("total", "förgymnasial", "gymnasial", "eftergymnasial")
 
 INDICATOR_SCHEMA: dict[str, pl.DataType] = {
@@ -184,9 +188,18 @@ def _catalogue_row_problems(r: dict) -> list[str]:
 def _source_row_problems(r: dict) -> list[str]:
     """The columns that say where a number comes from and how it is picked from its table."""
     code, out = r["code"], []
-    if not (r.get("evidence") or "").strip():
+    status, evidence = r.get("source_status") or "", (r.get("evidence") or "").strip()
+    if status not in SOURCE_STATUSES:
+        out.append(f"{code}: source_status '{status}' ∉ {SOURCE_STATUSES}")
+    if not evidence:
         out.append(f"{code}: evidence saknas (en URL/kodplats eller 'unverified: ...') / evidence is missing")
-    elif not is_unverified(r) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", r.get("verified_on") or ""):
+    elif status == "verified" and evidence.lower().startswith("unverified"):
+        out.append(f"{code}: source_status 'verified' men evidence börjar med 'unverified' / but the evidence says "
+                   f"unverified")
+    elif status != "verified" and not evidence.lower().startswith("unverified"):
+        out.append(f"{code}: source_status '{status}': evidence ska börja med 'unverified' och säga varför / the "
+                   f"evidence must start with 'unverified' and say why")
+    if status == "verified" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", r.get("verified_on") or ""):
         out.append(f"{code}: verified_on '{r.get('verified_on')}' är inget datum ÅÅÅÅ-MM-DD / is not a date")
     if (r.get("kpi_type") or "") not in KPI_TYPES:
         out.append(f"{code}: kpi_type '{r['kpi_type']}' ∉ {KPI_TYPES[1:]}")
@@ -206,14 +219,15 @@ def _source_row_problems(r: dict) -> list[str]:
 
 def is_unverified(cat_row: dict) -> bool:
     """True when the catalogue has no evidence that the source exists and measures this indicator."""
-    return (cat_row.get("evidence") or "").strip().lower().startswith("unverified") or not cat_row.get("verified_on")
+    return cat_row.get("source_status") != "verified"
 
 
 def unverified_sources(catalogue: pl.DataFrame) -> list[Issue]:
     """One warning per catalogue row without evidence: a run must not use such sources silently."""
     return [_issue("unverified_source", f"dbt/seeds/{SERIES_FILE if r.get('series') else 'indicator_catalogue.csv'}",
                    column="evidence", value=catalogue_key(r),
-                   detail=f"{catalogue_key(r)}: {r['evidence']}", detail_en=f"{catalogue_key(r)}: {r['evidence']}")
+                   detail=f"{catalogue_key(r)} ({r['source_status']}): {r['evidence']}",
+                   detail_en=f"{catalogue_key(r)} ({r['source_status']}): {r['evidence']}")
             for r in catalogue.iter_rows(named=True) if r.get("source") and is_unverified(r)]
 
 

@@ -25,10 +25,12 @@ select
     cast(c.kpi_type as varchar) as kpi_type,
     -- Where a county figure comes from: the source, or none (a type K Kolada KPI has kommun values only).
     cast(coalesce(c.county_value, 'source') as varchar) as county_value,
+    -- verified, unverified, planned_by_source (announced by FoHM, not yet published) or not_decided; the
+    -- catalogue's loader checks the evidence against it (folkhalsa.sources.indicators.SOURCE_STATUSES).
+    cast(c.source_status as varchar) as source_status,
     cast(c.evidence as varchar) as evidence,
     cast(c.verified_on as date) as verified_on,
-    cast(c.verified_on is not null and not starts_with(lower(coalesce(c.evidence, '')), 'unverified')
-         as boolean) as is_source_verified
+    cast(coalesce(c.source_status = 'verified', false) as boolean) as is_source_verified
 from {{ ref('ref_indicators') }} as r
 left join {{ ref('indicator_catalogue') }} as c
     on c.code = r.code

@@ -23,6 +23,12 @@ select
     cast(case i.polarity when 'higher_is_better' then 'Högre är bättre' when 'lower_is_better' then 'Lägre är bättre'
                          else 'Ingen riktning' end as varchar) as better_direction,
     cast(i.is_decided as boolean) as is_decided,
+    cast(i.source_status as varchar) as source_status,
+    -- The method table's words for it: does a verified public table or KPI stand behind the numbers?
+    cast(case i.source_status when 'verified' then 'Verifierad'
+                              when 'planned_by_source' then 'Planerad av FoHM, ej publicerad'
+                              when 'not_decided' then 'Indikatorn ej beslutad'
+                              else 'Ej verifierad' end as varchar) as source_status_label,
     cast(coalesce(i.decimals, 1) as integer) as decimals,
     cast(a.period_type as varchar) as period_type,
     cast(a.latest_period as varchar) as latest_period,
