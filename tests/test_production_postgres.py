@@ -218,20 +218,27 @@ def test_unauthenticated_requests_get_401_and_the_secret_stays_locked(stack):
     assert SMTP_PASSWORD.encode() not in dump.read_bytes()
 
 
-def test_a_night_runs_through_the_worker_with_settings_from_dotenv(stack, smtp):
+@pytest.fixture(scope="module")
+def deployed(stack):
+    """Section 3 of the runbook: the work pool, the deployment (with its zombie automation) and a
+    worker. Every test that triggers a night asks for it, so each also runs alone."""
     assert stack.prefect("work-pool", "create", POOL, "--type", "process").returncode == 0
-    deployed = subprocess.run([sys.executable, "-m", "flows.deployment", "--work-pool", POOL,
-                               "--working-dir", str(stack.workdir), "--heartbeat-seconds", str(HEARTBEAT_S),
-                               "--zombie-after-seconds", str(ZOMBIE_AFTER_S)],
-                              env=stack.client_env(), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180)
-    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    res = subprocess.run([sys.executable, "-m", "flows.deployment", "--work-pool", POOL,
+                          "--working-dir", str(stack.workdir), "--heartbeat-seconds", str(HEARTBEAT_S),
+                          "--zombie-after-seconds", str(ZOMBIE_AFTER_S)],
+                         env=stack.client_env(), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0, res.stdout + res.stderr
+    stack.start_worker()
+    return res
+
+
+def test_a_night_runs_through_the_worker_with_settings_from_dotenv(stack, smtp, deployed):
     automations = stack.api.post("/automations/filter", {}).json()
     assert zombie_automation_name("nightly") in [a["name"] for a in automations]
     d = stack.api.get(f"/deployments/name/{FULL_NAME}").json()
     assert d["job_variables"]["working_dir"] == str(stack.workdir)
     assert d["job_variables"]["env"]["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == str(HEARTBEAT_S)
 
-    stack.start_worker()
     r = stack.prefect("deployment", "run", FULL_NAME)
     assert r.returncode == 0, r.stdout + r.stderr
     run_id = next(line.split()[-1] for line in r.stdout.splitlines() if "UUID" in line)
@@ -243,7 +250,7 @@ def test_a_night_runs_through_the_worker_with_settings_from_dotenv(stack, smtp):
     assert summary["sources"]["returns"]["landed"] > 0
 
 
-def test_the_operators_list_commands_work(stack):
+def test_the_operators_list_commands_work(stack, deployed):
     for args in LIST_COMMANDS:
         r = stack.prefect(*args)
         assert r.returncode == 0, f"prefect {' '.join(args)}: {r.stdout}{r.stderr}"
@@ -251,7 +258,7 @@ def test_the_operators_list_commands_work(stack):
     assert FULL_NAME in listed
 
 
-def test_after_a_host_crash_the_dead_run_is_crashed_and_the_next_night_runs(stack, smtp):
+def test_after_a_host_crash_the_dead_run_is_crashed_and_the_next_night_runs(stack, smtp, deployed):
     # A new reporting year and its returns, so the night does real work: dbt build takes a while.
     _write_env_file(stack, "[2022,2023]")
     write_sample_data(stack.input, years=(2023,))
@@ -308,7 +315,7 @@ def test_after_a_host_crash_the_dead_run_is_crashed_and_the_next_night_runs(stac
           f"next night completed {took:.0f} s after it was triggered; states {names}")
 
 
-def test_a_postgresql_outage_at_the_end_of_a_night_is_reported_and_says_it_published(stack, smtp):
+def test_a_postgresql_outage_at_the_end_of_a_night_is_reported_and_says_it_published(stack, smtp, deployed):
     """Issue 28: PostgreSQL stops right after [publish] for 60 s. With the SMTP password in a file,
     the night's own alert is delivered during the outage and says the night published; Prefect may
     then record the run as Crashed, and the next run's report of it says, from the run record on
