@@ -307,7 +307,11 @@ def _clean_env(tmp_path: Path) -> dict:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     env.update(PREFECT_HOME=str(tmp_path / "prefect_home"),
                PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="CRITICAL",
-               PREFECT_SERVER_LOGGING_LEVEL="CRITICAL")
+               PREFECT_SERVER_LOGGING_LEVEL="CRITICAL",
+               # The temporary API server's start limit (conftest): 20 s by default, too short on a
+               # busy machine (a full parallel run), where the child then printed nothing.
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=os.environ.get(
+                   "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))
     return env
 
 
@@ -343,7 +347,8 @@ def test_password_from_prefect_secret_block(tmp_path):
         """)
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               env=_clean_env(tmp_path), cwd=tmp_path, timeout=180)
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT"))
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
+    assert line, proc.stdout[-2000:] + proc.stderr[-3000:]
     result = json.loads(line[len("RESULT"):])
     assert result["folkhalsa-smtp"] == [True, None]
     sent, error = result["no-such-block"]
