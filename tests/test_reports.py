@@ -148,6 +148,14 @@ def test_all_35_indicators_are_listed(executed, warehouse, year):
     spread_codes = [k.split()[0] for k in ns["spread_table"]["Kod"]]
     assert set(spread_codes) == codes and len(spread_codes) == 36
     assert {"H1 kvinnor", "H1 män", "4.4 median"} <= set(ns["spread_table"]["Kod"])
+    # What stands behind the values follows the name when it is not a verified source (rpt_indicator_national).
+    with con(warehouse) as c:
+        status = dict(c.execute("select indicator_code, source_status from marts.dim_indicator").fetchall())
+    named = dict(zip(ns["indicator_table"]["Kod"], ns["indicator_table"]["Indikator"]))
+    suffix = {"verified": ")", "planned_by_source": ", ej publicerad av FoHM", "not_decided": ", ej beslutad",
+              "unverified": ", källan ej verifierad"}
+    assert {c: s for c, s in status.items() if not named[c].endswith(suffix[s])} == {}
+    assert status["3.3"] == "planned_by_source" and status["6.2"] == "verified"
 
 
 @pytest.mark.parametrize("year", [2022, 2023])

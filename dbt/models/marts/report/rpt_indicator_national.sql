@@ -29,6 +29,11 @@ select
                               when 'planned_by_source' then 'Planerad av FoHM, ej publicerad'
                               when 'not_decided' then 'Indikatorn ej beslutad'
                               else 'Ej verifierad' end as varchar) as source_status_label,
+    -- Table 7.1's note after the indicator's name: empty when a verified source stands behind the values.
+    cast(case when not i.is_decided or i.source_status = 'not_decided' then 'ej beslutad'
+              when i.source_status = 'planned_by_source' then 'ej publicerad av FoHM'
+              when i.source_status = 'verified' then ''
+              else 'källan ej verifierad' end as varchar) as source_note,
     cast(coalesce(i.decimals, 1) as integer) as decimals,
     cast(a.period_type as varchar) as period_type,
     cast(a.latest_period as varchar) as latest_period,
