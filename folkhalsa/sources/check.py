@@ -65,7 +65,7 @@ def _classify(e: TableMismatch, cat: dict) -> str:
 def _base(cat: dict) -> SourceCheck:
     where = cat.get("table_path") or cat.get("kpi_id") or "-"
     return SourceCheck(catalogue_key(cat), bool(cat.get("decided")), cat["source"], where, ERROR,
-                       source_status=cat.get("source_status") or "unverified")
+                       source_status=cat["source_status"])
 
 
 def _time_values(meta: dict) -> list[str]:

@@ -24,16 +24,12 @@ select
                          else 'Ingen riktning' end as varchar) as better_direction,
     cast(i.is_decided as boolean) as is_decided,
     cast(i.source_status as varchar) as source_status,
-    -- The method table's words for it: does a verified public table or KPI stand behind the numbers?
+    -- The words for it, in the method table's column Källan and (lower-cased, when not verified) after the
+    -- indicator's name in table 7.1: does a verified public table or KPI stand behind the numbers?
     cast(case i.source_status when 'verified' then 'Verifierad'
-                              when 'planned_by_source' then 'Planerad av FoHM, ej publicerad'
-                              when 'not_decided' then 'Indikatorn ej beslutad'
-                              else 'Ej verifierad' end as varchar) as source_status_label,
-    -- Table 7.1's note after the indicator's name: empty when a verified source stands behind the values.
-    cast(case when not i.is_decided or i.source_status = 'not_decided' then 'ej beslutad'
-              when i.source_status = 'planned_by_source' then 'ej publicerad av FoHM'
-              when i.source_status = 'verified' then ''
-              else 'källan ej verifierad' end as varchar) as source_note,
+                              when 'planned_by_source' then 'Ej publicerad av FoHM'
+                              when 'not_decided' then 'Ej beslutad'
+                              else 'Källan ej verifierad' end as varchar) as source_status_label,
     cast(coalesce(i.decimals, 1) as integer) as decimals,
     cast(a.period_type as varchar) as period_type,
     cast(a.latest_period as varchar) as latest_period,
