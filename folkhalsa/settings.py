@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # Area gradient (SII/RII across län or kommuner ranked by their population's education, dbt var
     # area_gradient_min_areas): fewer areas with a value give no estimate.
     area_gradient_min_areas: int = 10
+    # dbt's log file (output/logs/dbt.log): info names every node, its result and time; debug adds
+    # every SQL statement, and writing them cost the night's build seconds (FOLKHALSA_DBT_FILE_LOG_LEVEL).
+    dbt_file_log_level: str = "info"
     # Earlier published warehouses kept beside the current one.
     keep_published: int = 3
 
