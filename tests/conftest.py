@@ -39,6 +39,7 @@ FAST = "not (" + " or ".join(TIERS) + ")"
 # local to one test module is marked where it is defined instead: @heavy("dbt") from tests/tiers.py.
 HEAVY_FIXTURES: dict[str, tuple[str, ...]] = {
     "pipeline_run": ("flow",),
+    "bad_inputs_run": ("flow",),
 }
 
 
@@ -206,24 +207,39 @@ def _sample_night(out: Path):
     return settings, nightly(settings)
 
 
+def _once_per_session(tmp_path_factory, worker_id, name: str, build):
+    """`build(folder)` once per session, its result shared by every pytest-xdist worker: the first
+    worker to need it builds it under a file lock, the others wait and read the pickled result."""
+    if worker_id == "master":
+        return build(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent   # the session's folder, common to every worker
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)             # released when the file closes
+        done = shared / f"{name}.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        result = build(shared / name)
+        done.write_bytes(pickle.dumps(result))
+        return result
+
+
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory, worker_id):
     """The nightly flow run once on the committed sample data (no rendering, no SMTP).
 
-    Its users only read it. Under pytest-xdist (`make test`) the workers share that one run: the first
-    to need it builds it under a file lock, the others wait and read its result, so a session pays for
-    one sample night, not one per worker."""
-    if worker_id == "master":
-        return _sample_night(tmp_path_factory.mktemp("run"))
-    shared = tmp_path_factory.getbasetemp().parent   # the session's folder, common to every worker
-    with open(shared / "pipeline_run.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)             # released when the file closes
-        done = shared / "pipeline_run.pickle"
-        if done.exists():
-            return pickle.loads(done.read_bytes())
-        result = _sample_night(shared / "pipeline_run")
-        done.write_bytes(pickle.dumps(result))
-        return result
+    Its users only read it. Under pytest-xdist (`make test`) the workers share that one run, so a
+    session pays for one sample night, not one per worker."""
+    return _once_per_session(tmp_path_factory, worker_id, "pipeline_run", _sample_night)
+
+
+@pytest.fixture(scope="session")
+def bad_inputs_run(tmp_path_factory, worker_id):
+    """One night on the sample with a rejected and a missing return and two bad survey exports
+    (tests/bad_inputs.py), alerting to a local SMTP server; shared like `pipeline_run`."""
+    from tests.bad_inputs import run_bad_inputs_night
+
+    return _once_per_session(tmp_path_factory, worker_id, "bad_inputs_run",
+                             lambda folder: run_bad_inputs_night(SAMPLE_DIR, folder))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,7 +2,8 @@
 summary; mart_submission_status; and the status page, opened in headless Chromium.
 
 Input: the sample data plus a rejected second version from county 24 (2022), and without county
-01's 2023 return (missing).
+01's 2023 return (missing): the session's "bad inputs" night (tests/bad_inputs.py, shared with the
+survey end-to-end test).
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import duckdb
 import pytest
 
 from folkhalsa.feedback.status_page import STATUS_COLOURS
-from tests.test_feedback_annotate import make_bad_return
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "data" / "output" / "test-artifacts" / "status-page"
@@ -27,18 +27,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.flow]
 
 
 @pytest.fixture(scope="module")
-def night(tmp_path_factory):
-    from flows.nightly import nightly
-    from folkhalsa.settings import get_settings
-
-    base = tmp_path_factory.mktemp("status")
-    inp = base / "in"
-    shutil.copytree(ROOT / "data" / "sample", inp)
-    (inp / "returns" / "2023" / "lansrapport_01_2023.xlsx").unlink()
-    make_bad_return(inp / "returns" / "2022" / "lansrapport_24_2022_v2.xlsx")
-    settings = get_settings(input_dir=inp, output_dir=base / "out", render="never", smtp_host="")
-    summary = nightly(settings)
-    return settings, summary
+def night(bad_inputs_run):
+    """The session's "bad inputs" night (tests/bad_inputs.py): the input this module's docstring names,
+    plus two bad survey exports."""
+    return bad_inputs_run["settings"], bad_inputs_run["summary"]
 
 
 def test_feedback_files_next_to_quarantined_and_warned_returns(night):
