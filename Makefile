@@ -24,11 +24,14 @@ setup: $(STAMP)
 run: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/folkhalsa run
 
-# The whole suite (what .ci/run calls), on every core: whole modules per worker (module fixtures are
-# built once), the longest modules first (tests/conftest.py), one shared sample night. The slowest
-# tests are listed at the end. Serially: `.venv/bin/pytest`.
+# The whole suite (what .ci/run calls): whole modules per worker (module fixtures are built once),
+# the longest modules first (tests/conftest.py), one shared sample night. One worker more than cores:
+# part of the suite waits (servers starting, a 60-s PostgreSQL outage, Prefect's zombie window) and the
+# spare worker fills that time (2 cores: 637 s with three workers, 747 s with two). The slowest tests
+# are listed at the end. Serially: `.venv/bin/pytest`.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n auto --dist loadfile --durations=15
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # The contributor loop: every test that needs no nightly flow, dbt build, Prefect server or Quarto
 # (the tiers are pytest markers, applied in tests/conftest.py), on every core (pytest-xdist). About 60 s on 2 cores.
