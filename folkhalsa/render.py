@@ -3,7 +3,8 @@
 One `quarto render --to <format>` per format: Quarto refuses a comma-separated format list inside a
 project ("ERROR: Unknown format html,docx,typst", quarto-dev/quarto-cli#5947). Each year renders in
 a private copy of the Quarto project, so two renders never share Quarto's intermediate files and the
-source folder stays clean; the year's reports are swapped in only when every format succeeded.
+source folder stays clean; the year's reports are swapped in only when every format succeeded. The
+years render side by side.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,8 +84,9 @@ def render_reports(reports_dir: Path, out_dir: Path, warehouse: Path, years: lis
     """`quarto render` the report for each year and format into out_dir/<year>/.
 
     mode: auto (skip with a clear message when Quarto is missing), always (missing Quarto is an
-    error) or never. `quarto`: the configured executable (Settings.quarto), else PATH. A failing format raises RenderError with Quarto's own message; that year's
-    last good reports stay in place.
+    error) or never. `quarto`: the configured executable (Settings.quarto), else PATH. A failing
+    format raises RenderError with Quarto's own message (every failed year's, once all years are
+    done); a failed year's last good reports stay in place, the other years' new ones are swapped in.
     """
     if mode == "never":
         return RenderResult(False, "Rendering avstängd (--render never) / rendering disabled.")
@@ -93,28 +96,47 @@ def render_reports(reports_dir: Path, out_dir: Path, warehouse: Path, years: lis
             raise QuartoMissing(missing_message(configured))
         return RenderResult(False, missing_message(configured))
     formats = parse_formats(formats)
-    result = RenderResult(True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for year in years:
-        # The project copy in the system's temp folder (Quarto treats a project under a hidden folder
-        # differently); the finished files are staged beside the published ones, then swapped in.
-        with tempfile.TemporaryDirectory(prefix=f"folkhalsa-render-{year}-") as tmp, \
-                tempfile.TemporaryDirectory(prefix=f".rendering-{year}-", dir=out_dir) as staging:
-            project = Path(tmp) / "reports"
-            shutil.copytree(reports_dir, project, ignore=_NOT_COPIED)
-            staged = Path(staging) / "out"
-            staged.mkdir()
-            # Word and PDF before HTML: the HTML links only to the formats that exist beside it.
-            for fmt in sorted(formats, key=lambda f: f == "html"):
-                started = time.perf_counter()
-                _render_one(quarto, project, fmt, year, warehouse, sample, staged)
-                result.seconds[f"{year} {fmt}"] = time.perf_counter() - started
-            dest = out_dir / str(year)
-            _swap_in(staged, dest)
-        result.files += [dest / f"{Path(REPORT).stem}{SUFFIX[f]}" for f in formats]
-    times = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
+    # The years render side by side, each in its own project copy: a Quarto call (its Python kernel,
+    # pandoc, Typst) keeps about one core busy, so on two cores two years take little more than one.
+    workers = max(1, min(len(years), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
+        running = {year: pool.submit(_render_year, quarto, reports_dir, out_dir, warehouse, year, formats, sample)
+                   for year in years}
+    result, failed = RenderResult(True), []
+    for year, future in running.items():
+        try:
+            result.seconds.update(future.result())
+        except RenderError as e:   # that year's last good reports stay; the other years are swapped in
+            failed.append(str(e))
+            continue
+        result.files += [out_dir / str(year) / f"{Path(REPORT).stem}{SUFFIX[f]}" for f in formats]
+    if failed:
+        raise RenderError("\n\n".join(failed))
+    times = ", ".join(f"{k} {v:.0f} s" for k, v in sorted(result.seconds.items()))
     result.message = f"{len(result.files)} filer renderade / files rendered ({times})"
     return result
+
+
+def _render_year(quarto: str, reports_dir: Path, out_dir: Path, warehouse: Path, year: int,
+                 formats: list[str], sample: bool) -> dict[str, float]:
+    """Every format of one year, swapped in together; the wall time of each Quarto call."""
+    seconds = {}
+    # The project copy in the system's temp folder (Quarto treats a project under a hidden folder
+    # differently); the finished files are staged beside the published ones, then swapped in.
+    with tempfile.TemporaryDirectory(prefix=f"folkhalsa-render-{year}-") as tmp, \
+            tempfile.TemporaryDirectory(prefix=f".rendering-{year}-", dir=out_dir) as staging:
+        project = Path(tmp) / "reports"
+        shutil.copytree(reports_dir, project, ignore=_NOT_COPIED)
+        staged = Path(staging) / "out"
+        staged.mkdir()
+        # Word and PDF before HTML: the HTML links only to the formats that exist beside it.
+        for fmt in sorted(formats, key=lambda f: f == "html"):
+            started = time.perf_counter()
+            _render_one(quarto, project, fmt, year, warehouse, sample, staged)
+            seconds[f"{year} {fmt}"] = time.perf_counter() - started
+        _swap_in(staged, out_dir / str(year))
+    return seconds
 
 
 def _render_one(quarto: str, project: Path, fmt: str, year: int, warehouse: Path, sample: bool,
