@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,7 +41,7 @@ class Settings(BaseSettings):
     area_gradient_min_areas: int = 10
     # dbt's log file (output/logs/dbt.log): info names every node, its result and time; debug adds
     # every SQL statement, and writing them cost the night's build seconds (FOLKHALSA_DBT_FILE_LOG_LEVEL).
-    dbt_file_log_level: str = "info"
+    dbt_file_log_level: Literal["debug", "info", "warn", "error", "none"] = "info"
     # Earlier published warehouses kept beside the current one.
     keep_published: int = 3
 
